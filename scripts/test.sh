@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every check and test of Pitchbar Admin, setting up what they need first:
+# formatting, lints, the core's tests (real SQLite files), the bindings drift test, the UI's
+# type check, lint and unit tests, and the whole-app WebDriver test of the real window.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+scripts/setup.sh --test
+
+step "Rust formatting"
+cargo fmt --all --check
+
+step "UI build (embedded into the app)"
+npm --prefix ui run build --silent
+
+step "Clippy"
+cargo clippy --workspace --all-targets --features custom-protocol -- -D warnings
+
+step "Rust tests (core on real SQLite files; bindings drift)"
+cargo test --workspace --features custom-protocol
+
+step "UI type check, lint and unit tests"
+npm --prefix ui run check
+npm --prefix ui run lint
+npm --prefix ui test
+
+step "App build for the whole-app test"
+cargo build --features custom-protocol --bin pitchbar-admin
+
+step "Whole-app test (tauri-driver + WebKitWebDriver under Xvfb)"
+tests/e2e/run.sh

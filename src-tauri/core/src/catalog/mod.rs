@@ -1,0 +1,118 @@
+//! The integration catalog: every integration the product offers, as one embedded data file.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub enum Category {
+    #[serde(rename = "CRM")]
+    Crm,
+    Communication,
+    Analytics,
+    #[serde(rename = "E-commerce")]
+    Ecommerce,
+    Support,
+    Marketing,
+    Knowledge,
+    Automation,
+}
+
+/// How the redirect of an OAuth flow reaches the app (RFC 8252).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum RedirectStyle {
+    /// `pitchbar://oauth/callback`, through the deep-link handler.
+    DeepLink,
+    /// `http://127.0.0.1:<ephemeral port>/oauth/callback`, for providers that refuse custom schemes.
+    Loopback,
+}
+
+/// How access is given back to the provider on disconnect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationStyle {
+    /// RFC 7009 token revocation (`token=…` form POST).
+    Rfc7009,
+    /// Slack's `auth.revoke` Web API method.
+    SlackAuthRevoke,
+    /// Notion's revoke endpoint (basic auth of the client, JSON `token`).
+    Notion,
+    /// HubSpot: `DELETE /oauth/v1/refresh-tokens/{token}`.
+    HubspotRefreshToken,
+    /// Zendesk: `DELETE /api/v2/oauth/tokens/current`.
+    ZendeskCurrentToken,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct Revocation {
+    pub style: RevocationStyle,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct OAuthProvider {
+    pub redirect: RedirectStyle,
+    pub authorize_url: String,
+    pub token_url: String,
+    /// `None` where the provider offers no revocation call (access is removed in its own UI).
+    pub revocation: Option<Revocation>,
+    pub scopes: Vec<String>,
+}
+
+/// How an integration is connected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConnectionKind {
+    Oauth(OAuthProvider),
+    /// The user pastes a URL the provider gave them; we POST to it.
+    IncomingWebhook {
+        /// What the URL looks like, to check a paste and to say what is expected.
+        url_prefix: String,
+        help: String,
+    },
+    /// The user pastes a key or token the provider gave them.
+    ApiKey {
+        fields: Vec<String>,
+        help: String,
+    },
+    /// Mail forwarded to a workspace address becomes conversations.
+    Email {
+        help: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct Integration {
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    /// One line, for cards.
+    pub summary: String,
+    /// A paragraph, for the detail modal.
+    pub description: String,
+    pub features: Vec<String>,
+    /// What is requested, in human words.
+    pub permissions: Vec<String>,
+    pub connection: ConnectionKind,
+    /// What the integration does once connected, for the success modal and the card.
+    pub once_connected: String,
+    /// The brand colour of the logo mark (`#rrggbb`).
+    pub color: String,
+}
+
+const CATALOG_JSON: &str = include_str!("integrations.json");
+
+/// The catalog, parsed once. The file is embedded and checked by the tests, so a parse
+/// failure is a build defect, not a runtime condition.
+pub fn all() -> &'static [Integration] {
+    static CATALOG: OnceLock<Vec<Integration>> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        serde_json::from_str(CATALOG_JSON).expect("the embedded catalog is valid (tested)")
+    })
+}
+
+pub fn get(id: &str) -> Option<&'static Integration> {
+    all().iter().find(|i| i.id == id)
+}

@@ -1,0 +1,120 @@
+//! The SQLite store: opening the file, WAL, busy timeout, and the embedded migrations.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{MigrationDefinitionError, Migrations, M};
+
+use crate::error::{Error, Result};
+
+pub const DB_FILE: &str = "pitchbar.db";
+
+/// The migrations, in order; their count is the schema version this build writes.
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_foundation.sql"))];
+
+/// The one connection to the workspace database. Writes are short, so one guarded
+/// connection is enough; SQLite's WAL lets other processes (the CLI) read meanwhile.
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir` and brings its schema up to date in one
+    /// transaction. A damaged file or one from a newer version is refused and left as it is.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|err| {
+            tracing::error!(error = %err, "cannot create the data directory");
+            Error::Storage(
+                "The data folder cannot be created. Check that its parent folder exists and is writable, then restart the app."
+                    .into(),
+            )
+        })?;
+        let path = dir.join(DB_FILE);
+        let mut conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // The first read of the header is where a file that is not a database shows itself.
+        conn.query_row("PRAGMA schema_version", [], |_| Ok(()))
+            .map_err(not_a_database)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(mode, "the database did not switch to WAL");
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection, for one short unit of work.
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (it rolls back
+        // open transactions), so a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` in a transaction: all of it is saved, or none of it.
+    pub fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+/// The schema version this build knows.
+pub fn schema_version() -> usize {
+    MIGRATIONS.len()
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let migrations = Migrations::from_slice(MIGRATIONS);
+    match migrations.to_latest(conn) {
+        Ok(()) => Ok(()),
+        Err(rusqlite_migration::Error::MigrationDefinition(
+            MigrationDefinitionError::DatabaseTooFarAhead,
+        )) => {
+            let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Err(Error::Storage(format!(
+                "This database was written by a newer version of Pitchbar Admin (schema {found}; this version knows up to {}). \
+                 Install the newer version to open it. Nothing in it was changed.",
+                schema_version()
+            )))
+        }
+        Err(rusqlite_migration::Error::RusqliteError { err, .. }) => Err(not_a_database(err)),
+        Err(err) => {
+            tracing::error!(error = %err, "migration failed");
+            Err(Error::Storage(
+                "The database could not be upgraded to this version. Nothing in it was changed; restore a backup or contact support.".into(),
+            ))
+        }
+    }
+}
+
+fn not_a_database(err: rusqlite::Error) -> Error {
+    match err.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+            tracing::error!(error = %err, "the database file is damaged");
+            Error::Storage(
+                "The database file is damaged or is not a Pitchbar Admin database. It was left untouched: \
+                 move it aside (or restore a backup) and restart the app to begin afresh."
+                    .into(),
+            )
+        }
+        _ => err.into(),
+    }
+}

@@ -1,0 +1,398 @@
+//! The workspace, its members, their roles, and the permission check every change goes through.
+
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::{new_id, now_rfc3339};
+
+const ACTIVE_MEMBER: &str = "active_member_id";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "owner" => Role::Owner,
+            "admin" => Role::Admin,
+            _ => Role::Member,
+        }
+    }
+
+    /// `integrations.manage`: connect, configure and disconnect integrations, manage
+    /// webhooks and keys, and manage the workspace's members.
+    pub fn can_manage(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: String,
+}
+
+/// What a member fills in: on first run, in Settings when adding or editing one.
+#[derive(Debug, Clone, Deserialize, Type)]
+pub struct MemberInput {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// Everything the window needs to draw who is working in which workspace.
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct Session {
+    pub workspace: Workspace,
+    pub members: Vec<Member>,
+    pub active: Member,
+    /// Whether the active member holds `integrations.manage`.
+    pub can_manage: bool,
+}
+
+/// The member a change is made by, as checked against the store.
+pub struct Actor(Member);
+
+impl Actor {
+    pub fn member(&self) -> &Member {
+        &self.0
+    }
+
+    /// Refuses the change unless the actor holds `integrations.manage`.
+    pub fn require_manage(&self) -> Result<()> {
+        if self.0.role.can_manage() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "{} is a Member and can only view. Ask a workspace Owner or Admin to make this change, or switch to one.",
+                self.0.name
+            )))
+        }
+    }
+}
+
+/// The workspace service over the store.
+pub struct Workspaces<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Workspaces<'_> {
+    /// The session, or `None` on first run (no workspace yet).
+    pub fn session(&self) -> Result<Option<Session>> {
+        let conn = self.store.conn();
+        let tx = conn.unchecked_transaction()?;
+        let Some(workspace) = workspace(&tx)? else {
+            return Ok(None);
+        };
+        let members = members(&tx)?;
+        let active = active_member(&tx, &members)?;
+        Ok(Some(Session {
+            can_manage: active.role.can_manage(),
+            workspace,
+            members,
+            active,
+        }))
+    }
+
+    /// The member changes are made by: the active member.
+    pub fn actor(&self) -> Result<Actor> {
+        self.session()?
+            .map(|s| Actor(s.active))
+            .ok_or_else(|| Error::Conflict("Set up the workspace first.".into()))
+    }
+
+    /// First run: creates the workspace and its first member, who becomes the Owner.
+    pub fn set_up(&self, workspace_name: &str, owner: MemberInput) -> Result<Session> {
+        let name = workspace_name_checked(workspace_name)?;
+        let owner = MemberInput {
+            role: Role::Owner,
+            ..member_checked(owner)?
+        };
+        self.store.write(|tx| {
+            if workspace(tx)?.is_some() {
+                return Err(Error::Conflict(
+                    "This workspace is already set up. Reload the window to open it.".into(),
+                ));
+            }
+            tx.execute(
+                "INSERT INTO workspace (id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![new_id(), name, now_rfc3339()],
+            )?;
+            let id = insert_member(tx, &owner)?;
+            set_active(tx, &id)?;
+            Ok(())
+        })?;
+        self.session()?
+            .ok_or_else(|| Error::Internal("The workspace was not saved; try again.".into()))
+    }
+
+    pub fn rename(&self, actor: &Actor, name: &str) -> Result<Workspace> {
+        actor.require_manage()?;
+        let name = workspace_name_checked(name)?;
+        self.store.write(|tx| {
+            tx.execute("UPDATE workspace SET name = ?1", params![name])?;
+            workspace(tx)?.ok_or_else(|| Error::NotFound("There is no workspace to rename.".into()))
+        })
+    }
+
+    /// Makes another member the active one. Not a change to the workspace, so anyone may.
+    pub fn switch_to(&self, member_id: &str) -> Result<Session> {
+        self.store.write(|tx| {
+            member(tx, member_id)?;
+            set_active(tx, member_id)
+        })?;
+        self.session()?
+            .ok_or_else(|| Error::Conflict("Set up the workspace first.".into()))
+    }
+
+    pub fn add_member(&self, actor: &Actor, input: MemberInput) -> Result<Member> {
+        actor.require_manage()?;
+        let input = member_checked(input)?;
+        require_owner_for_owner_role(actor, input.role)?;
+        self.store.write(|tx| {
+            ensure_email_free(tx, &input.email, None)?;
+            let id = insert_member(tx, &input)?;
+            member(tx, &id)
+        })
+    }
+
+    pub fn update_member(&self, actor: &Actor, id: &str, input: MemberInput) -> Result<Member> {
+        actor.require_manage()?;
+        let input = member_checked(input)?;
+        self.store.write(|tx| {
+            let current = member(tx, id)?;
+            if current.role == Role::Owner || input.role == Role::Owner {
+                require_owner_for_owner_role(actor, Role::Owner)?;
+            }
+            if current.role == Role::Owner && input.role != Role::Owner && owner_count(tx)? == 1 {
+                return Err(Error::Conflict(format!(
+                    "{} is the only Owner. Make another member Owner first, then change this role.",
+                    current.name
+                )));
+            }
+            ensure_email_free(tx, &input.email, Some(id))?;
+            tx.execute(
+                "UPDATE member SET name = ?1, email = ?2, role = ?3 WHERE id = ?4",
+                params![input.name, input.email, input.role.as_str(), id],
+            )?;
+            member(tx, id)
+        })
+    }
+
+    pub fn remove_member(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.require_manage()?;
+        self.store.write(|tx| {
+            let current = member(tx, id)?;
+            if current.role == Role::Owner {
+                require_owner_for_owner_role(actor, Role::Owner)?;
+                if owner_count(tx)? == 1 {
+                    return Err(Error::Conflict(format!(
+                        "{} is the only Owner and cannot be removed. Make another member Owner first.",
+                        current.name
+                    )));
+                }
+            }
+            tx.execute("DELETE FROM member WHERE id = ?1", params![id])?;
+            if active_id(tx)?.as_deref() == Some(id) {
+                // The window must always have someone at it: fall back to the actor.
+                set_active(tx, &actor.member().id)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn require_owner_for_owner_role(actor: &Actor, role: Role) -> Result<()> {
+    if role == Role::Owner && actor.member().role != Role::Owner {
+        return Err(Error::Forbidden(
+            "Only an Owner can grant, change or remove the Owner role.".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn workspace_name_checked(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("Enter a workspace name."));
+    }
+    if name.chars().count() > 80 {
+        return Err(Error::invalid(
+            "Keep the workspace name to 80 characters or fewer.",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn member_checked(input: MemberInput) -> Result<MemberInput> {
+    let name = input.name.trim().to_string();
+    let email = input.email.trim().to_string();
+    if name.is_empty() {
+        return Err(Error::invalid("Enter the member's name."));
+    }
+    if name.chars().count() > 80 {
+        return Err(Error::invalid("Keep the name to 80 characters or fewer."));
+    }
+    if !looks_like_email(&email) {
+        return Err(Error::invalid(format!(
+            "“{email}” is not an email address. Enter one like name@company.com."
+        )));
+    }
+    Ok(MemberInput {
+        name,
+        email,
+        role: input.role,
+    })
+}
+
+/// A plausibility check, not RFC 5322: one `@`, something before it, a dotted domain after.
+fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(char::is_whitespace)
+}
+
+fn ensure_email_free(tx: &Transaction<'_>, email: &str, except: Option<&str>) -> Result<()> {
+    let taken: Option<String> = tx
+        .query_row(
+            "SELECT name FROM member WHERE lower(email) = lower(?1) AND id IS NOT ?2",
+            params![email, except],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match taken {
+        Some(name) => Err(Error::Conflict(format!(
+            "{email} already belongs to {name}. Each member needs their own email address."
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn insert_member(tx: &Transaction<'_>, input: &MemberInput) -> Result<String> {
+    let id = new_id();
+    tx.execute(
+        "INSERT INTO member (id, name, email, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            id,
+            input.name,
+            input.email,
+            input.role.as_str(),
+            now_rfc3339()
+        ],
+    )?;
+    Ok(id)
+}
+
+fn workspace(tx: &Transaction<'_>) -> Result<Option<Workspace>> {
+    Ok(tx
+        .query_row("SELECT id, name, created_at FROM workspace", [], |r| {
+            Ok(Workspace {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                created_at: r.get(2)?,
+            })
+        })
+        .optional()?)
+}
+
+fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
+    Ok(Member {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        role: Role::parse(&r.get::<_, String>(3)?),
+        created_at: r.get(4)?,
+    })
+}
+
+const MEMBER_COLUMNS: &str = "SELECT id, name, email, role, created_at FROM member";
+
+fn member(tx: &Transaction<'_>, id: &str) -> Result<Member> {
+    tx.query_row(
+        &format!("{MEMBER_COLUMNS} WHERE id = ?1"),
+        [id],
+        member_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::NotFound("That member no longer exists. Reload the list.".into()))
+}
+
+fn members(tx: &Transaction<'_>) -> Result<Vec<Member>> {
+    let mut stmt = tx.prepare(&format!(
+        "{MEMBER_COLUMNS} ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, lower(name)"
+    ))?;
+    let rows = stmt.query_map([], member_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn owner_count(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT count(*) FROM member WHERE role = 'owner'",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn active_id(tx: &Transaction<'_>) -> Result<Option<String>> {
+    Ok(tx
+        .query_row(
+            "SELECT value FROM setting WHERE key = ?1",
+            [ACTIVE_MEMBER],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn set_active(tx: &Transaction<'_>, id: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![ACTIVE_MEMBER, id],
+    )?;
+    Ok(())
+}
+
+/// The active member; if the setting points nowhere (edited by hand), the first Owner.
+fn active_member(tx: &Transaction<'_>, members: &[Member]) -> Result<Member> {
+    let id = active_id(tx)?;
+    members
+        .iter()
+        .find(|m| Some(&m.id) == id.as_ref())
+        .or_else(|| members.iter().find(|m| m.role == Role::Owner))
+        .cloned()
+        .ok_or_else(|| {
+            Error::Storage("The workspace has no members. Restore a backup of the database.".into())
+        })
+}

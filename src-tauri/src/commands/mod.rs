@@ -1,0 +1,56 @@
+//! The window's commands: thin wrappers over the core, one file per area.
+
+mod catalog;
+mod workspace;
+
+use tauri_specta::{collect_commands, Builder, ErrorHandlingMode};
+
+pub fn builder() -> Builder<tauri::Wry> {
+    Builder::<tauri::Wry>::new()
+        .error_handling(ErrorHandlingMode::Throw)
+        // Types go one way (Rust → UI) or are symmetric: one TypeScript type each.
+        .disable_serde_phases()
+        .commands(collect_commands![
+            workspace::startup,
+            workspace::set_up_workspace,
+            workspace::rename_workspace,
+            workspace::switch_member,
+            workspace::add_member,
+            workspace::update_member,
+            workspace::remove_member,
+            catalog::list_integrations,
+            catalog::list_connections,
+        ])
+}
+
+#[cfg(test)]
+mod tests {
+    const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/lib/api/bindings.ts");
+
+    /// Fails when the committed bindings differ from what the Rust commands export;
+    /// `UPDATE_BINDINGS=1` rewrites them instead.
+    #[test]
+    fn typescript_bindings_are_current() {
+        let fresh_path =
+            std::env::temp_dir().join(format!("pitchbar-bindings-{}.ts", std::process::id()));
+        super::builder()
+            .export(
+                specta_typescript::Typescript::default().header(
+                    "// Generated from the Rust commands by tauri-specta. Do not edit: run `npm --prefix ui run bindings`.\n",
+                ),
+                &fresh_path,
+            )
+            .expect("the bindings export");
+        let fresh = std::fs::read_to_string(&fresh_path).expect("the exported bindings");
+        let _ = std::fs::remove_file(&fresh_path);
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(BINDINGS, &fresh).expect("write the bindings");
+            return;
+        }
+        let committed = std::fs::read_to_string(BINDINGS).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/lib/api/bindings.ts is out of date with the Rust commands: run `npm --prefix ui run bindings` and commit it"
+        );
+    }
+}

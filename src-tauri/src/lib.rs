@@ -1,0 +1,65 @@
+//! The shell: builds the Tauri app, registers plugins and commands, and hands the core to them.
+
+mod commands;
+mod deep_link;
+
+use std::path::PathBuf;
+
+use pitchbar_core::{Core, Error};
+use tauri::Manager;
+
+/// The core, or why it could not start: the window still opens and says so.
+pub struct AppState {
+    core: Result<Core, (Error, PathBuf)>,
+}
+
+impl AppState {
+    fn start() -> Self {
+        let core = pitchbar_core::data_dir()
+            .map_err(|err| (err, PathBuf::new()))
+            .and_then(|dir| Core::open(&dir).map_err(|err| (err, dir)));
+        if let Err((err, dir)) = &core {
+            tracing::error!(error = %err, dir = %dir.display(), "the core could not start");
+        }
+        Self { core }
+    }
+
+    /// The core, or the reason it did not start.
+    pub fn core(&self) -> Result<&Core, Error> {
+        self.core.as_ref().map_err(|(err, _)| err.clone())
+    }
+}
+
+/// The commands and types the window may call, for the invoke handler and the TypeScript export.
+pub fn specta() -> tauri_specta::Builder<tauri::Wry> {
+    commands::builder()
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+
+    let specta = specta();
+    tauri::Builder::default()
+        // First, so a second launch (with a pitchbar:// link) is forwarded to this one.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            deep_link::focus_main_window(app);
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(specta.invoke_handler())
+        .setup(move |app| {
+            specta.mount_events(app);
+            app.manage(AppState::start());
+            deep_link::install(app.handle());
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|err| {
+            eprintln!("Pitchbar Admin could not start: {err}");
+            std::process::exit(1);
+        });
+}

@@ -1,0 +1,290 @@
+// The whole app, driven through its real window: first run, the three tabs, search and
+// category filters, the detail modal, members and roles, and a damaged store.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { launch, screenshot } from "./driver.mjs";
+
+const sel = (id) => `[data-testid=${id}]`;
+
+async function visible(browser, selector, timeout = 10000) {
+  const el = await browser.$(selector);
+  await el.waitForDisplayed({
+    timeout,
+    timeoutMsg: `${selector} did not appear`,
+  });
+  return el;
+}
+
+async function gone(browser, selector, timeout = 5000) {
+  await browser.waitUntil(
+    async () => !(await (await browser.$(selector)).isDisplayed()),
+    {
+      timeout,
+      timeoutMsg: `${selector} did not go away`,
+    },
+  );
+}
+
+async function cardIds(browser) {
+  const cards = await browser.$$(sel("integration-card"));
+  const ids = [];
+  for (const card of cards) {
+    if (await card.isDisplayed()) ids.push(await card.getAttribute("data-id"));
+  }
+  return ids;
+}
+
+async function type(browser, selector, text) {
+  const el = await visible(browser, selector);
+  await el.clearValue();
+  if (text) await el.setValue(text);
+}
+
+async function resize(browser, width, height) {
+  await browser.setWindowSize(width, height);
+  await browser.waitUntil(
+    async () => (await browser.execute(() => window.innerWidth)) <= width,
+    {
+      timeout: 5000,
+      timeoutMsg: `the window did not resize to ${width}px`,
+    },
+  );
+}
+
+// One window for the whole journey; it closes before the next launch, since a second
+// instance of the app would hand over to the first (single-instance) and exit.
+describe("a new workspace, as a new user meets it", () => {
+  let session;
+  before(async () => {
+    session = await launch("main");
+  });
+  after(async () => {
+    await session?.close();
+  });
+
+  test("first run: an empty workspace name is refused, then setup makes the first member Owner", async () => {
+    const { browser } = session;
+    await resize(browser, 1280, 800);
+    await visible(browser, "#setup-workspace");
+    await screenshot(browser, "desktop-setup");
+
+    await type(browser, "#setup-workspace", "   ");
+    await type(browser, "#setup-name", "Carol Adams");
+    await type(browser, "#setup-email", "carol@acme.test");
+    await (await browser.$(sel("setup-submit"))).click();
+    const error = await visible(browser, sel("form-error"));
+    assert.match(await error.getText(), /workspace name/i);
+
+    await type(browser, "#setup-workspace", "Acme Corporation");
+    await (await browser.$(sel("setup-submit"))).click();
+    const name = await visible(browser, sel("workspace-name"));
+    assert.equal(await name.getText(), "Acme Corporation");
+    assert.match(await (await browser.$(sel("member-menu"))).getText(), /CA/);
+  });
+
+  test("the three tabs render; Connected points to Available", async () => {
+    const { browser } = session;
+    await (await visible(browser, sel("tab-connected"))).click();
+    await visible(browser, sel("connected-empty"));
+    await screenshot(browser, "desktop-connected");
+
+    await (await browser.$(sel("tab-webhooks"))).click();
+    const body = await browser.$("body");
+    await browser.waitUntil(
+      async () => /lead\.captured/.test(await body.getText()),
+      {
+        timeoutMsg: "the API & Webhooks tab did not render the event catalog",
+      },
+    );
+    assert.match(await body.getText(), /X-Pitchbar-Signature/);
+    await screenshot(browser, "desktop-webhooks");
+
+    await (await browser.$(sel("tab-connected"))).click();
+    await (await visible(browser, sel("browse-available"))).click();
+    const tab = await browser.$(sel("tab-available"));
+    await browser.waitUntil(
+      async () => (await tab.getAttribute("aria-selected")) === "true",
+    );
+    assert.equal((await cardIds(browser)).length, 19);
+    await screenshot(browser, "desktop-available");
+  });
+
+  test("searching “hub” shows HubSpot alone; the CRM chip filters", async () => {
+    const { browser } = session;
+    await type(browser, sel("integration-search"), "hub");
+    await browser.waitUntil(async () => (await cardIds(browser)).length === 1, {
+      timeoutMsg: "search did not narrow the grid",
+    });
+    assert.deepEqual(await cardIds(browser), ["hubspot"]);
+
+    await type(browser, sel("integration-search"), "zzzz");
+    await visible(browser, sel("no-results"));
+    await type(browser, sel("integration-search"), "");
+
+    await (
+      await browser.$(`${sel("category-chip")}[data-category=CRM]`)
+    ).click();
+    await browser.waitUntil(async () => (await cardIds(browser)).length === 3, {
+      timeoutMsg: "the CRM chip did not filter",
+    });
+    assert.deepEqual((await cardIds(browser)).sort(), [
+      "hubspot",
+      "pipedrive",
+      "salesforce",
+    ]);
+    const chip = await browser.$(`${sel("category-chip")}[data-category=CRM]`);
+    assert.equal(await chip.getAttribute("aria-pressed"), "true");
+    await (
+      await browser.$(`${sel("category-chip")}[data-category=All]`)
+    ).click();
+  });
+
+  test("the detail modal opens, keeps focus inside, says why Connect is off, and closes with Esc", async () => {
+    const { browser } = session;
+    await (
+      await browser.$(`${sel("integration-card")}[data-id=slack]`)
+    ).click();
+    const modal = await visible(
+      browser,
+      `[role=dialog]${sel("integration-modal")}`,
+    );
+    const text = await modal.getText();
+    assert.match(text, /Slack Integration/);
+    assert.match(text, /Features/);
+    assert.match(text, /Permissions Required/);
+    const connect = await browser.$(sel("modal-connect"));
+    assert.equal(
+      await connect.isEnabled(),
+      false,
+      "Connect must be disabled until connecting exists",
+    );
+    assert.match(text, /next version/i);
+    await screenshot(browser, "desktop-detail-modal");
+
+    for (let i = 0; i < 12; i++) {
+      await browser.keys("Tab");
+      const inside = await browser.execute(
+        () => !!document.activeElement?.closest("[role=dialog]"),
+      );
+      assert.ok(inside, `focus left the modal after ${i + 1} Tab presses`);
+    }
+    await browser.keys("Escape");
+    await gone(browser, sel("integration-modal"));
+  });
+
+  test("the chosen tab is kept across a reload", async () => {
+    const { browser } = session;
+    await (await browser.$(sel("tab-webhooks"))).click();
+    await browser.refresh();
+    const tab = await visible(browser, sel("tab-webhooks"));
+    await browser.waitUntil(
+      async () => (await tab.getAttribute("aria-selected")) === "true",
+      {
+        timeoutMsg: "the tab was not restored after a reload",
+      },
+    );
+    await (await browser.$(sel("tab-available"))).click();
+  });
+
+  test("members: add one, a duplicate email is refused, and a Member sees everything read-only", async () => {
+    const { browser } = session;
+    await (await browser.$(sel("nav-settings"))).click();
+    await visible(browser, sel("members-table"));
+
+    await (await browser.$(sel("add-member"))).click();
+    await type(browser, "#member-name", "Erin Cole");
+    await type(browser, "#member-email", "erin@acme.test");
+    await (
+      await browser.$("#member-role")
+    ).selectByAttribute("value", "member");
+    await (await browser.$(sel("member-submit"))).click();
+    await browser.waitUntil(
+      async () => (await browser.$$(sel("member-row"))).length === 2,
+      {
+        timeoutMsg: "the new member did not appear",
+      },
+    );
+
+    await (await browser.$(sel("add-member"))).click();
+    await type(browser, "#member-name", "Someone Else");
+    await type(browser, "#member-email", "ERIN@acme.test");
+    await (await browser.$(sel("member-submit"))).click();
+    const error = await visible(browser, sel("form-error"));
+    assert.match(await error.getText(), /already belongs to Erin Cole/);
+    await browser.keys("Escape");
+    assert.equal((await browser.$$(sel("member-row"))).length, 2);
+    await screenshot(browser, "desktop-settings");
+
+    await (await browser.$(sel("member-menu"))).click();
+    const erin = await browser.$(`${sel("switch-member")}*=Erin Cole`);
+    await erin.waitForDisplayed();
+    await erin.click();
+    await visible(browser, sel("readonly-banner"));
+    assert.equal(await (await browser.$(sel("add-member"))).isEnabled(), false);
+    for (const button of await browser.$$(sel("remove-member"))) {
+      assert.equal(await button.isEnabled(), false);
+    }
+
+    await (await browser.$(sel("nav-integrations"))).click();
+    await (await visible(browser, sel("tab-available"))).click();
+    await (
+      await browser.$(`${sel("integration-card")}[data-id=hubspot]`)
+    ).click();
+    const modal = await visible(browser, sel("integration-modal"));
+    assert.match(await modal.getText(), /Only Owners and Admins/);
+    assert.equal(
+      await (await browser.$(sel("modal-connect"))).isEnabled(),
+      false,
+    );
+    await screenshot(browser, "desktop-member-readonly");
+    await browser.keys("Escape");
+    await gone(browser, sel("integration-modal"));
+  });
+
+  test("mobile width: the spec's mobile layout at 390×844", async () => {
+    const { browser } = session;
+    await resize(browser, 390, 844);
+    await visible(browser, sel("nav-toggle"));
+    const overflow = await browser.execute(
+      () =>
+        document.documentElement.scrollWidth -
+        document.documentElement.clientWidth,
+    );
+    assert.ok(
+      overflow <= 0,
+      `the page scrolls sideways by ${overflow}px at 390px`,
+    );
+    await screenshot(browser, "mobile-available");
+    await (await browser.$(sel("tab-connected"))).click();
+    await screenshot(browser, "mobile-connected");
+    await (await browser.$(sel("nav-toggle"))).click();
+    await visible(browser, sel("nav-settings"));
+    await screenshot(browser, "mobile-menu");
+    await browser.keys("Escape");
+    await resize(browser, 1280, 800);
+  });
+});
+
+test("a damaged database is reported in the window and left untouched", async () => {
+  const dataDir = join(process.env.PITCHBAR_E2E_SCRATCH, "data-damaged");
+  mkdirSync(dataDir, { recursive: true });
+  const garbage = Buffer.from(
+    "this is not a database, but someone's precious file\n".repeat(200),
+  );
+  writeFileSync(join(dataDir, "pitchbar.db"), garbage);
+  const damaged = await launch("damaged", { dataDir });
+  try {
+    const { browser } = damaged;
+    await resize(browser, 1280, 800);
+    const panel = await visible(browser, sel("store-error"));
+    const text = await panel.getText();
+    assert.match(text, /damaged/);
+    assert.ok(text.includes(dataDir), "the window names the data folder");
+    await screenshot(browser, "desktop-store-error");
+  } finally {
+    await damaged.close();
+  }
+  assert.deepEqual(readFileSync(join(dataDir, "pitchbar.db")), garbage);
+});

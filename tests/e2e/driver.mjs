@@ -1,0 +1,79 @@
+// Starts tauri-driver (which starts WebKitWebDriver and the app) and opens a WebDriver session
+// on the real Pitchbar Admin window, each with its own data dir.
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { remote } from "webdriverio";
+
+const app = process.env.PITCHBAR_APP;
+const driverBin = process.env.TAURI_DRIVER;
+const scratch = process.env.PITCHBAR_E2E_SCRATCH;
+export const screenshots = process.env.PITCHBAR_SCREENSHOTS;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, child, ms = 20000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`tauri-driver exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/status`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not listen on ${port} within ${ms} ms`);
+}
+
+/** Opens the app on a fresh data dir (or the one given) and returns the WebDriver session. */
+export async function launch(name, { dataDir } = {}) {
+  dataDir ??= join(scratch, `data-${name}`);
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const nativePort = await freePort();
+  const child = spawn(
+    driverBin,
+    ["--port", String(port), "--native-port", String(nativePort)],
+    {
+      env: { ...process.env, PITCHBAR_DATA_DIR: dataDir },
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+  await waitForPort(port, child);
+  const browser = await remote({
+    hostname: "127.0.0.1",
+    port,
+    logLevel: "error",
+    connectionRetryTimeout: 60000,
+    capabilities: {
+      // No browserName: WebKitWebDriver refuses one it does not know.
+      "tauri:options": { application: app },
+      "wdio:enforceWebDriverClassic": true,
+    },
+  });
+  const close = async () => {
+    await browser.deleteSession().catch(() => {});
+    child.kill();
+  };
+  return { browser, close, dataDir };
+}
+
+/** Saves a PNG of the window under the build output. */
+export async function screenshot(browser, name) {
+  mkdirSync(screenshots, { recursive: true });
+  const png = await browser.takeScreenshot();
+  writeFileSync(join(screenshots, `${name}.png`), Buffer.from(png, "base64"));
+}

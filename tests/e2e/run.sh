@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Drives the real app window: tauri-driver + WebKitWebDriver under Xvfb inside a private
+# D-Bus session, with a fresh HOME and data dir. Expects the app built with the UI embedded
+# (cargo build --features custom-protocol). Screenshots go to $CARGO_TARGET_DIR/e2e-screenshots.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+target="${CARGO_TARGET_DIR:-$(cd ../.. && pwd)/target}"
+export PITCHBAR_APP="${PITCHBAR_APP:-$target/debug/pitchbar-admin}"
+export PITCHBAR_SCREENSHOTS="${PITCHBAR_SCREENSHOTS:-$target/e2e-screenshots}"
+export TAURI_DRIVER="${TAURI_DRIVER:-${PITCHBAR_TOOLS_DIR:-$HOME/.cache/pitchbar-admin/tools}/bin/tauri-driver}"
+[ -x "$PITCHBAR_APP" ] || { echo "The app is not built at $PITCHBAR_APP: run cargo build --features custom-protocol" >&2; exit 1; }
+[ -x "$TAURI_DRIVER" ] || { echo "tauri-driver is missing at $TAURI_DRIVER: run scripts/setup.sh --test" >&2; exit 1; }
+
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+export HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" XDG_DATA_HOME="$scratch/home/.local/share"
+export XDG_CACHE_HOME="$scratch/home/.cache" XDG_RUNTIME_DIR="$scratch/run"
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+export PITCHBAR_E2E_SCRATCH="$scratch"
+export NO_AT_BRIDGE=1 GDK_BACKEND=x11 WEBKIT_DISABLE_COMPOSITING_MODE=1
+
+exec dbus-run-session -- xvfb-run -a -s "-screen 0 1600x1000x24" npm test --silent
