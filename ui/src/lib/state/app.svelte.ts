@@ -1,0 +1,89 @@
+// What the window knows from the backend: how it started, the session, the catalog and the
+// connections. Every change is followed by a refetch; nothing polls.
+
+import {
+  commands,
+  type Connection,
+  type Integration,
+  type Session,
+  type Workspace,
+} from "$lib/api/bindings";
+import { errorMessage } from "$lib/logic/errors";
+
+export type Boot =
+  | { kind: "loading" }
+  | { kind: "setup" }
+  | { kind: "failed"; message: string; dataDir: string | null }
+  | { kind: "ready" };
+
+class AppState {
+  boot = $state.raw<Boot>({ kind: "loading" });
+  session = $state.raw<Session | null>(null);
+  integrations = $state.raw<Integration[]>([]);
+  connections = $state.raw<Connection[]>([]);
+  catalogLoaded = $state(false);
+  catalogError = $state<string | null>(null);
+
+  /** Asks the backend what to show first. */
+  async start(): Promise<void> {
+    try {
+      const startup = await commands.startup();
+      switch (startup.state) {
+        case "ready":
+          this.enter(startup.session);
+          break;
+        case "needs_setup":
+          this.boot = { kind: "setup" };
+          break;
+        case "failed":
+          this.boot = {
+            kind: "failed",
+            message: startup.error.message,
+            dataDir: startup.data_dir,
+          };
+          break;
+      }
+    } catch (error) {
+      this.boot = { kind: "failed", message: errorMessage(error), dataDir: null };
+    }
+  }
+
+  /** Opens the workspace with a session the backend just returned. */
+  enter(session: Session): void {
+    this.session = session;
+    this.boot = { kind: "ready" };
+    if (!this.catalogLoaded) void this.loadCatalog();
+  }
+
+  /** Refetches the session after a change to the workspace or its members. */
+  async refreshSession(): Promise<void> {
+    const startup = await commands.startup();
+    if (startup.state === "ready") this.session = startup.session;
+  }
+
+  renamed(workspace: Workspace): void {
+    if (this.session) this.session = { ...this.session, workspace };
+  }
+
+  async loadCatalog(): Promise<void> {
+    try {
+      const [integrations, connections] = await Promise.all([
+        commands.listIntegrations(),
+        commands.listConnections(),
+      ]);
+      this.integrations = integrations;
+      this.connections = connections;
+      this.catalogError = null;
+    } catch (error) {
+      this.catalogError = errorMessage(error);
+    } finally {
+      this.catalogLoaded = true;
+    }
+  }
+
+  integration(id: string): Integration | undefined {
+    return this.integrations.find((i) => i.id === id);
+  }
+}
+
+export const app = new AppState();
