@@ -18,6 +18,7 @@ export HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" XDG_DATA_HOM
 export XDG_CACHE_HOME="$scratch/home/.cache" XDG_RUNTIME_DIR="$scratch/run"
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 export PITCHBAR_E2E_SCRATCH="$scratch"
-export NO_AT_BRIDGE=1 GDK_BACKEND=x11 WEBKIT_DISABLE_COMPOSITING_MODE=1
+# (WEBKIT_DISABLE_COMPOSITING_MODE would make WebKitWebDriver screenshots hang.)
+export NO_AT_BRIDGE=1 GDK_BACKEND=x11
 
 exec dbus-run-session -- xvfb-run -a -s "-screen 0 1600x1000x24" npm test --silent
