@@ -4,7 +4,9 @@
 pub mod catalog;
 pub mod connections;
 pub mod error;
+pub mod secret;
 pub mod store;
+pub mod webhooks;
 pub mod workspace;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,12 @@
+//! Outgoing webhooks: the event catalog and its payloads, and how deliveries are signed.
+
+pub mod events;
+pub mod signing;
+
+pub use events::{EventData, EventType, Payload};
+pub use signing::{generate_secret, sign, verify, VerifyError};
+
+/// The event's wire name, so a receiver can route before parsing the body.
+pub const EVENT_HEADER: &str = "X-Pitchbar-Event";
+/// The per-delivery ULID: the same on every attempt of one delivery, so receivers can dedupe.
+pub const DELIVERY_HEADER: &str = "X-Pitchbar-Delivery";
