@@ -10,7 +10,10 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 packages=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libssl-dev libxdo-dev
-  libayatana-appindicator3-dev librsvg2-dev xdg-utils nodejs npm)
+  libayatana-appindicator3-dev librsvg2-dev xdg-utils)
+# Node.js may come from elsewhere (nodesource bundles npm): ask Debian only when it is absent.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 [ $want_test = 1 ] && packages+=(xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring)
 
 missing=()
