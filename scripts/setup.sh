@@ -35,7 +35,9 @@ fi
 command -v cargo >/dev/null || { echo "Rust is needed: install it with rustup (https://rustup.rs), then run this again." >&2; exit 1; }
 
 echo "==> UI packages"
-(cd ui && npm ci --no-audit --no-fund --loglevel=error)
+# npm install, not npm ci: the registry here lacks some other platforms' optional CLI
+# packages, so the lock file cannot list them and `npm ci` would refuse it as out of sync.
+(cd ui && npm install --no-save --no-audit --no-fund --loglevel=error)
 
 if [ $want_test = 1 ]; then
   echo "==> WebDriver test packages"

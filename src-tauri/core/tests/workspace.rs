@@ -325,7 +325,7 @@ fn unknown_members_are_not_found() {
 }
 
 #[test]
-fn removing_the_active_member_hands_the_window_to_the_actor() {
+fn nobody_removes_themselves() {
     let (_dir, core) = set_up();
     let ws = core.workspaces();
     let owner = ws.actor().unwrap();
@@ -334,9 +334,62 @@ fn removing_the_active_member_hands_the_window_to_the_actor() {
         .unwrap();
     ws.switch_to(&second.id).unwrap();
     let fay = ws.actor().unwrap();
-    ws.remove_member(&fay, &second.id).unwrap();
-    // Fay removed herself: the window falls back to her (now gone) — i.e. the remaining Owner.
-    assert_eq!(session(&core).active.id, owner.member().id);
+    let before = snapshot(&core);
+    let err = ws.remove_member(&fay, &second.id).unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert!(
+        message(&err).contains("remove yourself"),
+        "{}",
+        message(&err)
+    );
+    assert_eq!(snapshot(&core), before);
+    // Another Owner may.
+    ws.remove_member(&owner, &second.id).unwrap();
+}
+
+#[test]
+fn the_session_says_what_the_active_member_may_do_and_why_not() {
+    let (_dir, core) = set_up();
+    let ws = core.workspaces();
+    let owner = ws.actor().unwrap();
+    let admin = ws
+        .add_member(&owner, input("Dan", "dan@acme.test", Role::Admin))
+        .unwrap();
+    let member = ws
+        .add_member(&owner, input("Erin", "erin@acme.test", Role::Member))
+        .unwrap();
+    let actions = |s: &Session, id: &str| {
+        s.member_actions
+            .iter()
+            .find(|a| a.member_id == id)
+            .cloned()
+            .unwrap()
+    };
+
+    let s = session(&core);
+    assert_eq!(
+        s.assignable_roles,
+        vec![Role::Owner, Role::Admin, Role::Member]
+    );
+    let me = actions(&s, &owner.member().id);
+    assert!(me.edit.is_none());
+    assert!(me.remove.unwrap().contains("only Owner"));
+    assert!(actions(&s, &member.id).remove.is_none());
+
+    let s = ws.switch_to(&admin.id).unwrap();
+    assert_eq!(s.assignable_roles, vec![Role::Admin, Role::Member]);
+    assert!(actions(&s, &owner.member().id)
+        .edit
+        .unwrap()
+        .contains("Only an Owner"));
+    assert!(actions(&s, &member.id).edit.is_none());
+
+    let s = ws.switch_to(&member.id).unwrap();
+    assert!(s.assignable_roles.is_empty());
+    for a in &s.member_actions {
+        assert!(a.edit.as_deref().unwrap().contains("Owner or Admin"));
+        assert!(a.remove.as_deref().unwrap().contains("Owner or Admin"));
+    }
 }
 
 #[test]

@@ -74,6 +74,18 @@ pub struct Session {
     pub active: Member,
     /// Whether the active member holds `integrations.manage`.
     pub can_manage: bool,
+    /// The roles the active member may give.
+    pub assignable_roles: Vec<Role>,
+    /// Per member, whether the active member may edit or remove them, and if not, why.
+    pub member_actions: Vec<MemberActions>,
+}
+
+/// What the active member may do to one member: `None` where allowed, else the reason.
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct MemberActions {
+    pub member_id: String,
+    pub edit: Option<String>,
+    pub remove: Option<String>,
 }
 
 /// The member a change is made by, as checked against the store.
@@ -97,6 +109,49 @@ impl Actor {
     }
 }
 
+/// The rules for changing members, in one place: the checks below and the session's
+/// `member_actions` (which the window shows as enabled buttons or reasons) both use them.
+impl Actor {
+    fn may_grant(&self, role: Role) -> Result<()> {
+        self.require_manage()?;
+        if role == Role::Owner && self.0.role != Role::Owner {
+            return Err(Error::Forbidden(
+                "Only an Owner can grant, change or remove the Owner role.".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// May `target` (now holding `target.role`) be given `new_role`, with `owners` Owners in all?
+    fn may_edit(&self, target: &Member, new_role: Role, owners: usize) -> Result<()> {
+        self.may_grant(target.role)?;
+        self.may_grant(new_role)?;
+        if target.role == Role::Owner && new_role != Role::Owner && owners <= 1 {
+            return Err(Error::Conflict(format!(
+                "{} is the only Owner. Make another member Owner first, then change this role.",
+                target.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn may_remove(&self, target: &Member, owners: usize) -> Result<()> {
+        self.may_grant(target.role)?;
+        if target.role == Role::Owner && owners <= 1 {
+            return Err(Error::Conflict(format!(
+                "{} is the only Owner and cannot be removed. Make another member Owner first.",
+                target.name
+            )));
+        }
+        if target.id == self.0.id {
+            return Err(Error::Conflict(
+                "You can't remove yourself. Switch to another Owner or Admin first.".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The workspace service over the store.
 pub struct Workspaces<'a> {
     pub(crate) store: &'a Store,
@@ -111,12 +166,32 @@ impl Workspaces<'_> {
             return Ok(None);
         };
         let members = members(&tx)?;
-        let active = active_member(&tx, &members)?;
+        let active = Actor(active_member(&tx, &members)?);
+        let owners = members.iter().filter(|m| m.role == Role::Owner).count();
+        let member_actions = members
+            .iter()
+            .map(|m| MemberActions {
+                member_id: m.id.clone(),
+                edit: active
+                    .may_edit(m, m.role, owners)
+                    .err()
+                    .map(|e| e.to_string()),
+                remove: active.may_remove(m, owners).err().map(|e| e.to_string()),
+            })
+            .collect();
+        let assignable_roles = [Role::Owner, Role::Admin, Role::Member]
+            .into_iter()
+            .filter(|r| {
+                active.0.role.can_manage() && (*r != Role::Owner || active.0.role == Role::Owner)
+            })
+            .collect();
         Ok(Some(Session {
-            can_manage: active.role.can_manage(),
+            can_manage: active.0.role.can_manage(),
+            assignable_roles,
+            member_actions,
             workspace,
             members,
-            active,
+            active: active.0,
         }))
     }
 
@@ -172,9 +247,8 @@ impl Workspaces<'_> {
     }
 
     pub fn add_member(&self, actor: &Actor, input: MemberInput) -> Result<Member> {
-        actor.require_manage()?;
+        actor.may_grant(input.role)?;
         let input = member_checked(input)?;
-        require_owner_for_owner_role(actor, input.role)?;
         self.store.write(|tx| {
             ensure_email_free(tx, &input.email, None)?;
             let id = insert_member(tx, &input)?;
@@ -187,15 +261,7 @@ impl Workspaces<'_> {
         let input = member_checked(input)?;
         self.store.write(|tx| {
             let current = member(tx, id)?;
-            if current.role == Role::Owner || input.role == Role::Owner {
-                require_owner_for_owner_role(actor, Role::Owner)?;
-            }
-            if current.role == Role::Owner && input.role != Role::Owner && owner_count(tx)? == 1 {
-                return Err(Error::Conflict(format!(
-                    "{} is the only Owner. Make another member Owner first, then change this role.",
-                    current.name
-                )));
-            }
+            actor.may_edit(&current, input.role, owner_count(tx)?)?;
             ensure_email_free(tx, &input.email, Some(id))?;
             tx.execute(
                 "UPDATE member SET name = ?1, email = ?2, role = ?3 WHERE id = ?4",
@@ -209,32 +275,11 @@ impl Workspaces<'_> {
         actor.require_manage()?;
         self.store.write(|tx| {
             let current = member(tx, id)?;
-            if current.role == Role::Owner {
-                require_owner_for_owner_role(actor, Role::Owner)?;
-                if owner_count(tx)? == 1 {
-                    return Err(Error::Conflict(format!(
-                        "{} is the only Owner and cannot be removed. Make another member Owner first.",
-                        current.name
-                    )));
-                }
-            }
+            actor.may_remove(&current, owner_count(tx)?)?;
             tx.execute("DELETE FROM member WHERE id = ?1", params![id])?;
-            if active_id(tx)?.as_deref() == Some(id) {
-                // The window must always have someone at it: fall back to the actor.
-                set_active(tx, &actor.member().id)?;
-            }
             Ok(())
         })
     }
-}
-
-fn require_owner_for_owner_role(actor: &Actor, role: Role) -> Result<()> {
-    if role == Role::Owner && actor.member().role != Role::Owner {
-        return Err(Error::Forbidden(
-            "Only an Owner can grant, change or remove the Owner role.".into(),
-        ));
-    }
-    Ok(())
 }
 
 fn workspace_name_checked(name: &str) -> Result<String> {
@@ -358,12 +403,13 @@ fn members(tx: &Transaction<'_>) -> Result<Vec<Member>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn owner_count(tx: &Transaction<'_>) -> Result<i64> {
-    Ok(tx.query_row(
+fn owner_count(tx: &Transaction<'_>) -> Result<usize> {
+    let n: i64 = tx.query_row(
         "SELECT count(*) FROM member WHERE role = 'owner'",
         [],
         |r| r.get(0),
-    )?)
+    )?;
+    Ok(usize::try_from(n).unwrap_or_default())
 }
 
 fn active_id(tx: &Transaction<'_>) -> Result<Option<String>> {

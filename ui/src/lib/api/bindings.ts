@@ -88,6 +88,13 @@ export type Member = {
 	created_at: string,
 };
 
+/**  What the active member may do to one member: `None` where allowed, else the reason. */
+export type MemberActions = {
+	member_id: string,
+	edit: string | null,
+	remove: string | null,
+};
+
 /**  What a member fills in: on first run, in Settings when adding or editing one. */
 export type MemberInput = {
 	name: string,
@@ -138,6 +145,10 @@ export type Session = {
 	active: Member,
 	/**  Whether the active member holds `integrations.manage`. */
 	can_manage: boolean,
+	/**  The roles the active member may give. */
+	assignable_roles: Role[],
+	/**  Per member, whether the active member may edit or remove them, and if not, why. */
+	member_actions: MemberActions[],
 };
 
 /**  What the window shows first. */

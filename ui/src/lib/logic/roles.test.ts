@@ -1,81 +1,60 @@
 import { describe, expect, it } from "vitest";
-import type { Member, Role } from "$lib/api/bindings";
-import { canEditMember, canRemoveMember, roleOptions } from "./roles";
+import type { Member, Role, Session } from "$lib/api/bindings";
+import { memberPermissions, roleOptions } from "./roles";
 
-const m = (id: string, role: Role, name = id): Member => ({
+const m = (id: string, role: Role): Member => ({
   id,
-  name,
+  name: id,
   email: `${id}@acme.com`,
   role,
   created_at: "2024-01-01T00:00:00Z",
 });
 
-const owner = m("owner", "owner", "Olive");
-const owner2 = m("owner2", "owner", "Otto");
-const admin = m("admin", "admin", "Ada");
-const member = m("member", "member", "Mo");
+const session = (assignable: Role[]): Session => ({
+  workspace: { id: "w", name: "Acme", created_at: "2024-01-01T00:00:00Z" },
+  members: [m("olive", "owner"), m("mo", "member")],
+  active: m("olive", "owner"),
+  can_manage: true,
+  assignable_roles: assignable,
+  member_actions: [
+    { member_id: "olive", edit: null, remove: "olive is the only Owner." },
+    { member_id: "mo", edit: null, remove: null },
+  ],
+});
 
 describe("roleOptions", () => {
-  it("offers Owner only to an Owner", () => {
-    expect(roleOptions("owner").map((o) => o.value)).toEqual(["owner", "admin", "member"]);
-    expect(roleOptions("admin").map((o) => o.value)).toEqual(["admin", "member"]);
-    expect(roleOptions("member").map((o) => o.value)).toEqual(["admin", "member"]);
+  it("offers what the core allows, in a fixed order", () => {
+    expect(roleOptions(session(["member", "owner", "admin"])).map((o) => o.value)).toEqual([
+      "owner",
+      "admin",
+      "member",
+    ]);
+    expect(roleOptions(session(["admin", "member"])).map((o) => o.value)).toEqual([
+      "admin",
+      "member",
+    ]);
   });
 
-  it("keeps Owner listed when the edited member already is one", () => {
-    expect(roleOptions("admin", "owner").map((o) => o.value)).toContain("owner");
-  });
-});
-
-describe("canEditMember", () => {
-  it("refuses everything to a Member, with a reason", () => {
-    const result = canEditMember(member, false, admin);
-    expect(result.allowed).toBe(false);
-    expect(!result.allowed && result.reason).toMatch(/Owners and Admins/);
-  });
-
-  it("lets an Admin edit Admins and Members but not Owners", () => {
-    expect(canEditMember(admin, true, member).allowed).toBe(true);
-    expect(canEditMember(admin, true, admin).allowed).toBe(true);
-    expect(canEditMember(admin, true, owner).allowed).toBe(false);
-  });
-
-  it("lets an Owner edit anyone", () => {
-    for (const target of [owner, owner2, admin, member]) {
-      expect(canEditMember(owner, true, target).allowed).toBe(true);
-    }
+  it("keeps the edited member's current role listed even if it can't be granted", () => {
+    expect(roleOptions(session(["admin", "member"]), "owner").map((o) => o.value)).toEqual([
+      "owner",
+      "admin",
+      "member",
+    ]);
   });
 });
 
-describe("canRemoveMember", () => {
-  const all = [owner, admin, member];
-
-  it("refuses removing the last Owner and says who", () => {
-    const result = canRemoveMember(owner2, true, owner, [owner, admin]);
-    expect(result).toEqual({
-      allowed: false,
-      reason: "Olive is the only Owner. Make another member Owner first.",
-    });
+describe("memberPermissions", () => {
+  it("passes on the core's reasons", () => {
+    const p = memberPermissions(session([]), "olive");
+    expect(p.edit).toEqual({ allowed: true });
+    expect(p.remove).toEqual({ allowed: false, reason: "olive is the only Owner." });
+    expect(memberPermissions(session([]), "mo").remove).toEqual({ allowed: true });
   });
 
-  it("allows removing an Owner when another Owner remains", () => {
-    expect(canRemoveMember(owner, true, owner2, [owner, owner2, admin]).allowed).toBe(true);
-  });
-
-  it("refuses removing yourself", () => {
-    expect(canRemoveMember(admin, true, admin, all).allowed).toBe(false);
-  });
-
-  it("refuses an Admin removing an Owner even when several exist", () => {
-    expect(canRemoveMember(admin, true, owner, [owner, owner2, admin]).allowed).toBe(false);
-  });
-
-  it("allows an Admin to remove a Member", () => {
-    expect(canRemoveMember(admin, true, member, all).allowed).toBe(true);
-  });
-
-  it("refuses a read-only session first", () => {
-    const result = canRemoveMember(member, false, admin, all);
-    expect(!result.allowed && result.reason).toMatch(/Owners and Admins/);
+  it("refuses a member the session doesn't know, saying what to do", () => {
+    const p = memberPermissions(session([]), "ghost");
+    expect(p.edit.allowed).toBe(false);
+    expect(p.remove.allowed).toBe(false);
   });
 });

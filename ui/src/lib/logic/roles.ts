@@ -1,7 +1,7 @@
-// What the active member may do to other members, mirroring the backend's rules so the UI can
-// say why an action is unavailable before anyone tries it. The backend still decides.
+// Role labels, and what the active member may do to members — as the core decided it in the
+// session (`assignable_roles`, `member_actions`). The rules themselves live in the core only.
 
-import type { Member, Role } from "$lib/api/bindings";
+import type { Role, Session } from "$lib/api/bindings";
 
 export const ROLE_LABELS: Record<Role, string> = {
   owner: "Owner",
@@ -23,48 +23,29 @@ const ROLE_HINTS: Record<Role, string> = {
   member: "Sees everything, changes nothing",
 };
 
-/** Roles the active member can give; Owner only by an Owner (or kept, to show it as it is). */
-export function roleOptions(activeRole: Role, currentRole?: Role): RoleOption[] {
-  const roles: Role[] =
-    activeRole === "owner" || currentRole === "owner"
-      ? ["owner", "admin", "member"]
-      : ["admin", "member"];
+/** The roles on offer: those the core lets the active member give, plus the current one. */
+export function roleOptions(session: Session, currentRole?: Role): RoleOption[] {
+  const roles = (["owner", "admin", "member"] as const).filter(
+    (r) => session.assignable_roles.includes(r) || r === currentRole,
+  );
   return roles.map((value) => ({ value, label: ROLE_LABELS[value], hint: ROLE_HINTS[value] }));
 }
 
 /** Allowed, or the reason it isn't, for a title attribute and a screen reader. */
 export type Permission = { allowed: true } | { allowed: false; reason: string };
 
-const ALLOWED: Permission = { allowed: true };
+const permission = (reason: string | null | undefined): Permission =>
+  reason ? { allowed: false, reason } : { allowed: true };
 
-function ownerCount(members: readonly Member[]): number {
-  return members.filter((m) => m.role === "owner").length;
-}
-
-export function canEditMember(active: Member, canManage: boolean, target: Member): Permission {
-  if (!canManage) return { allowed: false, reason: READ_ONLY_REASON };
-  if (target.role === "owner" && active.role !== "owner") {
-    return { allowed: false, reason: "Only an Owner can change an Owner." };
-  }
-  return ALLOWED;
-}
-
-export function canRemoveMember(
-  active: Member,
-  canManage: boolean,
-  target: Member,
-  members: readonly Member[],
-): Permission {
-  const edit = canEditMember(active, canManage, target);
-  if (!edit.allowed) return edit;
-  if (target.id === active.id) {
-    return { allowed: false, reason: "You can't remove yourself. Switch to another member first." };
-  }
-  if (target.role === "owner" && ownerCount(members) <= 1) {
-    return {
-      allowed: false,
-      reason: `${target.name} is the only Owner. Make another member Owner first.`,
-    };
-  }
-  return ALLOWED;
+/** What the session says the active member may do to this member. */
+export function memberPermissions(
+  session: Session,
+  memberId: string,
+): { edit: Permission; remove: Permission } {
+  const actions = session.member_actions.find((a) => a.member_id === memberId);
+  const unknown = "Reload the window: this member is not in the current session.";
+  return {
+    edit: permission(actions ? actions.edit : unknown),
+    remove: permission(actions ? actions.remove : unknown),
+  };
 }

@@ -71,6 +71,8 @@ describe("SetupScreen", () => {
         created_at: "2024-01-01T00:00:00Z",
       },
       can_manage: true,
+      assignable_roles: ["owner", "admin", "member"],
+      member_actions: [],
     };
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
