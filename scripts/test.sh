@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of Pitchbar Admin, setting up what they need first:
-# formatting, lints, the core's tests (real SQLite files), the bindings drift test, the UI's
+# formatting, lints, the core's tests (real SQLite files, loopback HTTP servers, a throwaway
+# gnome-keyring as the OS keychain), the bindings drift test, the UI's
 # type check, lint and unit tests, and the whole-app WebDriver test of the real window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,8 @@ npm --prefix ui run build --silent
 step "Clippy"
 cargo clippy --workspace --all-targets --features custom-protocol -- -D warnings
 
-step "Rust tests (core on real SQLite files; bindings drift)"
-cargo test --workspace --features custom-protocol
+step "Rust tests (core on real SQLite files, loopback HTTP and a real Secret Service; bindings drift)"
+scripts/with-keychain.sh cargo test --workspace --features custom-protocol
 
 step "UI type check, lint and unit tests"
 npm --prefix ui run check

@@ -2,6 +2,7 @@
 
 mod commands;
 mod deep_link;
+mod events;
 
 use std::path::PathBuf;
 
@@ -53,13 +54,24 @@ pub fn run() {
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
-            app.manage(AppState::start());
+            let state = AppState::start();
+            if let Ok(core) = &state.core {
+                events::start(app.handle(), core);
+            }
+            app.manage(state);
             deep_link::install(app.handle());
             Ok(())
         })
-        .run(tauri::generate_context!())
+        .build(tauri::generate_context!())
         .unwrap_or_else(|err| {
             eprintln!("Pitchbar Admin could not start: {err}");
             std::process::exit(1);
+        })
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                if let Ok(core) = app.state::<AppState>().core() {
+                    events::stop(core);
+                }
+            }
         });
 }

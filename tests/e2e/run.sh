@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Drives the real app window: tauri-driver + WebKitWebDriver under Xvfb inside a private
-# D-Bus session, with a fresh HOME and data dir. Expects the app built with the UI embedded
+# D-Bus session with a throwaway unlocked keychain (scripts/with-keychain.sh: fresh HOME),
+# and a fresh data dir per launch. Expects the app built with the UI embedded
 # (cargo build --features custom-protocol). Screenshots go to $CARGO_TARGET_DIR/e2e-screenshots.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,11 +15,8 @@ export TAURI_DRIVER="${TAURI_DRIVER:-${PITCHBAR_TOOLS_DIR:-$HOME/.cache/pitchbar
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-export HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" XDG_DATA_HOME="$scratch/home/.local/share"
-export XDG_CACHE_HOME="$scratch/home/.cache" XDG_RUNTIME_DIR="$scratch/run"
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 export PITCHBAR_E2E_SCRATCH="$scratch"
 # (WEBKIT_DISABLE_COMPOSITING_MODE would make WebKitWebDriver screenshots hang.)
 export NO_AT_BRIDGE=1 GDK_BACKEND=x11
 
-exec dbus-run-session -- xvfb-run -a -s "-screen 0 1600x1000x24" npm test --silent
+../../scripts/with-keychain.sh xvfb-run -a -s "-screen 0 1600x1000x24" npm test --silent

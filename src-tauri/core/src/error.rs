@@ -21,6 +21,10 @@ pub enum Error {
     /// The database cannot be used as it is: unreadable, damaged, or from a newer version.
     #[error("{0}")]
     Storage(String),
+    /// No OS keychain can be used (none running, locked and not unlocked, access refused). The
+    /// window says so plainly and refuses: secrets are never kept anywhere else instead.
+    #[error("{0}")]
+    Keychain(String),
     /// Anything else; the details went to the log.
     #[error("{0}")]
     Internal(String),

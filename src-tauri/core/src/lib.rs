@@ -1,21 +1,26 @@
 //! Pitchbar Admin's domain: the store, the workspace and its roles, the catalog, connections.
 //! Nothing here knows of Tauri: the shell turns these calls into commands.
 
+pub mod api_key;
 pub mod catalog;
 pub mod connections;
 pub mod error;
 pub mod secret;
 pub mod store;
+pub mod vault;
 pub mod webhooks;
 pub mod workspace;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use specta::Type;
 
+use api_key::ApiKeys;
 pub use error::{Error, Result};
 use store::Store;
+use vault::Vault;
 use workspace::{Session, Workspaces};
 
 /// The app's identifier: the OS data dir is named after it.
@@ -23,7 +28,11 @@ pub const APP_ID: &str = "com.pitchbar.admin";
 
 /// One value built at start, holding everything the services share.
 pub struct Core {
-    store: Store,
+    store: Arc<Store>,
+    /// Shared with the webhook dispatcher's background tasks.
+    webhook_hub: Arc<webhooks::dispatcher::Hub>,
+    dispatcher: Mutex<Option<webhooks::dispatcher::Running>>,
+    vault: Vault,
     data_dir: PathBuf,
 }
 
@@ -47,7 +56,11 @@ impl Core {
     pub fn open(data_dir: &Path) -> Result<Self> {
         let store = Store::open(data_dir)?;
         Ok(Self {
-            store,
+            store: Arc::new(store),
+            webhook_hub: Arc::default(),
+            dispatcher: Mutex::new(None),
+            // Opened on first use: the app starts and works without a keychain until a secret is needed.
+            vault: Vault::os(),
             data_dir: data_dir.to_path_buf(),
         })
     }
@@ -62,6 +75,69 @@ impl Core {
 
     pub fn workspaces(&self) -> Workspaces<'_> {
         Workspaces { store: &self.store }
+    }
+
+    pub fn webhook_endpoints(&self) -> webhooks::endpoints::Endpoints<'_> {
+        webhooks::endpoints::Endpoints {
+            store: &self.store,
+            hub: &self.webhook_hub,
+        }
+    }
+
+    /// Accepting events, test events, redelivery and replay.
+    pub fn webhook_dispatcher(&self) -> webhooks::dispatcher::Dispatcher<'_> {
+        webhooks::dispatcher::Dispatcher {
+            store: &self.store,
+            hub: &self.webhook_hub,
+        }
+    }
+
+    pub fn delivery_log(&self) -> webhooks::log::DeliveryLog<'_> {
+        webhooks::log::DeliveryLog { store: &self.store }
+    }
+
+    /// Announces every delivery-log write; the shell emits `deliveries://changed` for each.
+    pub fn subscribe_deliveries(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<webhooks::dispatcher::DeliveriesChanged> {
+        self.webhook_hub.subscribe()
+    }
+
+    /// Starts the webhook dispatcher (inside a tokio runtime); pending deliveries resume.
+    /// Starting it twice is a no-op.
+    pub fn start_dispatcher(&self, config: webhooks::dispatcher::DispatcherConfig) -> Result<()> {
+        let mut slot = self.dispatcher.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(webhooks::dispatcher::start(
+                self.store.clone(),
+                self.webhook_hub.clone(),
+                config,
+            )?);
+        }
+        Ok(())
+    }
+
+    /// Stops the dispatcher cleanly: attempts in flight finish and are logged.
+    pub async fn stop_dispatcher(&self) {
+        let running = self
+            .dispatcher
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(running) = running {
+            running.stop().await;
+        }
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys {
+            store: &self.store,
+            vault: &self.vault,
+        }
     }
 
     pub fn startup(&self) -> Result<Startup> {

@@ -1,6 +1,8 @@
 //! The window's commands: thin wrappers over the core, one file per area.
 
+mod api_key;
 mod catalog;
+mod webhooks;
 mod workspace;
 
 use tauri_specta::{collect_commands, Builder, ErrorHandlingMode};
@@ -10,6 +12,8 @@ pub fn builder() -> Builder<tauri::Wry> {
         .error_handling(ErrorHandlingMode::Throw)
         // Types go one way (Rust → UI) or are symmetric: one TypeScript type each.
         .disable_serde_phases()
+        // Row ids, counts and durations stay far below 2^53.
+        .dangerously_cast_bigints_to_number()
         .commands(collect_commands![
             workspace::startup,
             workspace::set_up_workspace,
@@ -20,6 +24,26 @@ pub fn builder() -> Builder<tauri::Wry> {
             workspace::remove_member,
             catalog::list_integrations,
             catalog::list_connections,
+            api_key::api_key,
+            api_key::reveal_api_key,
+            api_key::regenerate_api_key,
+            webhooks::list_event_types,
+            webhooks::event_schema_and_sample,
+            webhooks::list_endpoints,
+            webhooks::create_endpoint,
+            webhooks::update_endpoint,
+            webhooks::endpoint_delete_impact,
+            webhooks::delete_endpoint,
+            webhooks::rotate_endpoint_secret,
+            webhooks::reveal_endpoint_secret,
+            webhooks::endpoint_health,
+            webhooks::send_test_event,
+            webhooks::redeliver,
+            webhooks::count_failed_since,
+            webhooks::replay_failed_since,
+            webhooks::list_attempts,
+            webhooks::get_attempt,
+            webhooks::attempt_curl,
         ])
 }
 

@@ -12,7 +12,10 @@ use crate::error::{Error, Result};
 pub const DB_FILE: &str = "pitchbar.db";
 
 /// The migrations, in order; their count is the schema version this build writes.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/0001_foundation.sql")),
+    M::up(include_str!("../../migrations/0002_webhooks.sql")),
+];
 
 /// The one connection to the workspace database. Writes are short, so one guarded
 /// connection is enough; SQLite's WAL lets other processes (the CLI) read meanwhile.

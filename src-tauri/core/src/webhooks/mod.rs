@@ -1,6 +1,10 @@
-//! Outgoing webhooks: the event catalog and its payloads, and how deliveries are signed.
+//! Outgoing webhooks: the event catalog and its payloads, how deliveries are signed, endpoints,
+//! the durable dispatcher and the delivery log.
 
+pub mod dispatcher;
+pub mod endpoints;
 pub mod events;
+pub mod log;
 pub mod signing;
 
 pub use events::{EventData, EventType, Payload};

@@ -16,9 +16,79 @@ export const commands = {
 	removeMember: (memberId: string) => __TAURI_INVOKE<null>("remove_member", { memberId }),
 	listIntegrations: () => __TAURI_INVOKE<Integration[]>("list_integrations"),
 	listConnections: () => __TAURI_INVOKE<Connection[]>("list_connections"),
+	apiKey: () => __TAURI_INVOKE<ApiKeyView>("api_key"),
+	/**  The key in clear: only when the user presses Show or Copy. */
+	revealApiKey: () => __TAURI_INVOKE<string>("reveal_api_key"),
+	/**  A new key; the old one stops working at once. */
+	regenerateApiKey: () => __TAURI_INVOKE<ApiKeyView>("regenerate_api_key"),
+	listEventTypes: () => __TAURI_INVOKE<EventInfo[]>("list_event_types"),
+	/**  The JSON Schema of an event type's payload, and a sample payload to start a test from. */
+	eventSchemaAndSample: (eventType: EventType) => __TAURI_INVOKE<[Value, Value]>("event_schema_and_sample", { eventType }),
+	listEndpoints: () => __TAURI_INVOKE<EndpointView[]>("list_endpoints"),
+	createEndpoint: (input: EndpointInput) => __TAURI_INVOKE<EndpointView>("create_endpoint", { input }),
+	updateEndpoint: (endpointId: string, input: EndpointInput) => __TAURI_INVOKE<EndpointView>("update_endpoint", { endpointId, input }),
+	/**  What deleting would remove, for the confirmation modal. */
+	endpointDeleteImpact: (endpointId: string) => __TAURI_INVOKE<DeleteImpact>("endpoint_delete_impact", { endpointId }),
+	deleteEndpoint: (endpointId: string) => __TAURI_INVOKE<DeleteImpact>("delete_endpoint", { endpointId }),
+	rotateEndpointSecret: (endpointId: string, overlapHours: number) => __TAURI_INVOKE<EndpointView>("rotate_endpoint_secret", { endpointId, overlapHours }),
+	/**  The signing secret in clear: only when the user presses Reveal or Copy. */
+	revealEndpointSecret: (endpointId: string) => __TAURI_INVOKE<string>("reveal_endpoint_secret", { endpointId }),
+	endpointHealth: (endpointId: string) => __TAURI_INVOKE<EndpointHealth>("endpoint_health", { endpointId }),
+	/**
+	 *  Sends one event to one endpoint: the sample payload, or the one edited in the modal.
+	 *  Returns the delivery's ID.
+	 */
+	sendTestEvent: (endpointId: string, eventType: EventType, payload: Value | null) => __TAURI_INVOKE<string>("send_test_event", { endpointId, eventType, payload }),
+	/**  Sends a delivery again: the same payload and delivery ID, a fresh timestamp and signature. */
+	redeliver: (deliveryId: string) => __TAURI_INVOKE<null>("redeliver", { deliveryId }),
+	/**  How many deliveries failed since `since` (RFC 3339): the count the replay dialog shows. */
+	countFailedSince: (since: string) => __TAURI_INVOKE<number>("count_failed_since", { since }),
+	replayFailedSince: (since: string) => __TAURI_INVOKE<number>("replay_failed_since", { since }),
+	listAttempts: (query: LogQuery) => __TAURI_INVOKE<LogPage>("list_attempts", { query }),
+	getAttempt: (attemptId: number) => __TAURI_INVOKE<AttemptDetail>("get_attempt", { attemptId }),
+	/**  The attempt as a `curl` command line, for "Copy as curl". */
+	attemptCurl: (attemptId: number) => __TAURI_INVOKE<string>("attempt_curl", { attemptId }),
 };
 
 /* Types */
+/**  What the API Access box shows to everyone. */
+export type ApiKeyView = {
+	/**  `sk_live_abc1…` */
+	redacted: string,
+	created_at: string,
+};
+
+/**  One attempt with every byte: the detail pane. */
+export type AttemptDetail = {
+	request_headers: Header[],
+	/**  The exact body bytes sent (and signed). */
+	request_body: number[],
+	response_headers: Header[],
+	/**  Up to 64 KiB of the answer. */
+	response_body: number[] | null,
+	response_truncated: boolean,
+	error_message: string | null,
+} & AttemptSummary;
+
+/**  One row of the log list. */
+export type AttemptSummary = {
+	id: number,
+	delivery_id: string,
+	endpoint_id: string,
+	event_type: string,
+	trigger: Trigger,
+	/**  1 for the delivery's first attempt. */
+	attempt_no: number,
+	attempted_at: string,
+	url: string,
+	response_status: number | null,
+	ok: boolean,
+	/**  timeout | connection_refused | dns | tls | redirect | non_2xx | other */
+	error_class: string | null,
+	duration_us: number,
+	next_attempt_at: string | null,
+};
+
 export type Category = "CRM" | "Communication" | "Analytics" | "E-commerce" | "Support" | "Marketing" | "Knowledge" | "Automation";
 
 export type Connection = {
@@ -48,6 +118,64 @@ url_prefix: string; help: string }) & { fields?: never } |
 
 export type ConnectionStatus = "active" | "needs_reauth" | "inactive" | "revocation_pending";
 
+/**  What deleting an endpoint removes, for the confirmation modal and its outcome. */
+export type DeleteImpact = {
+	logged_attempts: number,
+	pending_deliveries: number,
+};
+
+/**  An endpoint's recent health, over its last `window` attempts. */
+export type EndpointHealth = {
+	endpoint_id: string,
+	attempts: number,
+	/**  0.0–1.0; `None` with no attempts. */
+	success_rate: number | null,
+	p50_ms: number | null,
+	p95_ms: number | null,
+	/**  Failed attempts since the last success (newest first). */
+	consecutive_failures: number,
+	last_attempt_at: string | null,
+};
+
+/**
+ *  What the Add/Edit Webhook modal submits. Events are names so that an unknown one gets a
+ *  message listing the valid ones.
+ */
+export type EndpointInput = {
+	url: string,
+	description?: string,
+	events: string[],
+	active?: boolean,
+	policy?: Policy,
+	/**  Total attempts for at-least-once (1–10, default 5); single attempt is always 1. */
+	max_attempts?: number | null,
+	/**  1,000–60,000 ms; default 5,000. */
+	timeout_ms?: number | null,
+	standard_webhooks?: boolean,
+};
+
+/**  An endpoint as the UI shows it. The secret appears only redacted. */
+export type EndpointView = {
+	id: string,
+	url: string,
+	description: string,
+	events: EventType[],
+	active: boolean,
+	policy: Policy,
+	max_attempts: number,
+	timeout_ms: number,
+	standard_webhooks: boolean,
+	/**  Why the app turned the endpoint off (it answered 410 Gone). */
+	disabled_reason: string | null,
+	secret_redacted: string,
+	/**  During a rotation's overlap: when the previous secret stops being sent (RFC 3339). */
+	previous_secret_expires_at: string | null,
+	/**  A caution to show beside the URL (plain http to a non-loopback host). */
+	warning: string | null,
+	created_at: string,
+	updated_at: string,
+};
+
 /**
  *  Every error the core returns. The code tells the UI what it can do about it; the message
  *  tells a person what was wrong and what to do. Messages never carry SQL, paths or secrets.
@@ -59,8 +187,31 @@ export type Error =
 { code: "conflict"; message: string } | 
 /**  The database cannot be used as it is: unreadable, damaged, or from a newer version. */
 { code: "storage"; message: string } | 
+/**
+ *  No OS keychain can be used (none running, locked and not unlocked, access refused). The
+ *  window says so plainly and refuses: secrets are never kept anywhere else instead.
+ */
+{ code: "keychain"; message: string } | 
 /**  Anything else; the details went to the log. */
 { code: "internal"; message: string };
+
+/**  One catalog entry, for the UI's event picker. */
+export type EventInfo = {
+	event: EventType,
+	fires_when: string,
+};
+
+/**
+ *  The catalog of design.md. Wire names are the canonical ones; the UI mock-up of spec 001 and
+ *  the roadmap of spec 004 use older names, which [`EventType::from_str`] points to these.
+ */
+export type EventType = "lead.captured" | "lead.updated" | "conversation.started" | "conversation.message" | "conversation.routed" | "conversation.closed";
+
+/**  A header as sent or received. */
+export type Header = {
+	name: string,
+	value: string,
+};
 
 export type Integration = {
 	id: string,
@@ -78,6 +229,26 @@ export type Integration = {
 	once_connected: string,
 	/**  The brand colour of the logo mark (`#rrggbb`). */
 	color: string,
+};
+
+export type LogPage = {
+	attempts: AttemptSummary[],
+	/**  Pass back as `cursor` for the next (older) page; `None` at the end. */
+	next_cursor: string | null,
+};
+
+/**  The log's filters and where the page starts. */
+export type LogQuery = {
+	endpoint_id?: string | null,
+	status?: StatusClass | null,
+	event_type?: EventType | null,
+	/**  RFC 3339, inclusive. */
+	since?: string | null,
+	/**  RFC 3339, exclusive. */
+	until?: string | null,
+	/**  `next_cursor` of the previous page. */
+	cursor?: string | null,
+	limit?: number | null,
 };
 
 export type Member = {
@@ -110,6 +281,13 @@ export type OAuthProvider = {
 	revocation: Revocation | null,
 	scopes: string[],
 };
+
+/**  How an endpoint's deliveries are attempted. */
+export type Policy = 
+/**  One POST, no retry: v1's behaviour. */
+"single" | 
+/**  Retries with exponential backoff and jitter until a 2xx or the last attempt. */
+"at_least_once";
 
 /**  How the redirect of an OAuth flow reaches the app (RFC 8252). */
 export type RedirectStyle = 
@@ -157,6 +335,17 @@ export type Startup = { state: "ready"; session: Session } |
 { state: "needs_setup" } | 
 /**  The store could not be opened; the window says why and where, and touches nothing. */
 { state: "failed"; error: Error; data_dir: string };
+
+export type StatusClass = 
+/**  A 2xx answer. */
+"ok" | 
+/**  Anything else: non-2xx, timeout, refused, … */
+"failed";
+
+/**  What started one run of attempts of a delivery. */
+export type Trigger = "event" | "test" | "redeliver" | "replay";
+
+export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 
 export type Workspace = {
 	id: string,
