@@ -4,6 +4,8 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createServer } from "node:http";
+import { createHmac } from "node:crypto";
 import { launch, screenshot } from "./driver.mjs";
 
 const sel = (id) => `[data-testid=${id}]`;
@@ -202,6 +204,116 @@ describe("a new workspace, as a new user meets it", () => {
       },
     );
     await (await browser.$(sel("tab-available"))).click();
+  });
+
+  test("webhooks: the API key, an endpoint at a real receiver, a signed test event, its log row and detail", async () => {
+    const { browser } = session;
+    const received = [];
+    const receiver = createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"ok":true}');
+      });
+    });
+    await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${receiver.address().port}/hooks/pitchbar`;
+    try {
+      await (await browser.$(sel("nav-integrations"))).click();
+      await (await visible(browser, sel("tab-webhooks"))).click();
+
+      await textOf(browser, sel("api-key-value"), /^sk_live_/);
+      await (await browser.$(sel("api-key-show"))).click();
+      await textOf(
+        browser,
+        sel("api-key-value"),
+        /^sk_live_[A-Za-z0-9_-]{40,}$/,
+      );
+
+      await (await browser.$(sel("add-endpoint"))).click();
+      await type(browser, "#endpoint-url", "ftp://example.com/hook");
+      await (
+        await browser.$(`${sel("endpoint-event")}[data-event="lead.captured"]`)
+      ).click();
+      await (await browser.$(sel("endpoint-submit"))).click();
+      await textOf(browser, sel("form-error"), /http/i);
+
+      await type(browser, "#endpoint-url", url);
+      await type(browser, "#endpoint-description", "Local receiver");
+      await (await browser.$(sel("endpoint-submit"))).click();
+      const secretEl = await visible(browser, sel("endpoint-secret"));
+      await browser.waitUntil(async () =>
+        /^whsec_/.test(await innerText(browser, secretEl)),
+      );
+      const secret = (await innerText(browser, secretEl)).trim();
+      await (await browser.$(sel("endpoint-secret-done"))).click();
+      await visible(browser, sel("endpoint-card"));
+      await screenshot(browser, "desktop-webhooks-endpoint");
+
+      await (await browser.$(sel("endpoint-test"))).click();
+      await visible(browser, "#test-payload");
+      await (
+        await browser.$("#test-event-type")
+      ).selectByAttribute("value", "lead.captured");
+      await (await browser.$(sel("send-test-submit"))).click();
+
+      await browser.waitUntil(() => received.length === 1, {
+        timeout: 10000,
+        timeoutMsg: "the receiver got no delivery",
+      });
+      const { headers, body } = received[0];
+      assert.equal(headers["x-pitchbar-event"], "lead.captured");
+      assert.match(headers["x-pitchbar-delivery"], /^[0-9A-HJKMNP-TV-Z]{26}$/);
+      const [, t, v1] = headers["x-pitchbar-signature"].match(
+        /^t=(\d+),v1=([0-9a-f]{64})$/,
+      );
+      const expected = createHmac("sha256", secret)
+        .update(`${t}.`)
+        .update(body)
+        .digest("hex");
+      assert.equal(
+        v1,
+        expected,
+        "the signature verifies with the revealed secret",
+      );
+      assert.equal(JSON.parse(body).event, "lead.captured");
+
+      const row = await visible(
+        browser,
+        `${sel("attempt-row")}[data-status="200"]`,
+      );
+      await row.click();
+      const detail = await visible(browser, sel("attempt-detail"));
+      const text = await innerText(browser, detail);
+      assert.ok(
+        text.includes(headers["x-pitchbar-delivery"]),
+        "the detail names the delivery",
+      );
+      assert.match(text, /X-Pitchbar-Signature/i);
+      await visible(browser, sel("copy-curl"));
+      await screenshot(browser, "desktop-webhooks-log");
+
+      await (await browser.$(sel("redeliver"))).click();
+      await browser.waitUntil(() => received.length === 2, {
+        timeout: 10000,
+        timeoutMsg: "redeliver sent nothing",
+      });
+      assert.equal(
+        received[1].headers["x-pitchbar-delivery"],
+        headers["x-pitchbar-delivery"],
+        "a redelivery keeps the delivery ID",
+      );
+      assert.deepEqual(
+        received[1].body,
+        body,
+        "a redelivery sends the same payload",
+      );
+      await browser.keys("Escape");
+    } finally {
+      receiver.close();
+    }
   });
 
   test("members: add one, a duplicate email is refused, and a Member sees everything read-only", async () => {

@@ -1,0 +1,185 @@
+// The API & Webhooks tab's data: endpoints, their health, the event catalog and the delivery log.
+// The log and the health refetch when the core says deliveries changed; nothing polls.
+
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import {
+  commands,
+  type AttemptSummary,
+  type EndpointHealth,
+  type EndpointView,
+  type EventInfo,
+  type EventType,
+  type LogQuery,
+  type StatusClass,
+} from "$lib/api/bindings";
+import { errorMessage } from "$lib/logic/errors";
+import { WEBHOOK_EVENTS } from "$lib/logic/webhooks";
+
+const PAGE = 50;
+const DEBOUNCE_MS = 150;
+
+export interface LogFilters {
+  endpoint: string;
+  status: StatusClass | "";
+  event: EventType | "";
+  /** RFC 3339, or "" for all time. */
+  since: string;
+}
+
+class WebhooksState {
+  endpoints = $state.raw<EndpointView[]>([]);
+  endpointsLoaded = $state(false);
+  endpointsError = $state<string | null>(null);
+  eventTypes = $state.raw<EventInfo[]>([]);
+  health = $state.raw<Record<string, EndpointHealth>>({});
+
+  attempts = $state.raw<AttemptSummary[]>([]);
+  cursor = $state<string | null>(null);
+  logLoaded = $state(false);
+  logLoading = $state(false);
+  logError = $state<string | null>(null);
+  filters = $state<LogFilters>({ endpoint: "", status: "", event: "", since: "" });
+  /** Bumped on every live change, so an open detail pane can refetch its attempt. */
+  revision = $state(0);
+
+  #unlisten: UnlistenFn | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #pendingIds = new Set<string>();
+
+  async start(): Promise<void> {
+    await Promise.all([this.loadEndpoints(), this.loadEventTypes(), this.reloadLog()]);
+    if (!this.#unlisten) {
+      try {
+        this.#unlisten = await listen<{ endpoint_ids: string[] }>("deliveries://changed", (event) =>
+          this.#changed(event.payload?.endpoint_ids ?? []),
+        );
+      } catch {
+        // Outside the app window (tests, a plain browser) there are no events to hear.
+      }
+    }
+  }
+
+  stop(): void {
+    this.#unlisten?.();
+    this.#unlisten = null;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  #changed(ids: string[]): void {
+    for (const id of ids) this.#pendingIds.add(id);
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      const ids = [...this.#pendingIds];
+      this.#pendingIds.clear();
+      this.#timer = null;
+      this.revision++;
+      void this.refreshLog();
+      for (const id of ids) void this.loadHealth(id);
+      // A 410 disables an endpoint: its card must say so.
+      void this.loadEndpoints(false);
+    }, DEBOUNCE_MS);
+  }
+
+  async loadEventTypes(): Promise<void> {
+    try {
+      this.eventTypes = await commands.listEventTypes();
+    } catch {
+      // The documented catalog is the same list; better than an empty picker.
+      this.eventTypes = WEBHOOK_EVENTS.map((e) => ({
+        event: e.name as EventType,
+        fires_when: e.firesWhen,
+      }));
+    }
+  }
+
+  async loadEndpoints(withHealth = true): Promise<void> {
+    try {
+      this.endpoints = await commands.listEndpoints();
+      this.endpointsError = null;
+      if (withHealth) await Promise.all(this.endpoints.map((e) => this.loadHealth(e.id)));
+    } catch (error) {
+      this.endpointsError = errorMessage(error);
+    } finally {
+      this.endpointsLoaded = true;
+    }
+  }
+
+  async loadHealth(id: string): Promise<void> {
+    try {
+      const h = await commands.endpointHealth(id);
+      this.health = { ...this.health, [id]: h };
+    } catch {
+      // The card shows no health line rather than an error for a best-effort figure.
+    }
+  }
+
+  endpoint(id: string): EndpointView | undefined {
+    return this.endpoints.find((e) => e.id === id);
+  }
+
+  #query(cursor: string | null): LogQuery {
+    const f = this.filters;
+    return {
+      endpoint_id: f.endpoint || null,
+      status: f.status || null,
+      event_type: f.event || null,
+      since: f.since || null,
+      cursor,
+      limit: PAGE,
+    };
+  }
+
+  /** The first page again, after a filter changed. */
+  async reloadLog(): Promise<void> {
+    this.logLoading = true;
+    try {
+      const page = await commands.listAttempts(this.#query(null));
+      this.attempts = page.attempts;
+      this.cursor = page.next_cursor;
+      this.logError = null;
+    } catch (error) {
+      this.logError = errorMessage(error);
+    } finally {
+      this.logLoading = false;
+      this.logLoaded = true;
+    }
+  }
+
+  /** New rows on top, keeping the older pages already loaded. */
+  async refreshLog(): Promise<void> {
+    try {
+      const page = await commands.listAttempts(this.#query(null));
+      const fresh = page.attempts;
+      const oldest = fresh.length ? Math.min(...fresh.map((a) => a.id)) : Infinity;
+      const kept = this.attempts.filter((a) => a.id < oldest);
+      const keepCursor = page.next_cursor !== null && kept.length > 0;
+      this.attempts = page.next_cursor === null ? fresh : [...fresh, ...kept];
+      this.cursor = keepCursor ? this.cursor : page.next_cursor;
+      this.logError = null;
+    } catch (error) {
+      this.logError = errorMessage(error);
+    }
+  }
+
+  async loadOlder(): Promise<void> {
+    if (!this.cursor || this.logLoading) return;
+    this.logLoading = true;
+    try {
+      const page = await commands.listAttempts(this.#query(this.cursor));
+      const seen = new Set(this.attempts.map((a) => a.id));
+      this.attempts = [...this.attempts, ...page.attempts.filter((a) => !seen.has(a.id))];
+      this.cursor = page.next_cursor;
+    } catch (error) {
+      this.logError = errorMessage(error);
+    } finally {
+      this.logLoading = false;
+    }
+  }
+
+  setFilters(patch: Partial<LogFilters>): void {
+    this.filters = { ...this.filters, ...patch };
+    void this.reloadLog();
+  }
+}
+
+export const webhooks = new WebhooksState();
