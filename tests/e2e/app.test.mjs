@@ -249,6 +249,7 @@ describe("a new workspace, as a new user meets it", () => {
       );
       const secret = (await innerText(browser, secretEl)).trim();
       await (await browser.$(sel("endpoint-secret-done"))).click();
+      await gone(browser, "[role=dialog]");
       await visible(browser, sel("endpoint-card"));
       await screenshot(browser, "desktop-webhooks-endpoint");
 
