@@ -1,8 +1,8 @@
 //! The shell: builds the Tauri app, registers plugins and commands, and hands the core to them.
 
+mod background;
 mod commands;
 mod deep_link;
-mod events;
 
 use std::path::PathBuf;
 
@@ -12,6 +12,8 @@ use tauri::Manager;
 /// The core, or why it could not start: the window still opens and says so.
 pub struct AppState {
     core: Result<Core, (Error, PathBuf)>,
+    /// Why background work (the local API, the dispatcher) did not start, for the window.
+    background_error: Option<Error>,
 }
 
 impl AppState {
@@ -22,7 +24,10 @@ impl AppState {
         if let Err((err, dir)) = &core {
             tracing::error!(error = %err, dir = %dir.display(), "the core could not start");
         }
-        Self { core }
+        Self {
+            core,
+            background_error: None,
+        }
     }
 
     /// The core, or the reason it did not start.
@@ -54,9 +59,9 @@ pub fn run() {
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
-            let state = AppState::start();
+            let mut state = AppState::start();
             if let Ok(core) = &state.core {
-                events::start(app.handle(), core);
+                state.background_error = background::start(app.handle(), core).err();
             }
             app.manage(state);
             deep_link::install(app.handle());
@@ -70,7 +75,7 @@ pub fn run() {
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
                 if let Ok(core) = app.state::<AppState>().core() {
-                    events::stop(core);
+                    background::stop(core);
                 }
             }
         });

@@ -18,5 +18,7 @@ trap 'rm -rf "$scratch"' EXIT
 export PITCHBAR_E2E_SCRATCH="$scratch"
 # (WEBKIT_DISABLE_COMPOSITING_MODE would make WebKitWebDriver screenshots hang.)
 export NO_AT_BRIDGE=1 GDK_BACKEND=x11
+# The local API on any free port: a fixed one could be taken on a shared machine.
+export PITCHBAR_API_PORT=0
 
 ../../scripts/with-keychain.sh xvfb-run -a -s "-screen 0 1600x1000x24" npm test --silent

@@ -1,16 +1,21 @@
 //! Pitchbar Admin's domain: the store, the workspace and its roles, the catalog, connections.
 //! Nothing here knows of Tauri: the shell turns these calls into commands.
 
+pub mod agents;
+pub mod api;
 pub mod api_key;
 pub mod catalog;
 pub mod connections;
+pub mod conversations;
 pub mod error;
+pub mod leads;
 pub mod secret;
 pub mod store;
 pub mod vault;
 pub mod webhooks;
 pub mod workspace;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -32,6 +37,7 @@ pub struct Core {
     /// Shared with the webhook dispatcher's background tasks.
     webhook_hub: Arc<webhooks::dispatcher::Hub>,
     dispatcher: Mutex<Option<webhooks::dispatcher::Running>>,
+    api: Mutex<Option<api::Running>>,
     vault: Vault,
     data_dir: PathBuf,
 }
@@ -59,6 +65,7 @@ impl Core {
             store: Arc::new(store),
             webhook_hub: Arc::default(),
             dispatcher: Mutex::new(None),
+            api: Mutex::new(None),
             // Opened on first use: the app starts and works without a keychain until a secret is needed.
             vault: Vault::os(),
             data_dir: data_dir.to_path_buf(),
@@ -124,6 +131,56 @@ impl Core {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
+        if let Some(running) = running {
+            running.stop().await;
+        }
+    }
+
+    pub fn agents(&self) -> agents::Agents<'_> {
+        agents::Agents { store: &self.store }
+    }
+
+    /// Leads: capture (fires `lead.captured`), the admin list, changes (fire `lead.updated`).
+    pub fn leads(&self) -> leads::Leads<'_> {
+        leads::Leads {
+            store: &self.store,
+            hub: &self.webhook_hub,
+        }
+    }
+
+    /// Conversations: start, message, route, close; each fires its event.
+    pub fn conversations(&self) -> conversations::Conversations<'_> {
+        conversations::Conversations {
+            store: &self.store,
+            hub: &self.webhook_hub,
+        }
+    }
+
+    /// Starts the local API on 127.0.0.1 (inside a tokio runtime) and returns where it listens.
+    /// Starting it again while it runs returns the address it already has.
+    pub fn start_api(&self, config: api::ApiConfig) -> Result<SocketAddr> {
+        let mut slot = self.api.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(running) = slot.as_ref() {
+            return Ok(running.addr());
+        }
+        let running = api::start(self.store.clone(), self.webhook_hub.clone(), config)?;
+        let addr = running.addr();
+        *slot = Some(running);
+        Ok(addr)
+    }
+
+    /// Where the local API listens, while it runs.
+    pub fn api_addr(&self) -> Option<SocketAddr> {
+        self.api
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(api::Running::addr)
+    }
+
+    /// Stops the local API gracefully: requests in flight finish, then the port is free.
+    pub async fn stop_api(&self) {
+        let running = self.api.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(running) = running {
             running.stop().await;
         }

@@ -28,3 +28,21 @@ pub fn regenerate_api_key(state: State<'_, AppState>) -> Result<ApiKeyView, Erro
     let core = state.core()?;
     core.api_keys().regenerate(&core.workspaces().actor()?)
 }
+
+/// Where the local API listens, or why it does not.
+#[derive(serde::Serialize, specta::Type)]
+pub struct ApiStatus {
+    /// `http://127.0.0.1:<port>/v1`
+    pub base_url: Option<String>,
+    pub error: Option<Error>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn api_status(state: State<'_, AppState>) -> Result<ApiStatus, Error> {
+    let core = state.core()?;
+    Ok(ApiStatus {
+        base_url: core.api_addr().map(|addr| format!("http://{addr}/v1")),
+        error: state.background_error.clone(),
+    })
+}

@@ -2,6 +2,7 @@
 
 mod api_key;
 mod catalog;
+mod leads;
 mod webhooks;
 mod workspace;
 
@@ -27,6 +28,13 @@ pub fn builder() -> Builder<tauri::Wry> {
             api_key::api_key,
             api_key::reveal_api_key,
             api_key::regenerate_api_key,
+            api_key::api_status,
+            leads::list_agents,
+            leads::create_agent,
+            leads::update_agent,
+            leads::delete_agent,
+            leads::list_leads,
+            leads::submit_playground_lead,
             webhooks::list_event_types,
             webhooks::event_schema_and_sample,
             webhooks::list_endpoints,

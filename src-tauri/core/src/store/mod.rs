@@ -15,6 +15,7 @@ pub const DB_FILE: &str = "pitchbar.db";
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_foundation.sql")),
     M::up(include_str!("../../migrations/0002_webhooks.sql")),
+    M::up(include_str!("../../migrations/0003_leads.sql")),
 ];
 
 /// The one connection to the workspace database. Writes are short, so one guarded

@@ -21,6 +21,18 @@ export const commands = {
 	revealApiKey: () => __TAURI_INVOKE<string>("reveal_api_key"),
 	/**  A new key; the old one stops working at once. */
 	regenerateApiKey: () => __TAURI_INVOKE<ApiKeyView>("regenerate_api_key"),
+	apiStatus: () => __TAURI_INVOKE<ApiStatus>("api_status"),
+	listAgents: () => __TAURI_INVOKE<Agent[]>("list_agents"),
+	createAgent: (input: AgentInput) => __TAURI_INVOKE<Agent>("create_agent", { input }),
+	updateAgent: (agentId: string, input: AgentInput) => __TAURI_INVOKE<Agent>("update_agent", { agentId, input }),
+	deleteAgent: (agentId: string) => __TAURI_INVOKE<null>("delete_agent", { agentId }),
+	listLeads: (query: LeadQuery) => __TAURI_INVOKE<LeadPage>("list_leads", { query }),
+	/**
+	 *  The Playground: submits a lead as the widget would, through the same core path as
+	 *  `POST /v1/leads` (stored, then `lead.captured` fired). A testing tool, so it takes
+	 *  `integrations.manage` like every other change made from the window.
+	 */
+	submitPlaygroundLead: (input: LeadInput) => __TAURI_INVOKE<Lead>("submit_playground_lead", { input }),
 	listEventTypes: () => __TAURI_INVOKE<EventInfo[]>("list_event_types"),
 	/**  The JSON Schema of an event type's payload, and a sample payload to start a test from. */
 	eventSchemaAndSample: (eventType: EventType) => __TAURI_INVOKE<[Value, Value]>("event_schema_and_sample", { eventType }),
@@ -51,11 +63,32 @@ export const commands = {
 };
 
 /* Types */
+export type Agent = {
+	id: string,
+	name: string,
+	lead_fields: LeadField[],
+	created_at: string,
+	updated_at: string,
+};
+
+/**  What Settings submits when adding or editing an agent. */
+export type AgentInput = {
+	name: string,
+	lead_fields?: LeadField[],
+};
+
 /**  What the API Access box shows to everyone. */
 export type ApiKeyView = {
 	/**  `sk_live_abc1…` */
 	redacted: string,
 	created_at: string,
+};
+
+/**  Where the local API listens, or why it does not. */
+export type ApiStatus = {
+	/**  `http://127.0.0.1:<port>/v1` */
+	base_url: string | null,
+	error: Error | null,
 };
 
 /**  One attempt with every byte: the detail pane. */
@@ -229,6 +262,50 @@ export type Integration = {
 	once_connected: string,
 	/**  The brand colour of the logo mark (`#rrggbb`). */
 	color: string,
+};
+
+export type Lead = {
+	id: string,
+	agent_id: string,
+	conversation_id: string | null,
+	name: string | null,
+	email: string | null,
+	phone: string | null,
+	fields: { [key in string]: Value },
+	created_at: string,
+	updated_at: string,
+};
+
+/**  One custom field of an agent's lead form. */
+export type LeadField = {
+	/**  `snake_case`: the key under `fields` in the lead and its webhooks. */
+	key: string,
+	label: string,
+	required?: boolean,
+};
+
+/**  A submitted lead form. `agent_id` left out means the default agent. */
+export type LeadInput = {
+	agent_id?: string | null,
+	conversation_id?: string | null,
+	name?: string | null,
+	email?: string | null,
+	phone?: string | null,
+	fields?: { [key in string]: Value },
+};
+
+export type LeadPage = {
+	leads: Lead[],
+	/**  Pass back as `cursor` for the next (older) page; `null` at the end. */
+	next_cursor: string | null,
+};
+
+export type LeadQuery = {
+	limit?: number | null,
+	/**  `next_cursor` of the previous page. */
+	cursor?: string | null,
+	/**  RFC 3339, inclusive: only leads captured from then on. */
+	since?: string | null,
 };
 
 export type LogPage = {
