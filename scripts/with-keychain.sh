@@ -76,7 +76,13 @@ if [ -z "${RUSTUP_HOME:-}" ] && [ -d "$HOME/.rustup" ]; then
 fi
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/pitchbar-keychain.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+cleanup() {
+  # A desktop portal started on the throwaway bus may have left its FUSE mount at
+  # $XDG_RUNTIME_DIR/doc: detach it, or rm cannot remove the folder. Cleanup never fails the run.
+  fusermount -u -z "$scratch/runtime/doc" 2>/dev/null || umount -l "$scratch/runtime/doc" 2>/dev/null || true
+  rm -rf "$scratch" 2>/dev/null || true
+}
+trap cleanup EXIT
 mkdir -p "$scratch/home" "$scratch/data" "$scratch/config" "$scratch/cache" "$scratch/runtime"
 chmod 700 "$scratch/runtime"
 
