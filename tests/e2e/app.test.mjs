@@ -317,6 +317,93 @@ describe("a new workspace, as a new user meets it", () => {
     }
   });
 
+  test("playground: a submitted lead is delivered, signed, to the endpoint at once", async () => {
+    const { browser } = session;
+    const received = [];
+    const receiver = createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"ok":true}');
+      });
+    });
+    await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${receiver.address().port}/hooks/playground`;
+    const email = `ada+${Date.now()}@example.com`;
+    try {
+      await (await browser.$(sel("nav-integrations"))).click();
+      await (await visible(browser, sel("tab-webhooks"))).click();
+      await textOf(
+        browser,
+        sel("api-endpoint"),
+        /^http:\/\/127\.0\.0\.1:\d+\/v1$/,
+      );
+
+      await (await visible(browser, sel("add-endpoint"))).click();
+      await type(browser, "#endpoint-url", url);
+      await type(browser, "#endpoint-description", "Playground receiver");
+      await (
+        await browser.$(`${sel("endpoint-event")}[data-event="lead.captured"]`)
+      ).click();
+      await (await browser.$(sel("endpoint-submit"))).click();
+      const secretEl = await visible(browser, sel("endpoint-secret"));
+      await browser.waitUntil(async () =>
+        /^whsec_/.test(await innerText(browser, secretEl)),
+      );
+      const secret = (await innerText(browser, secretEl)).trim();
+      await (await browser.$(sel("endpoint-secret-done"))).click();
+      await gone(browser, "[role=dialog]");
+
+      await (await browser.$(sel("nav-playground"))).click();
+      await visible(browser, "#playground-agent");
+      await type(browser, "#playground-name", "Ada Lovelace");
+      await type(browser, "#playground-email", email);
+      // Fill any required custom fields of the default agent.
+      for (const input of await browser.$$(sel("playground-field"))) {
+        if (await input.getAttribute("required")) await input.addValue("x");
+      }
+      await (await browser.$(sel("playground-submit"))).click();
+
+      await browser.waitUntil(
+        () =>
+          received.some((r) => {
+            const payload = JSON.parse(r.body);
+            return (
+              payload.event === "lead.captured" && payload.data?.email === email
+            );
+          }),
+        { timeout: 5000, timeoutMsg: "the receiver got no lead.captured" },
+      );
+      const hit = received.find(
+        (r) => JSON.parse(r.body).data?.email === email,
+      );
+      assert.equal(hit.headers["x-pitchbar-event"], "lead.captured");
+      const [, t, v1] = hit.headers["x-pitchbar-signature"].match(
+        /^t=(\d+),v1=([0-9a-f]{64})$/,
+      );
+      const expected = createHmac("sha256", secret)
+        .update(`${t}.`)
+        .update(hit.body)
+        .digest("hex");
+      assert.equal(v1, expected, "the lead delivery is signed");
+
+      await textOf(browser, sel("lead-row"), /Ada Lovelace/);
+      await screenshot(browser, "desktop-playground");
+
+      await (await browser.$(sel("open-delivery-log"))).click();
+      await visible(browser, sel("attempt-row"));
+      await textOf(
+        browser,
+        sel("api-endpoint"),
+        /^http:\/\/127\.0\.0\.1:\d+\/v1$/,
+      );
+    } finally {
+      receiver.close();
+    }
+  });
+
   test("members: add one, a duplicate email is refused, and a Member sees everything read-only", async () => {
     const { browser } = session;
     await (await browser.$(sel("nav-settings"))).click();
