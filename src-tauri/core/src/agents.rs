@@ -6,9 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use crate::clock::{rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::webhooks::dispatcher::{rfc3339_ms, unix_ms};
 use crate::workspace::Actor;
 
 pub const MAX_LEAD_FIELDS: usize = 20;

@@ -13,8 +13,8 @@ use specta::Type;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::clock::now_rfc3339;
 use crate::error::{Error, Result};
-use crate::now_rfc3339;
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::vault::{Vault, VaultKey};

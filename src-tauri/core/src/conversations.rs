@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use crate::agents;
+use crate::clock::{rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
 use crate::leads::{email, fire_or_undo, json, text, ulid};
 use crate::store::Store;
-use crate::webhooks::dispatcher::{rfc3339_ms, unix_ms, Hub};
+use crate::webhooks::dispatcher::Hub;
 use crate::webhooks::events::{
     ClosedData, ConversationData, Direction, MessageData, RoutedData, Visitor,
 };

@@ -8,9 +8,10 @@ use serde_json::{Map, Value};
 use specta::Type;
 
 use crate::agents::{self, Agent};
+use crate::clock::{parse_time, rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::webhooks::dispatcher::{parse_time, rfc3339_ms, unix_ms, Dispatcher, Hub};
+use crate::webhooks::dispatcher::{Dispatcher, Hub};
 use crate::webhooks::events::{custom_fields, CustomFields, LeadData, LeadUpdatedData};
 use crate::webhooks::{EventData, Payload};
 

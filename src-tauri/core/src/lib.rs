@@ -5,6 +5,7 @@ pub mod agents;
 pub mod api;
 pub mod api_key;
 pub mod catalog;
+pub mod clock;
 pub mod connections;
 pub mod conversations;
 pub mod error;
@@ -222,15 +223,4 @@ pub fn data_dir() -> Result<PathBuf> {
 
 pub(crate) fn new_id() -> String {
     ulid::Ulid::new().to_string()
-}
-
-pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use pitchbar_core::clock::rfc3339_utc_seconds;
 use pitchbar_core::webhooks::events::{
-    catalog, custom_fields, rfc3339_utc_seconds, sample, sample_data, schema, ClosedData,
-    ConversationData, Direction, EventData, EventType, LeadData, LeadUpdatedData, MessageData,
-    Payload, RoutedData, Visitor,
+    catalog, custom_fields, sample, sample_data, schema, ClosedData, ConversationData, Direction,
+    EventData, EventType, LeadData, LeadUpdatedData, MessageData, Payload, RoutedData, Visitor,
 };
 use pitchbar_core::Error;
 use serde_json::{json, Value};

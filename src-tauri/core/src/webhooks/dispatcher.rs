@@ -12,11 +12,10 @@ use bytes::Bytes;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use specta::Type;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc};
 
 use super::events::{EventType, Payload};
+use crate::clock::{parse_time, unix_ms};
 use crate::error::{Error, Result};
 use crate::new_id;
 use crate::store::Store;
@@ -277,7 +276,7 @@ impl Dispatcher<'_> {
             .get("occurred_at")
             .and_then(|v| v.as_str())
             .map(str::to_owned)
-            .unwrap_or_else(crate::now_rfc3339);
+            .unwrap_or_else(crate::clock::now_rfc3339);
         let body = Bytes::from(
             serde_json::to_vec(&value)
                 .map_err(|_| Error::invalid("The test payload could not be written as JSON."))?,
@@ -454,35 +453,6 @@ fn restart_runs(
         }
     }
     Ok(jobs)
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub(crate) fn unix_ms() -> i64 {
-    let now = OffsetDateTime::now_utc();
-    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-/// `2026-05-07T12:00:00.123Z` for a time in unix milliseconds: always three fraction digits,
-/// so that these strings sort as the times do.
-pub(crate) fn rfc3339_ms(ms: i64) -> String {
-    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(FORMAT).ok())
-        .unwrap_or_default()
-}
-
-/// Parses an RFC 3339 time (any offset) into unix milliseconds.
-pub(crate) fn parse_time(s: &str) -> Result<i64> {
-    let t = OffsetDateTime::parse(s.trim(), &Rfc3339).map_err(|_| {
-        Error::invalid(format!(
-            "“{}” is not a date and time. Use RFC 3339, like 2026-05-07T12:00:00Z.",
-            s.chars().take(40).collect::<String>()
-        ))
-    })?;
-    Ok(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
 }
 
 /// Starts the background dispatcher; see [`run::start`].

@@ -8,14 +8,15 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use super::dispatcher::{unix_ms, Hub};
+use super::dispatcher::Hub;
 use super::events::EventType;
 use super::signing::generate_secret;
+use crate::clock::{now_rfc3339, rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
+use crate::new_id;
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::workspace::Actor;
-use crate::{new_id, now_rfc3339};
 
 pub const MAX_URL_CHARS: usize = 2048;
 pub const DEFAULT_TIMEOUT_MS: u32 = 5_000;
@@ -487,7 +488,7 @@ fn view(tx: &Transaction<'_>, id: &str) -> Result<EndpointView> {
     v.previous_secret_expires_at = valid_secrets(tx, id)?
         .iter()
         .find_map(|(_, exp)| *exp)
-        .map(super::dispatcher::rfc3339_ms);
+        .map(rfc3339_ms);
     v.warning = check_url(&v.url).ok().and_then(|(_, w)| w);
     Ok(v)
 }

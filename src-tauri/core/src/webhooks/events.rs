@@ -12,9 +12,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use specta::Type;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 use ulid::Ulid;
 
+use crate::clock::rfc3339_utc_seconds;
 use crate::error::{Error, Result};
 
 /// The catalog of design.md. Wire names are the canonical ones; the UI mock-up of spec 001 and
@@ -338,23 +339,6 @@ impl Payload {
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("payloads always serialize")
     }
-}
-
-/// `2026-05-07T12:00:00Z`: UTC, whole seconds. Written by hand so it cannot fail: years outside
-/// RFC 3339's 0000–9999 (no real clock gives one) are clamped to the nearest end.
-pub fn rfc3339_utc_seconds(at: OffsetDateTime) -> String {
-    let at = at.to_offset(UtcOffset::UTC);
-    let (year, month, day) = match at.year() {
-        y if y < 0 => (0, 1, 1),
-        y if y > 9999 => (9999, 12, 31),
-        y => (y, u8::from(at.month()), at.day()),
-    };
-    let (hour, minute, second) = match at.year() {
-        y if y < 0 => (0, 0, 0),
-        y if y > 9999 => (23, 59, 59),
-        _ => (at.hour(), at.minute(), at.second()),
-    };
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
 }
 
 /// Realistic data for "Send test event": fresh IDs, a plausible visitor, and some `null`s, so the

@@ -6,8 +6,9 @@ use rusqlite::{params_from_iter, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use super::dispatcher::{parse_time, rfc3339_ms, Trigger};
+use super::dispatcher::Trigger;
 use super::events::EventType;
+use crate::clock::{parse_time, rfc3339_ms};
 use crate::error::{Error, Result};
 use crate::store::Store;
 

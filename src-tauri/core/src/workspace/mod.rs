@@ -4,9 +4,10 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use crate::clock::now_rfc3339;
 use crate::error::{Error, Result};
+use crate::new_id;
 use crate::store::Store;
-use crate::{new_id, now_rfc3339};
 
 const ACTIVE_MEMBER: &str = "active_member_id";
 

@@ -14,7 +14,8 @@ use rusqlite::{params, OptionalExtension};
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
-use super::{unix_ms, DispatcherConfig, Hub, Job, Trigger};
+use super::{DispatcherConfig, Hub, Job, Trigger};
+use crate::clock::{now_rfc3339, rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::store::Store;
@@ -557,7 +558,7 @@ fn decide(ctx: &Ctx, ep: &EndpointRt, rec: &mut AttemptRecord, retry_after: Opti
         rec.delivery_status = "failed";
         rec.disable_reason = Some(format!(
             "The endpoint answered 410 Gone on {}, saying it no longer accepts webhooks, so it was turned off. Turn it back on once the receiver is ready again.",
-            super::rfc3339_ms(rec.attempted_at)
+            rfc3339_ms(rec.attempted_at)
         ));
         return;
     }
@@ -772,7 +773,7 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg]) -> Result<()> {
                 if let Some(reason) = &r.disable_reason {
                     tx.execute(
                         "UPDATE webhook_endpoint SET active = 0, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1",
-                        params![&*j.endpoint_id, reason, crate::now_rfc3339()],
+                        params![&*j.endpoint_id, reason, now_rfc3339()],
                     )?;
                     tx.execute(
                         "UPDATE webhook_delivery SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2
