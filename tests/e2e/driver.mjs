@@ -74,6 +74,8 @@ export async function launch(name, { dataDir } = {}) {
 /** Saves a PNG of the window under the build output. */
 export async function screenshot(browser, name) {
   mkdirSync(screenshots, { recursive: true });
+  // Let the UI's short transitions (≤ 200 ms) finish, so the picture shows the settled state.
+  await new Promise((r) => setTimeout(r, 250));
   const png = await browser.takeScreenshot();
   writeFileSync(join(screenshots, `${name}.png`), Buffer.from(png, "base64"));
 }
