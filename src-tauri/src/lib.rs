@@ -36,11 +36,6 @@ impl AppState {
     }
 }
 
-/// The commands and types the window may call, for the invoke handler and the TypeScript export.
-pub fn specta() -> tauri_specta::Builder<tauri::Wry> {
-    commands::builder()
-}
-
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -48,7 +43,7 @@ pub fn run() {
         )
         .init();
 
-    let specta = specta();
+    let specta = commands::builder();
     tauri::Builder::default()
         // First, so a second launch (with a pitchbar:// link) is forwarded to this one.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {

@@ -8,6 +8,7 @@ mod workspace;
 
 use tauri_specta::{collect_commands, Builder, ErrorHandlingMode};
 
+/// The commands and types the window may call, for the invoke handler and the TypeScript export.
 pub fn builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .error_handling(ErrorHandlingMode::Throw)
