@@ -5,6 +5,11 @@
 //! Prints deliveries/s accepted → delivered → logged to one loopback receiver with 1, 10 and 100
 //! endpoints, p50/p99 accepted → received (at full and at light load), and the time of filtered
 //! log pages at 1,000,000 logged attempts. `BENCH_RUNS` (default 3) runs each and prints medians.
+//!
+//! At full load events are accepted as callers with many events do: `fire_many` in batches of
+//! `BENCH_BATCH` (default 64) events, each batch one transaction, from `BENCH_FIRERS` (default 1)
+//! threads at once (the local API serves concurrent requests). An event's "accepted" time is
+//! the start of its `fire_many` call. At light load each event is one `fire`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -106,25 +111,49 @@ async fn run(endpoints: usize, events: usize, pace: Option<Duration>) -> Run {
     let core = Arc::new(core_with_endpoints(dir.path(), &base, endpoints));
     core.start_dispatcher(DispatcherConfig::default()).unwrap();
     let body = Payload::now(sample_data(EventType::LeadCaptured));
+    let batch: usize = env_or("BENCH_BATCH", 64).max(1);
+    let firers: usize = env_or("BENCH_FIRERS", 1).max(1);
     let started = Instant::now();
-    let accepted = {
+    let mut handles = Vec::new();
+    for f in 0..firers {
         let core = core.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut accepted = HashMap::with_capacity(events * endpoints);
-            for _ in 0..events {
-                let t0 = Instant::now();
-                for id in core.webhook_dispatcher().fire(&body).unwrap().delivery_ids {
-                    accepted.insert(id, t0);
+        let body = body.clone();
+        // This firer's share of the events.
+        let mine = events / firers + usize::from(f < events % firers);
+        handles.push(tokio::task::spawn_blocking(move || {
+            let mut accepted = HashMap::with_capacity(mine * endpoints);
+            let dispatcher = core.webhook_dispatcher();
+            if pace.is_some() {
+                for _ in 0..mine {
+                    let t0 = Instant::now();
+                    for id in dispatcher.fire(&body).unwrap().delivery_ids {
+                        accepted.insert(id, t0);
+                    }
+                    if let Some(p) = pace {
+                        std::thread::sleep(p);
+                    }
                 }
-                if let Some(p) = pace {
-                    std::thread::sleep(p);
+            } else {
+                let payloads = vec![body; batch];
+                let mut left = mine;
+                while left > 0 {
+                    let n = left.min(batch);
+                    left -= n;
+                    let t0 = Instant::now();
+                    for fired in dispatcher.fire_many(&payloads[..n]).unwrap() {
+                        for id in fired.delivery_ids {
+                            accepted.insert(id, t0);
+                        }
+                    }
                 }
             }
             accepted
-        })
-        .await
-        .unwrap()
-    };
+        }));
+    }
+    let mut accepted = HashMap::with_capacity(events * endpoints);
+    for h in handles {
+        accepted.extend(h.await.unwrap());
+    }
     let total = (events * endpoints) as i64;
     let deadline = Instant::now() + Duration::from_secs(300);
     while logged(&core) < total {
@@ -147,6 +176,13 @@ async fn run(endpoints: usize, events: usize, pace: Option<Duration>) -> Run {
         p50: pct(&lat, 0.50),
         p99: pct(&lat, 0.99),
     }
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn median_f(mut v: Vec<f64>) -> f64 {

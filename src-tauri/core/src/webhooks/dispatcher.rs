@@ -112,6 +112,8 @@ pub struct Hub {
     generation: AtomicU64,
     jobs: Mutex<Option<mpsc::UnboundedSender<run::SchedMsg>>>,
     changes: broadcast::Sender<DeliveriesChanged>,
+    /// `fire` calls waiting for the next group commit.
+    accepting: Mutex<Vec<Arc<Queued>>>,
 }
 
 impl Default for Hub {
@@ -119,6 +121,7 @@ impl Default for Hub {
         Self {
             generation: AtomicU64::new(0),
             jobs: Mutex::new(None),
+            accepting: Mutex::new(Vec::new()),
             changes: broadcast::channel(256).0,
         }
     }
@@ -177,7 +180,8 @@ pub struct Dispatcher<'a> {
 
 impl Dispatcher<'_> {
     /// Accepts an event: the event and one pending delivery per subscribed active endpoint are
-    /// written in one transaction, and only then handed to the dispatcher.
+    /// written in one transaction, and only then handed to the dispatcher. Returns only after
+    /// that commit.
     pub fn fire(&self, payload: &Payload) -> Result<Fired> {
         self.fire_body(
             payload.event_type(),
@@ -186,59 +190,77 @@ impl Dispatcher<'_> {
         )
     }
 
+    /// Accepts many events at once: all of them (each with its deliveries) are written in one
+    /// transaction, and handed to the dispatcher after that commit. Same result, in order, as
+    /// calling [`Dispatcher::fire`] for each; all are saved, or none.
+    pub fn fire_many(&self, payloads: &[Payload]) -> Result<Vec<Fired>> {
+        let items: Vec<Accept> = payloads
+            .iter()
+            .map(|p| Accept {
+                event_type: p.event_type(),
+                occurred_at: p.occurred_at().to_owned(),
+                body: Bytes::from(p.to_body()),
+            })
+            .collect();
+        let mut conn = self.store.conn();
+        let (fired, jobs) = accept(&mut conn, &items)?;
+        self.hub.enqueue(jobs);
+        drop(conn);
+        Ok(fired)
+    }
+
     /// [`Dispatcher::fire`] for a body already serialized (its exact bytes are sent and signed).
+    ///
+    /// Group commit: callers that arrive while another holds the store are queued, and the
+    /// next one to get the store writes every queued event in one transaction. Each caller
+    /// still returns only after the transaction holding its event has committed.
     pub fn fire_body(
         &self,
         event_type: EventType,
         occurred_at: &str,
         body: Vec<u8>,
     ) -> Result<Fired> {
-        let event_id = new_id();
-        let now = unix_ms();
-        let body = Bytes::from(body);
-        let mut conn = self.store.conn();
-        let tx = conn.transaction()?;
-        insert_event(&tx, &event_id, event_type, &body, occurred_at, now)?;
-        let endpoints: Vec<String> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id FROM webhook_endpoint
-                 WHERE active = 1 AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = ?1)",
-            )?;
-            let rows = stmt.query_map([event_type.as_str()], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let mut jobs = Vec::with_capacity(endpoints.len());
-        let event_type_arc: Arc<str> = Arc::from(event_type.as_str());
-        for endpoint_id in endpoints {
-            let id = new_id();
-            insert_delivery(
-                &tx,
-                &id,
-                &event_id,
-                &endpoint_id,
+        let mine = Arc::new(Queued {
+            item: Accept {
                 event_type,
-                Trigger::Event,
-                now,
-            )?;
-            jobs.push(Job {
-                delivery_id: Arc::from(id),
-                endpoint_id: Arc::from(endpoint_id),
-                event_type: event_type_arc.clone(),
-                trigger: Trigger::Event,
-                body: body.clone(),
-                attempts: 0,
-                run_attempts: 0,
-                due_ms: now,
-            });
+                occurred_at: occurred_at.to_owned(),
+                body: Bytes::from(body),
+            },
+            result: Mutex::new(None),
+        });
+        lock(&self.hub.accepting).push(mine.clone());
+        let mut conn = self.store.conn();
+        // Written by an earlier holder of the store (under the store's lock), or still queued.
+        if let Some(result) = lock(&mine.result).take() {
+            return result;
         }
-        tx.commit()?;
-        let delivery_ids = jobs.iter().map(|j| j.delivery_id.to_string()).collect();
+        let queued = std::mem::take(&mut *lock(&self.hub.accepting));
+        let items: Vec<Accept> = queued.iter().map(|q| q.item.clone()).collect();
+        let mut jobs = Vec::new();
+        match accept(&mut conn, &items) {
+            Ok((fired, all_jobs)) => {
+                jobs = all_jobs;
+                for (q, f) in queued.iter().zip(fired) {
+                    *lock(&q.result) = Some(Ok(f));
+                }
+            }
+            // A failed group: each event on its own, so each caller gets its own outcome.
+            Err(_) => {
+                for q in &queued {
+                    let result = accept(&mut conn, std::slice::from_ref(&q.item)).map(
+                        |(mut fired, one_jobs)| {
+                            jobs.extend(one_jobs);
+                            fired.remove(0)
+                        },
+                    );
+                    *lock(&q.result) = Some(result);
+                }
+            }
+        }
         self.hub.enqueue(jobs);
         drop(conn);
-        Ok(Fired {
-            event_id,
-            delivery_ids,
-        })
+        let result = lock(&mine.result).take();
+        result.unwrap_or_else(|| Err(Error::Internal("The event was not accepted.".into())))
     }
 
     /// Sends one event of `event_type` to one endpoint, whatever it subscribes to and whether
@@ -391,6 +413,91 @@ impl Dispatcher<'_> {
     }
 }
 
+/// One event to accept.
+#[derive(Clone)]
+struct Accept {
+    event_type: EventType,
+    occurred_at: String,
+    body: Bytes,
+}
+
+/// A `fire` waiting for the group commit that writes its event.
+pub(crate) struct Queued {
+    item: Accept,
+    result: Mutex<Option<Result<Fired>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Writes `items` (each event with one pending delivery per subscribed active endpoint) in
+/// one transaction and returns what was accepted and the jobs to hand over after the commit.
+fn accept(conn: &mut rusqlite::Connection, items: &[Accept]) -> Result<(Vec<Fired>, Vec<Job>)> {
+    let now = unix_ms();
+    let tx = conn.transaction()?;
+    let mut subscribers: Vec<(EventType, Vec<Arc<str>>)> = Vec::new();
+    let mut fired = Vec::with_capacity(items.len());
+    let mut jobs = Vec::new();
+    for item in items {
+        let event_type = item.event_type;
+        let event_id = new_id();
+        insert_event(
+            &tx,
+            &event_id,
+            event_type,
+            &item.body,
+            &item.occurred_at,
+            now,
+        )?;
+        let endpoints = match subscribers.iter().position(|(t, _)| *t == event_type) {
+            Some(i) => &subscribers[i].1,
+            None => {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT id FROM webhook_endpoint
+                     WHERE active = 1 AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = ?1)",
+                )?;
+                let rows = stmt.query_map([event_type.as_str()], |r| {
+                    r.get::<_, String>(0).map(Arc::from)
+                })?;
+                subscribers.push((event_type, rows.collect::<rusqlite::Result<_>>()?));
+                &subscribers[subscribers.len() - 1].1
+            }
+        };
+        let event_type_arc: Arc<str> = Arc::from(event_type.as_str());
+        let mut delivery_ids = Vec::with_capacity(endpoints.len());
+        for endpoint_id in endpoints {
+            let id = new_id();
+            insert_delivery(
+                &tx,
+                &id,
+                &event_id,
+                endpoint_id,
+                event_type,
+                Trigger::Event,
+                now,
+            )?;
+            jobs.push(Job {
+                delivery_id: Arc::from(id.as_str()),
+                endpoint_id: endpoint_id.clone(),
+                event_type: event_type_arc.clone(),
+                trigger: Trigger::Event,
+                body: item.body.clone(),
+                attempts: 0,
+                run_attempts: 0,
+                due_ms: now,
+            });
+            delivery_ids.push(id);
+        }
+        fired.push(Fired {
+            event_id,
+            delivery_ids,
+        });
+    }
+    tx.commit()?;
+    Ok((fired, jobs))
+}
+
 const FAILED_SINCE: &str = "JOIN webhook_endpoint e ON e.id = d.endpoint_id
     WHERE d.status IN ('failed', 'dead') AND d.updated_at >= ?1 AND e.active = 1";
 
@@ -458,4 +565,91 @@ fn restart_runs(
 /// Starts the background dispatcher; see [`run::start`].
 pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: DispatcherConfig) -> Result<Running> {
     run::start(store, hub, config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhooks::events::sample_data;
+
+    fn events_in(store: &Store) -> i64 {
+        store
+            .conn()
+            .query_row("SELECT count(*) FROM webhook_event", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn fire_many_writes_every_event_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let hub = Hub::default();
+        let d = Dispatcher {
+            store: &store,
+            hub: &hub,
+        };
+        let payloads: Vec<Payload> = EventType::ALL
+            .iter()
+            .map(|t| Payload::now(sample_data(*t)))
+            .collect();
+        let fired = d.fire_many(&payloads).unwrap();
+        assert_eq!(fired.len(), payloads.len());
+        for (f, p) in fired.iter().zip(&payloads) {
+            let (ty, body): (String, Vec<u8>) = store
+                .conn()
+                .query_row(
+                    "SELECT type, payload FROM webhook_event WHERE id = ?1",
+                    [&f.event_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!(ty, p.event_type().as_str());
+            assert_eq!(body, p.to_body());
+        }
+        assert!(d.fire_many(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn concurrent_fires_are_each_committed_before_they_return() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let hub = Hub::default();
+        let payload = Payload::now(sample_data(EventType::LeadCaptured));
+        let ids: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        let d = Dispatcher {
+                            store: &store,
+                            hub: &hub,
+                        };
+                        (0..50)
+                            .map(|_| {
+                                let id = d.fire(&payload).unwrap().event_id;
+                                // Returned only after its commit: already readable.
+                                let found: i64 = store
+                                    .conn()
+                                    .query_row(
+                                        "SELECT count(*) FROM webhook_event WHERE id = ?1",
+                                        [&id],
+                                        |r| r.get(0),
+                                    )
+                                    .unwrap();
+                                assert_eq!(found, 1);
+                                id
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let unique: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), 400);
+        assert_eq!(events_in(&store), 400);
+        assert!(lock(&hub.accepting).is_empty());
+    }
 }

@@ -679,6 +679,7 @@ fn writer_loop(
     mut rx: mpsc::UnboundedReceiver<LogMsg>,
     batch: usize,
 ) {
+    let checkpoints = Checkpointer::start(&store);
     let mut buf = Vec::with_capacity(batch);
     while let Some(first) = rx.blocking_recv() {
         buf.push(first);
@@ -715,6 +716,60 @@ fn writer_loop(
             }
         }
         hub.notify_log(endpoint_ids);
+        if let Some(c) = &checkpoints {
+            c.nudge();
+        }
+    }
+    if let Some(c) = checkpoints {
+        c.stop(&store);
+    }
+}
+
+/// Copies the WAL back into the database from a thread of its own, with its own connection,
+/// while the dispatcher runs: SQLite's automatic checkpoint would otherwise run (with its
+/// fsyncs) inside whichever commit crosses the threshold, holding the store's lock — stalling
+/// `fire` and the log writer. Commits and their durability are unchanged; only where the
+/// checkpoint runs moves. Stopped (and the automatic checkpoint restored) with the writer.
+struct Checkpointer {
+    tx: std::sync::mpsc::SyncSender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(store: &Store) -> Option<Self> {
+        let conn = rusqlite::Connection::open(store.path()).ok()?;
+        conn.busy_timeout(Duration::from_secs(5)).ok()?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("webhook-checkpoint".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    // PASSIVE: never waits for, nor blocks, readers and writers.
+                    if let Err(err) =
+                        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %err, "webhook log checkpoint failed");
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+            .ok()?;
+        if let Err(err) = store.conn().execute_batch("PRAGMA wal_autocheckpoint = 0") {
+            tracing::warn!(error = %err, "cannot move checkpoints off the store's lock");
+        }
+        Some(Self { tx, thread })
+    }
+
+    fn nudge(&self) {
+        let _ = self.tx.try_send(());
+    }
+
+    fn stop(self, store: &Store) {
+        drop(self.tx);
+        let _ = self.thread.join();
+        let _ = store
+            .conn()
+            .execute_batch("PRAGMA wal_autocheckpoint = 1000");
     }
 }
 
