@@ -206,7 +206,7 @@ describe("a new workspace, as a new user meets it", () => {
     await (await browser.$(sel("tab-available"))).click();
   });
 
-  test("webhooks: the API key, an endpoint at a real receiver, a signed test event, its log row and detail", async () => {
+  test("webhooks: the API key, an endpoint at a real receiver, a signed test event, its log row and detail, redeliver, rotate, delete", async () => {
     const { browser } = session;
     const received = [];
     const receiver = createServer((req, res) => {
@@ -312,6 +312,62 @@ describe("a new workspace, as a new user meets it", () => {
         "a redelivery sends the same payload",
       );
       await browser.keys("Escape");
+      await gone(browser, sel("attempt-detail"));
+
+      // Rotate with the default 24-hour overlap: the next delivery is signed with both secrets.
+      await (await browser.$(sel("endpoint-rotate"))).click();
+      await (await visible(browser, sel("confirm-rotate"))).click();
+      const rotatedEl = await visible(browser, sel("endpoint-secret"));
+      await browser.waitUntil(async () =>
+        /^whsec_/.test(await innerText(browser, rotatedEl)),
+      );
+      const rotated = (await innerText(browser, rotatedEl)).trim();
+      assert.notEqual(rotated, secret);
+      await (await browser.$(sel("endpoint-secret-done"))).click();
+      await gone(browser, "[role=dialog]");
+      await (await browser.$(sel("endpoint-test"))).click();
+      await visible(browser, "#test-payload");
+      await (await browser.$(sel("send-test-submit"))).click();
+      await browser.waitUntil(() => received.length === 3, {
+        timeout: 10000,
+        timeoutMsg: "no delivery after the rotation",
+      });
+      const third = received[2];
+      const parts = third.headers["x-pitchbar-signature"].split(",");
+      const ts = parts.find((p) => p.startsWith("t=")).slice(2);
+      const v1s = parts
+        .filter((p) => p.startsWith("v1="))
+        .map((p) => p.slice(3));
+      const mac = (key) =>
+        createHmac("sha256", key)
+          .update(`${ts}.`)
+          .update(third.body)
+          .digest("hex");
+      assert.deepEqual(
+        new Set(v1s),
+        new Set([mac(rotated), mac(secret)]),
+        "one v1= per valid secret",
+      );
+
+      // Delete: the confirmation says what happens to the log; the card goes.
+      await (await browser.$(sel("endpoint-delete"))).click();
+      const confirmDelete = await visible(
+        browser,
+        sel("confirm-delete-endpoint"),
+      );
+      await browser.waitUntil(async () =>
+        /3 logged attempts are deleted/.test(
+          await innerText(browser, await browser.$("[role=dialog]")),
+        ),
+      );
+      await confirmDelete.click();
+      await browser.waitUntil(
+        async () => (await browser.$$(sel("endpoint-card"))).length === 0,
+        {
+          timeout: 5000,
+          timeoutMsg: "the deleted endpoint's card stayed",
+        },
+      );
     } finally {
       receiver.close();
     }
