@@ -517,6 +517,29 @@ describe("a new workspace, as a new user meets it", () => {
     await screenshot(browser, "desktop-member-readonly");
     await browser.keys("Escape");
     await gone(browser, sel("integration-modal"));
+
+    // The webhooks tab and the Playground: visible, but nothing a Member could change.
+    await (await browser.$(sel("tab-webhooks"))).click();
+    await visible(browser, sel("api-key-value"));
+    for (const action of [
+      "add-endpoint",
+      "api-key-regenerate",
+      "api-key-show",
+      "api-key-copy",
+    ]) {
+      assert.equal(
+        await (await browser.$(sel(action))).isEnabled(),
+        false,
+        `${action} must be disabled for a Member`,
+      );
+    }
+    await (await browser.$(sel("nav-playground"))).click();
+    assert.equal(
+      await (await visible(browser, sel("playground-submit"))).isEnabled(),
+      false,
+      "a Member cannot submit in the Playground",
+    );
+    await (await browser.$(sel("nav-integrations"))).click();
   });
 
   test("mobile width: the spec's mobile layout at 390×844", async () => {
