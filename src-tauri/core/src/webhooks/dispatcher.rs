@@ -2,7 +2,9 @@
 //! attempt), test events, redelivery and replay, and the background dispatcher that attempts
 //! them (see `run`). Log writes are announced on a broadcast channel, never polled for.
 
+mod attempt;
 mod run;
+mod writer;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,190 @@
+//! The log writer: one thread that commits attempts in batches (then lets the scheduler retry
+//! what needs it), and the checkpointer that keeps WAL checkpoints off the write lock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::params;
+use tokio::sync::mpsc;
+
+use super::attempt::AttemptRecord;
+use super::run::SchedMsg;
+use super::Hub;
+use crate::clock::{now_rfc3339, unix_ms};
+use crate::error::Result;
+use crate::store::Store;
+
+pub(crate) enum LogMsg {
+    Attempt(Box<AttemptRecord>),
+    Cancel(Arc<str>, Arc<str>),
+}
+
+pub(super) fn writer_loop(
+    store: Arc<Store>,
+    hub: Arc<Hub>,
+    sched: mpsc::UnboundedSender<SchedMsg>,
+    mut rx: mpsc::UnboundedReceiver<LogMsg>,
+    batch: usize,
+) {
+    let checkpoints = Checkpointer::start(&store);
+    let mut buf = Vec::with_capacity(batch);
+    while let Some(first) = rx.blocking_recv() {
+        buf.push(first);
+        while buf.len() < batch {
+            match rx.try_recv() {
+                Ok(m) => buf.push(m),
+                Err(_) => break,
+            }
+        }
+        let disabled = buf
+            .iter()
+            .any(|m| matches!(m, LogMsg::Attempt(r) if r.disable_reason.is_some()));
+        if let Err(err) = store.write(|tx| write_batch(tx, &buf)) {
+            tracing::error!(error = %err, n = buf.len(), "cannot write webhook log batch; the deliveries stay pending");
+        }
+        if disabled {
+            hub.endpoints_changed();
+        }
+        let mut endpoint_ids: Vec<String> = Vec::new();
+        for msg in buf.drain(..) {
+            let (ep, retry) = match msg {
+                LogMsg::Attempt(rec) => {
+                    let ep = rec.job.endpoint_id.clone();
+                    let retry = (rec.delivery_status == "pending").then_some(rec.job);
+                    (ep, retry)
+                }
+                LogMsg::Cancel(_, ep) => (ep, None),
+            };
+            if let Some(job) = retry {
+                let _ = sched.send(SchedMsg::Retry(job));
+            }
+            if !endpoint_ids.iter().any(|e| **e == *ep) {
+                endpoint_ids.push(ep.to_string());
+            }
+        }
+        hub.notify_log(endpoint_ids);
+        if let Some(c) = &checkpoints {
+            c.nudge();
+        }
+    }
+    if let Some(c) = checkpoints {
+        c.stop(&store);
+    }
+}
+
+/// Copies the WAL back into the database from a thread of its own, with its own connection,
+/// while the dispatcher runs: SQLite's automatic checkpoint would otherwise run (with its
+/// fsyncs) inside whichever commit crosses the threshold, holding the store's lock — stalling
+/// `fire` and the log writer. Commits and their durability are unchanged; only where the
+/// checkpoint runs moves. Stopped (and the automatic checkpoint restored) with the writer.
+struct Checkpointer {
+    tx: std::sync::mpsc::SyncSender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(store: &Store) -> Option<Self> {
+        let conn = rusqlite::Connection::open(store.path()).ok()?;
+        conn.busy_timeout(Duration::from_secs(5)).ok()?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("webhook-checkpoint".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    // PASSIVE: never waits for, nor blocks, readers and writers.
+                    if let Err(err) =
+                        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %err, "webhook log checkpoint failed");
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+            .ok()?;
+        if let Err(err) = store.conn().execute_batch("PRAGMA wal_autocheckpoint = 0") {
+            tracing::warn!(error = %err, "cannot move checkpoints off the store's lock");
+        }
+        Some(Self { tx, thread })
+    }
+
+    fn nudge(&self) {
+        let _ = self.tx.try_send(());
+    }
+
+    fn stop(self, store: &Store) {
+        drop(self.tx);
+        let _ = self.thread.join();
+        let _ = store
+            .conn()
+            .execute_batch("PRAGMA wal_autocheckpoint = 1000");
+    }
+}
+
+fn write_batch(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg]) -> Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO webhook_attempt (delivery_id, endpoint_id, event_type, trigger, attempt_no,
+             attempted_at, url, request_headers, request_body, response_status, response_headers,
+             response_body, response_truncated, duration_us, ok, error_class, error_message, next_attempt_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18
+         WHERE EXISTS (SELECT 1 FROM webhook_endpoint WHERE id = ?2)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE webhook_delivery SET status = ?2, attempts = ?3, run_attempts = ?4,
+             next_attempt_at = ?5, updated_at = ?6 WHERE id = ?1",
+    )?;
+    let mut cancel = tx.prepare_cached(
+        "UPDATE webhook_delivery SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2
+         WHERE id = ?1 AND status = 'pending'",
+    )?;
+    let now = unix_ms();
+    for msg in batch {
+        match msg {
+            LogMsg::Cancel(id, _) => {
+                cancel.execute(params![&**id, now])?;
+            }
+            LogMsg::Attempt(r) => {
+                let j = &r.job;
+                insert.execute(params![
+                    &*j.delivery_id,
+                    &*j.endpoint_id,
+                    &*j.event_type,
+                    j.trigger.as_str(),
+                    j.attempts,
+                    r.attempted_at,
+                    r.url,
+                    r.request_headers,
+                    &j.body[..],
+                    r.status,
+                    r.response_headers,
+                    r.response_body,
+                    r.truncated,
+                    r.duration_us,
+                    r.ok,
+                    r.error_class,
+                    r.error_message,
+                    r.next_attempt_at,
+                ])?;
+                update.execute(params![
+                    &*j.delivery_id,
+                    r.delivery_status,
+                    j.attempts,
+                    j.run_attempts,
+                    r.next_attempt_at,
+                    now
+                ])?;
+                if let Some(reason) = &r.disable_reason {
+                    tx.execute(
+                        "UPDATE webhook_endpoint SET active = 0, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1",
+                        params![&*j.endpoint_id, reason, now_rfc3339()],
+                    )?;
+                    tx.execute(
+                        "UPDATE webhook_delivery SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2
+                         WHERE endpoint_id = ?1 AND status = 'pending' AND trigger IN ('event', 'replay')",
+                        params![&*j.endpoint_id, now],
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
