@@ -206,7 +206,7 @@ describe("a new workspace, as a new user meets it", () => {
     await (await browser.$(sel("tab-available"))).click();
   });
 
-  test("webhooks: the API key, an endpoint at a real receiver, a signed test event, its log row and detail, redeliver, rotate, delete", async () => {
+  test("webhooks: the API key, an endpoint at a real receiver, a signed test event, its log row and detail, redeliver, edit, rotate, delete", async () => {
     const { browser } = session;
     const received = [];
     const receiver = createServer((req, res) => {
@@ -313,6 +313,13 @@ describe("a new workspace, as a new user meets it", () => {
       );
       await browser.keys("Escape");
       await gone(browser, sel("attempt-detail"));
+
+      // Edit: the card shows the change at once.
+      await (await browser.$(sel("endpoint-edit"))).click();
+      await type(browser, "#endpoint-description", "Local receiver (edited)");
+      await (await browser.$(sel("endpoint-submit"))).click();
+      await gone(browser, "[role=dialog]");
+      await textOf(browser, sel("endpoint-card"), /Local receiver \(edited\)/);
 
       // Rotate with the default 24-hour overlap: the next delivery is signed with both secrets.
       await (await browser.$(sel("endpoint-rotate"))).click();
