@@ -5,20 +5,19 @@
 use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast::error::RecvError;
 
-use pitchbar_core::api::ApiConfig;
 use pitchbar_core::{Core, Error};
 
 /// After each batch of delivery-log writes.
 pub const DELIVERIES_CHANGED: &str = "deliveries://changed";
 
-/// Starts the dispatcher and the local API (port: `PITCHBAR_API_PORT`, default 4787; 0 picks a
-/// free one) and forwards what the core announces. A failure of one does not stop the other:
+/// Starts the dispatcher and the local API (on the port chosen in the app, else
+/// `PITCHBAR_API_PORT`, else 4787) and forwards what the core announces. A failure of one does not stop the other:
 /// the error is returned for the window to show.
 pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
     let (dispatcher, api) = tauri::async_runtime::block_on(async {
         (
             core.start_dispatcher(Default::default()),
-            api_config().and_then(|c| core.start_api(c)),
+            core.settings().api_config().and_then(|c| core.start_api(c)),
         )
     });
     if let Err(err) = &dispatcher {
@@ -44,17 +43,6 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
         }
     });
     dispatcher.and(api.map(|_| ()))
-}
-
-fn api_config() -> Result<ApiConfig, Error> {
-    match std::env::var("PITCHBAR_API_PORT") {
-        Err(_) => Ok(ApiConfig::default()),
-        Ok(port) => port.trim().parse().map(|port| ApiConfig { port }).map_err(|_| {
-            Error::InvalidInput(format!(
-                "PITCHBAR_API_PORT is “{port}”, not a port number. Set it to 1–65535 (or 0 for any free port) and restart."
-            ))
-        }),
-    }
 }
 
 /// Lets attempts in flight finish and be logged, and requests in flight be answered.

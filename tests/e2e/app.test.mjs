@@ -4,73 +4,20 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createServer } from "node:http";
 import { createHmac } from "node:crypto";
 import { launch, screenshot } from "./driver.mjs";
-
-const sel = (id) => `[data-testid=${id}]`;
-
-async function visible(browser, selector, timeout = 10000) {
-  const el = await browser.$(selector);
-  await el.waitForDisplayed({
-    timeout,
-    timeoutMsg: `${selector} did not appear`,
-  });
-  return el;
-}
-
-async function gone(browser, selector, timeout = 5000) {
-  await browser.waitUntil(
-    async () => !(await (await browser.$(selector)).isDisplayed()),
-    {
-      timeout,
-      timeoutMsg: `${selector} did not go away`,
-    },
-  );
-}
-
-async function cardIds(browser) {
-  const cards = await browser.$$(sel("integration-card"));
-  const ids = [];
-  for (const card of cards) {
-    if (await card.isDisplayed()) ids.push(await card.getAttribute("data-id"));
-  }
-  return ids;
-}
-
-async function type(browser, selector, text) {
-  const el = await visible(browser, selector);
-  await el.clearValue();
-  // clearValue fires no input event: type a character and delete it so the UI sees "".
-  await el.addValue(text || " ");
-  if (!text) await browser.keys("Backspace");
-}
-
-// WebKitWebDriver's getText returns "" for text clipped with `overflow: hidden` and an
-// ellipsis, so read what the page renders instead.
-const innerText = (browser, el) => browser.execute((e) => e.innerText, el);
-
-async function textOf(browser, selector, expected) {
-  const el = await visible(browser, selector);
-  await browser.waitUntil(
-    async () => expected.test(await innerText(browser, el)),
-    {
-      timeout: 5000,
-      timeoutMsg: `${selector} never read ${expected}: "${await innerText(browser, el)}"`,
-    },
-  );
-}
-
-async function resize(browser, width, height) {
-  await browser.setWindowSize(width, height);
-  await browser.waitUntil(
-    async () => (await browser.execute(() => window.innerWidth)) <= width,
-    {
-      timeout: 5000,
-      timeoutMsg: `the window did not resize to ${width}px`,
-    },
-  );
-}
+import {
+  sel,
+  visible,
+  gone,
+  cardIds,
+  type,
+  innerText,
+  textOf,
+  resize,
+  startReceiver,
+  addEndpoint,
+} from "./helpers.mjs";
 
 // One window for the whole journey; it closes before the next launch, since a second
 // instance of the app would hand over to the first (single-instance) and exit.
@@ -208,18 +155,9 @@ describe("a new workspace, as a new user meets it", () => {
 
   test("webhooks: the API key, an endpoint at a real receiver, a signed test event, its log row and detail, redeliver, edit, rotate, delete", async () => {
     const { browser } = session;
-    const received = [];
-    const receiver = createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        received.push({ headers: req.headers, body: Buffer.concat(chunks) });
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end('{"ok":true}');
-      });
-    });
-    await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
-    const url = `http://127.0.0.1:${receiver.address().port}/hooks/pitchbar`;
+    const receiver = await startReceiver();
+    const { received } = receiver;
+    const url = receiver.url("/hooks/pitchbar");
     try {
       await (await browser.$(sel("nav-integrations"))).click();
       await (await visible(browser, sel("tab-webhooks"))).click();
@@ -382,18 +320,9 @@ describe("a new workspace, as a new user meets it", () => {
 
   test("playground: a submitted lead is delivered, signed, to the endpoint at once", async () => {
     const { browser } = session;
-    const received = [];
-    const receiver = createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        received.push({ headers: req.headers, body: Buffer.concat(chunks) });
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end('{"ok":true}');
-      });
-    });
-    await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
-    const url = `http://127.0.0.1:${receiver.address().port}/hooks/playground`;
+    const receiver = await startReceiver();
+    const { received } = receiver;
+    const url = receiver.url("/hooks/playground");
     const email = `ada+${Date.now()}@example.com`;
     try {
       await (await browser.$(sel("nav-integrations"))).click();
@@ -404,20 +333,7 @@ describe("a new workspace, as a new user meets it", () => {
         /^http:\/\/127\.0\.0\.1:\d+\/v1$/,
       );
 
-      await (await visible(browser, sel("add-endpoint"))).click();
-      await type(browser, "#endpoint-url", url);
-      await type(browser, "#endpoint-description", "Playground receiver");
-      await (
-        await browser.$(`${sel("endpoint-event")}[data-event="lead.captured"]`)
-      ).click();
-      await (await browser.$(sel("endpoint-submit"))).click();
-      const secretEl = await visible(browser, sel("endpoint-secret"));
-      await browser.waitUntil(async () =>
-        /^whsec_/.test(await innerText(browser, secretEl)),
-      );
-      const secret = (await innerText(browser, secretEl)).trim();
-      await (await browser.$(sel("endpoint-secret-done"))).click();
-      await gone(browser, "[role=dialog]");
+      const secret = await addEndpoint(browser, url, "Playground receiver");
 
       await (await browser.$(sel("nav-playground"))).click();
       await visible(browser, "#playground-agent");

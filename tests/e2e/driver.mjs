@@ -2,25 +2,14 @@
 // on the real Pitchbar Admin window, each with its own data dir.
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { remote } from "webdriverio";
+import { freePort } from "./helpers.mjs";
 
 const app = process.env.PITCHBAR_APP;
 const driverBin = process.env.TAURI_DRIVER;
 const scratch = process.env.PITCHBAR_E2E_SCRATCH;
 export const screenshots = process.env.PITCHBAR_SCREENSHOTS;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port, child, ms = 20000) {
   const deadline = Date.now() + ms;
@@ -74,8 +63,12 @@ export async function launch(name, { dataDir } = {}) {
 /** Saves a PNG of the window under the build output. */
 export async function screenshot(browser, name) {
   mkdirSync(screenshots, { recursive: true });
-  // Let the UI's short transitions (≤ 200 ms) finish, so the picture shows the settled state.
+  // Let the UI's short transitions (≤ 200 ms) finish, then wait for two painted frames: under
+  // load WebKit can otherwise hand back a frame from several steps earlier.
   await new Promise((r) => setTimeout(r, 250));
+  await browser.executeAsync((done) =>
+    requestAnimationFrame(() => requestAnimationFrame(() => done())),
+  );
   const png = await browser.takeScreenshot();
   writeFileSync(join(screenshots, `${name}.png`), Buffer.from(png, "base64"));
 }

@@ -21,4 +21,4 @@ export NO_AT_BRIDGE=1 GDK_BACKEND=x11
 # The local API on any free port: a fixed one could be taken on a shared machine.
 export PITCHBAR_API_PORT=0
 
-../../scripts/with-keychain.sh xvfb-run -a -s "-screen 0 1600x1000x24" npm test --silent
+../../scripts/with-keychain.sh xvfb-run -a -s "-screen 0 1600x1000x24" ${PITCHBAR_E2E_CMD:-npm test --silent}

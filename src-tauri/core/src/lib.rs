@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod error;
 pub mod leads;
 pub mod secret;
+pub mod settings;
 pub mod store;
 pub mod vault;
 pub mod webhooks;
@@ -168,6 +169,40 @@ impl Core {
         let addr = running.addr();
         *slot = Some(running);
         Ok(addr)
+    }
+
+    /// Moves the local API to `port` and remembers the choice. The new port is bound before the
+    /// old server stops, so a port in use leaves the API where it was, still answering.
+    pub async fn change_api_port(&self, actor: &workspace::Actor, port: u16) -> Result<SocketAddr> {
+        actor.require_manage()?;
+        settings::check_api_port(port)?;
+        if let Some(addr) = self.api_addr().filter(|a| a.port() == port) {
+            self.settings().set_api_port(port)?;
+            return Ok(addr);
+        }
+        let running = api::start(
+            self.store.clone(),
+            self.webhook_hub.clone(),
+            api::ApiConfig { port },
+        )?;
+        let addr = running.addr();
+        if let Err(err) = self.settings().set_api_port(port) {
+            running.stop().await;
+            return Err(err);
+        }
+        let old = self
+            .api
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(running);
+        if let Some(old) = old {
+            old.stop().await;
+        }
+        Ok(addr)
+    }
+
+    pub fn settings(&self) -> settings::Settings<'_> {
+        settings::Settings { store: &self.store }
     }
 
     /// Where the local API listens, while it runs.

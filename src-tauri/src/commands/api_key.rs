@@ -34,15 +34,35 @@ pub fn regenerate_api_key(state: State<'_, AppState>) -> Result<ApiKeyView, Erro
 pub struct ApiStatus {
     /// `http://127.0.0.1:<port>/v1`
     pub base_url: Option<String>,
+    pub port: Option<u16>,
     pub error: Option<Error>,
+}
+
+fn api_status_of(state: &AppState) -> Result<ApiStatus, Error> {
+    let addr = state.core()?.api_addr();
+    Ok(ApiStatus {
+        base_url: addr.map(|addr| format!("http://{addr}/v1")),
+        port: addr.map(|addr| addr.port()),
+        // A start-up failure no longer matters once the API runs (e.g. on another port).
+        error: addr
+            .is_none()
+            .then(|| state.background_error.clone())
+            .flatten(),
+    })
 }
 
 #[tauri::command]
 #[specta::specta]
 pub fn api_status(state: State<'_, AppState>) -> Result<ApiStatus, Error> {
+    api_status_of(&state)
+}
+
+/// Moves the local API to another port and remembers it; on failure it stays where it was.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_api_port(state: State<'_, AppState>, port: u16) -> Result<ApiStatus, Error> {
     let core = state.core()?;
-    Ok(ApiStatus {
-        base_url: core.api_addr().map(|addr| format!("http://{addr}/v1")),
-        error: state.background_error.clone(),
-    })
+    core.change_api_port(&core.workspaces().actor()?, port)
+        .await?;
+    api_status_of(&state)
 }

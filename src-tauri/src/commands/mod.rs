@@ -30,6 +30,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             api_key::reveal_api_key,
             api_key::regenerate_api_key,
             api_key::api_status,
+            api_key::set_api_port,
             leads::list_agents,
             leads::create_agent,
             leads::update_agent,

@@ -22,6 +22,8 @@ export const commands = {
 	/**  A new key; the old one stops working at once. */
 	regenerateApiKey: () => __TAURI_INVOKE<ApiKeyView>("regenerate_api_key"),
 	apiStatus: () => __TAURI_INVOKE<ApiStatus>("api_status"),
+	/**  Moves the local API to another port and remembers it; on failure it stays where it was. */
+	setApiPort: (port: number) => __TAURI_INVOKE<ApiStatus>("set_api_port", { port }),
 	listAgents: () => __TAURI_INVOKE<Agent[]>("list_agents"),
 	createAgent: (input: AgentInput) => __TAURI_INVOKE<Agent>("create_agent", { input }),
 	updateAgent: (agentId: string, input: AgentInput) => __TAURI_INVOKE<Agent>("update_agent", { agentId, input }),
@@ -88,6 +90,7 @@ export type ApiKeyView = {
 export type ApiStatus = {
 	/**  `http://127.0.0.1:<port>/v1` */
 	base_url: string | null,
+	port: number | null,
 	error: Error | null,
 };
 
