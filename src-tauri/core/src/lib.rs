@@ -10,6 +10,7 @@ pub mod connections;
 pub mod conversations;
 pub mod error;
 pub mod leads;
+pub mod receiver;
 pub mod secret;
 pub mod settings;
 pub mod store;
@@ -40,6 +41,9 @@ pub struct Core {
     webhook_hub: Arc<webhooks::dispatcher::Hub>,
     dispatcher: Mutex<Option<webhooks::dispatcher::Running>>,
     api: Mutex<Option<api::Running>>,
+    /// Outlives each run of the receiver: subscribers and replay memory stay across restarts.
+    receiver_hub: Arc<receiver::Hub>,
+    receiver: receiver::Slot,
     vault: Vault,
     data_dir: PathBuf,
 }
@@ -68,6 +72,8 @@ impl Core {
             webhook_hub: Arc::default(),
             dispatcher: Mutex::new(None),
             api: Mutex::new(None),
+            receiver_hub: Arc::default(),
+            receiver: Mutex::new(None),
             // Opened on first use: the app starts and works without a keychain until a secret is needed.
             vault: Vault::os(),
             data_dir: data_dir.to_path_buf(),
@@ -222,6 +228,79 @@ impl Core {
         }
     }
 
+    /// Starts the local webhook receiver on 127.0.0.1 (inside a tokio runtime) and returns
+    /// where it listens. Refused while it runs: stop it first to change its port or secrets
+    /// (the answer and forwarding change while it runs).
+    pub fn start_receiver(&self, config: receiver::ReceiverConfig) -> Result<SocketAddr> {
+        let mut slot = lock(&self.receiver);
+        if let Some(running) = slot.as_ref() {
+            return Err(Error::Conflict(format!(
+                "The receiver already listens on {}. Stop it first to start it with other settings.",
+                running.addr()
+            )));
+        }
+        let running = receiver::start(self.store.clone(), self.receiver_hub.clone(), config)?;
+        let addr = running.addr();
+        *slot = Some(running);
+        Ok(addr)
+    }
+
+    /// Stops the receiver: the port is free and every answered request is written when this
+    /// returns.
+    pub async fn stop_receiver(&self) {
+        let running = lock(&self.receiver).take();
+        if let Some(running) = running {
+            running.stop().await;
+        }
+    }
+
+    pub fn receiver_status(&self) -> receiver::ReceiverStatus {
+        lock(&self.receiver).as_ref().map_or(
+            receiver::ReceiverStatus {
+                running: false,
+                addr: None,
+                response: None,
+                forward_to: None,
+                verify: None,
+            },
+            receiver::Running::status,
+        )
+    }
+
+    /// Changes how the running receiver answers the next requests.
+    pub fn set_receiver_response(&self, spec: receiver::ResponseSpec) -> Result<()> {
+        self.with_receiver(|r| r.set_response(spec))
+    }
+
+    /// Starts, changes or (with `None`) ends the running receiver's forwarding.
+    pub fn set_receiver_forward(&self, forward_to: Option<String>) -> Result<()> {
+        self.with_receiver(|r| r.set_forward(forward_to))
+    }
+
+    fn with_receiver(&self, f: impl FnOnce(&receiver::Running) -> Result<()>) -> Result<()> {
+        match lock(&self.receiver).as_ref() {
+            Some(running) => f(running),
+            None => Err(Error::Conflict(
+                "The receiver is not running. Start it, then change its answer.".into(),
+            )),
+        }
+    }
+
+    /// The receiver's recorded requests: pages, one in full, clearing.
+    pub fn receiver_log(&self) -> receiver::ReceiverLog<'_> {
+        receiver::ReceiverLog {
+            store: &self.store,
+            hub: &self.receiver_hub,
+        }
+    }
+
+    /// Announces every receiver write; the shell emits `receiver://changed` for each.
+    pub fn subscribe_receiver(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<receiver::ReceiverChanged> {
+        self.receiver_hub.subscribe()
+    }
+
     pub fn vault(&self) -> &Vault {
         &self.vault
     }
@@ -254,6 +333,11 @@ pub fn data_dir() -> Result<PathBuf> {
                 "No home folder was found for the app's data. Set PITCHBAR_DATA_DIR to a writable folder.".into(),
             )
         })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere cannot leave the slot half-changed: it holds one value, swapped whole.
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 pub(crate) fn new_id() -> String {

@@ -16,6 +16,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_foundation.sql")),
     M::up(include_str!("../../migrations/0002_webhooks.sql")),
     M::up(include_str!("../../migrations/0003_leads.sql")),
+    M::up(include_str!("../../migrations/0005_receiver.sql")),
     M::up(include_str!("../../migrations/0006_settings.sql")),
 ];
 

@@ -23,6 +23,8 @@ use crate::new_id;
 use crate::store::Store;
 use crate::workspace::Actor;
 
+pub(crate) use attempt::{classify, read_capped};
+pub(crate) use run::http_client;
 pub use run::Running;
 
 /// What the dispatcher is tuned with. The defaults suit the app; tests shorten the backoff.

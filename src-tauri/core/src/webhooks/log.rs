@@ -323,7 +323,8 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptSummary> {
     })
 }
 
-fn headers(json: &str) -> Vec<Header> {
+/// Headers stored as a JSON array of `[name, value]` pairs.
+pub(crate) fn headers(json: &str) -> Vec<Header> {
     serde_json::from_str::<Vec<(String, String)>>(json)
         .unwrap_or_default()
         .into_iter()

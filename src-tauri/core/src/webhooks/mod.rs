@@ -1,11 +1,12 @@
 //! Outgoing webhooks: the event catalog and its payloads, how deliveries are signed, endpoints,
-//! the durable dispatcher and the delivery log.
+//! the durable dispatcher and the delivery log, and verification with a diagnosis.
 
 pub mod dispatcher;
 pub mod endpoints;
 pub mod events;
 pub mod log;
 pub mod signing;
+pub mod verify;
 
 pub use events::{EventData, EventType, Payload};
 pub use signing::{generate_secret, sign, verify, VerifyError};

@@ -127,28 +127,9 @@ pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptReco
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
-                let mut body = Vec::new();
-                loop {
-                    match resp.chunk().await {
-                        Ok(Some(chunk)) => {
-                            let room = MAX_RESPONSE_BODY - body.len();
-                            if chunk.len() > room {
-                                body.extend_from_slice(&chunk[..room]);
-                                rec.truncated = true;
-                                break;
-                            }
-                            body.extend_from_slice(&chunk);
-                        }
-                        Ok(None) => break,
-                        Err(err) => {
-                            rec.error_message = Some(format!(
-                                "Reading the response body failed: {}",
-                                describe(&err)
-                            ));
-                            break;
-                        }
-                    }
-                }
+                let (body, truncated, read_error) = read_capped(&mut resp).await;
+                rec.truncated = truncated;
+                rec.error_message = read_error;
                 rec.response_body = Some(body);
                 if status.is_success() {
                     rec.ok = true;
@@ -175,6 +156,29 @@ pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptReco
     rec.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
     decide(ctx, ep, &mut rec, retry_after);
     rec
+}
+
+/// Up to [`MAX_RESPONSE_BODY`] bytes of an answer's body, whether more was cut, and why
+/// reading stopped early (the sender closed, …) if it did.
+pub(crate) async fn read_capped(resp: &mut reqwest::Response) -> (Vec<u8>, bool, Option<String>) {
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_RESPONSE_BODY - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    return (body, true, None);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return (body, false, None),
+            Err(err) => {
+                let message = format!("Reading the response body failed: {}", describe(&err));
+                return (body, false, Some(message));
+            }
+        }
+    }
 }
 
 /// The delivery's next state after this attempt: done, retried later, dead-lettered, or the
@@ -239,7 +243,7 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     )
 }
 
-fn classify(err: &reqwest::Error, timeout: Duration) -> (&'static str, String) {
+pub(crate) fn classify(err: &reqwest::Error, timeout: Duration) -> (&'static str, String) {
     if err.is_timeout() {
         return (
             "timeout",

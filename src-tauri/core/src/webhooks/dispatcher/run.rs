@@ -88,7 +88,7 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: DispatcherConfig) 
             "The webhook dispatcher must be started inside the app's async runtime.".into(),
         ));
     }
-    let client = build_client(&config)?;
+    let client = http_client(&config.extra_ca_pem)?;
     let (sched_tx, sched_rx) = mpsc::unbounded_channel();
     let (log_tx, log_rx) = mpsc::unbounded_channel();
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -143,7 +143,9 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: DispatcherConfig) 
     })
 }
 
-fn build_client(config: &DispatcherConfig) -> Result<reqwest::Client> {
+/// The webhook HTTP client: no redirects followed, explicit timeouts, the extra CAs trusted.
+/// Also the receiver's forwarding client, for the same reasons.
+pub(crate) fn http_client(extra_ca_pem: &[Vec<u8>]) -> Result<reqwest::Client> {
     // Whoever installed a provider first wins; ring is ours when no one did.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
@@ -154,7 +156,7 @@ fn build_client(config: &DispatcherConfig) -> Result<reqwest::Client> {
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(60))
         .tcp_nodelay(true);
-    for pem in &config.extra_ca_pem {
+    for pem in extra_ca_pem {
         let cert = reqwest::Certificate::from_pem(pem).map_err(|_| {
             Error::invalid("An extra CA certificate is not valid PEM. Check the configured file.")
         })?;

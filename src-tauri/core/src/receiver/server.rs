@@ -1,0 +1,317 @@
+//! The listener: hyper HTTP/1 connections on 127.0.0.1, and the per-request path — read the
+//! body, verify, queue the record, start the forward, then answer as configured.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Incoming};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use super::seen::in_log;
+use super::settings::{Answer, Live, VerifyWith};
+use super::writer::{Record, WriteMsg};
+use super::{forward, Hub, TOLERANCE_SECS};
+use crate::clock::unix_ms;
+use crate::error::Result;
+use crate::store::Store;
+use crate::webhooks::dispatcher::http_client;
+use crate::webhooks::signing::{parse_signature_header, ParsedSignature, SIGNATURE_HEADER};
+use crate::webhooks::verify::{diagnose, Candidate, CandidateState};
+
+/// Bodies are recorded up to this size; a larger one is cut, answered 413 and not forwarded.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+/// How long a provider's candidates are reused before it is asked again.
+const CANDIDATES_TTL: Duration = Duration::from_secs(1);
+
+/// What every connection of one running receiver shares.
+pub(crate) struct Shared {
+    store: Arc<Store>,
+    hub: Arc<Hub>,
+    pub(super) verify: VerifyWith,
+    /// The candidates of `Nothing` and `Secret`, fixed for the run.
+    fixed: Arc<Vec<Candidate>>,
+    cached: Mutex<Option<(Instant, Arc<Vec<Candidate>>)>>,
+    live: RwLock<Arc<Live>>,
+    pub(super) writer: mpsc::Sender<WriteMsg>,
+    pub(super) client: reqwest::Client,
+    seq: AtomicU64,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    pub(super) fn new(
+        store: Arc<Store>,
+        hub: Arc<Hub>,
+        verify: VerifyWith,
+        live: Live,
+        writer: mpsc::Sender<WriteMsg>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Self> {
+        let fixed = match &verify {
+            VerifyWith::Secret(secret) => vec![Candidate {
+                label: "the secret you entered".into(),
+                secret: secret.clone(),
+                state: CandidateState::Current,
+            }],
+            VerifyWith::Nothing | VerifyWith::Candidates(_) => Vec::new(),
+        };
+        Ok(Self {
+            store,
+            hub,
+            verify,
+            fixed: Arc::new(fixed),
+            cached: Mutex::new(None),
+            live: RwLock::new(Arc::new(live)),
+            writer,
+            client: http_client(&[])?,
+            seq: AtomicU64::new(0),
+            shutdown,
+        })
+    }
+
+    pub(super) fn live(&self) -> Arc<Live> {
+        self.live.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the settings with `change(current)`, or leaves them if it fails.
+    pub(super) fn update(&self, change: impl FnOnce(&Live) -> Result<Live>) -> Result<()> {
+        let mut slot = self.live.write().unwrap_or_else(|p| p.into_inner());
+        *slot = Arc::new(change(&slot)?);
+        Ok(())
+    }
+
+    pub(super) fn shutdown(&self) -> watch::Receiver<bool> {
+        self.shutdown.clone()
+    }
+
+    fn candidates(&self) -> Arc<Vec<Candidate>> {
+        let VerifyWith::Candidates(provider) = &self.verify else {
+            return self.fixed.clone();
+        };
+        let cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some((at, list)) = &cached {
+            if at.elapsed() < CANDIDATES_TTL {
+                return list.clone();
+            }
+        }
+        // Asked outside the lock: a slow provider delays only the requests that need it.
+        match provider() {
+            Ok(list) => {
+                let list = Arc::new(list);
+                *self.cached.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((Instant::now(), list.clone()));
+                list
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "the receiver's secrets could not be loaded");
+                cached.map(|(_, list)| list).unwrap_or_default()
+            }
+        }
+    }
+
+    /// Whether any of the header's signatures was received before (and remembers them).
+    async fn seen_before(&self, parsed: &ParsedSignature, received_ms: i64) -> bool {
+        if self.hub.seen.check_and_insert(&parsed.v1, received_ms) {
+            return true;
+        }
+        let age = received_ms.div_euclid(1000) - parsed.timestamp;
+        if age.abs() <= TOLERANCE_SECS {
+            // Within the window the in-memory set is complete (see seen.rs).
+            return false;
+        }
+        let store = self.store.clone();
+        let sigs = parsed.v1.clone();
+        tokio::task::spawn_blocking(move || in_log(&store, &sigs).unwrap_or(false))
+            .await
+            .unwrap_or(false)
+    }
+}
+
+/// Accepts connections until the stop signal; each connection ends at it too.
+pub(super) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let stream = tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    // Out of file descriptors and the like: pause rather than spin.
+                    tracing::warn!(error = %err, "the receiver could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| handle(shared.clone(), req));
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = conn => {}
+                _ = stop.changed() => {}
+            }
+        });
+    }
+}
+
+/// The service's error: hyper closes the connection without writing any answer.
+#[derive(Debug)]
+struct NoAnswer;
+
+impl std::fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("closed without an answer, as configured")
+    }
+}
+
+impl std::error::Error for NoAnswer {}
+
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, NoAnswer> {
+    let received_at = unix_ms();
+    let (parts, body) = req.into_parts();
+    let Ok((body, body_truncated)) = read_body(body).await else {
+        // The sender went away mid-body: there is no one to answer, and nothing whole to keep.
+        return Err(NoAnswer);
+    };
+    let header = parts
+        .headers
+        .get(SIGNATURE_HEADER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let parsed = header
+        .as_deref()
+        .and_then(|h| parse_signature_header(h).ok());
+    let candidates = shared.candidates();
+    let now = received_at.div_euclid(1000);
+    let mut verdict = diagnose(
+        header.as_deref(),
+        &body,
+        &candidates,
+        now,
+        TOLERANCE_SECS,
+        false,
+    );
+    // Only signatures that matched a secret are remembered: a forged request carrying a copied
+    // signature must not make the genuine one look like a replay.
+    let authentic = parsed.as_ref().filter(|_| verdict.matched.is_some());
+    if let Some(p) = authentic {
+        if shared.seen_before(p, received_at).await {
+            verdict = diagnose(
+                header.as_deref(),
+                &body,
+                &candidates,
+                now,
+                TOLERANCE_SECS,
+                true,
+            );
+        }
+    }
+    let signature = authentic.and_then(|p| p.v1.first().copied());
+    // HTTP/1 parsing lowercases names, and a repeated name's values come together.
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (n.as_str().to_owned(), value)
+        })
+        .collect();
+    let live = shared.live();
+    let answer = if body_truncated {
+        Answer::too_large(MAX_BODY)
+    } else {
+        live.answer.clone()
+    };
+    let forward_to = live.forward.clone().filter(|_| !body_truncated);
+    let forward_seq = forward_to
+        .as_ref()
+        .map(|_| shared.seq.fetch_add(1, Ordering::Relaxed));
+    let record = Record {
+        forward_seq,
+        forward_url: forward_to.as_ref().map(|u| u.to_string()),
+        received_at,
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers,
+        body: body.clone(),
+        body_truncated,
+        verdict,
+        signature,
+        answer: answer.clone(),
+    };
+    // Queued before the answer goes out: a stop writes it, so every answer is on record.
+    let _ = shared.writer.send(WriteMsg::Record(Box::new(record))).await;
+    if let (Some(url), Some(seq)) = (forward_to, forward_seq) {
+        let request = forward::Outgoing {
+            method: parts.method,
+            url,
+            headers: forward::keep_end_to_end(&parts.headers),
+            body,
+        };
+        tokio::spawn(forward::run(shared.clone(), seq, request));
+    }
+    if answer.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(u64::from(answer.delay_ms))).await;
+    }
+    let Some(status) = answer.status else {
+        return Err(NoAnswer);
+    };
+    let mut response = Response::new(Full::new(answer.body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    for (name, value) in answer.headers.iter() {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().append(n, v);
+        }
+    }
+    Ok(response)
+}
+
+/// The body, up to [`MAX_BODY`] bytes, and whether it was longer.
+async fn read_body(body: Incoming) -> Result<(Bytes, bool), hyper::Error> {
+    if body
+        .size_hint()
+        .upper()
+        .is_some_and(|n| n <= MAX_BODY as u64)
+    {
+        // The usual case: a Content-Length within bounds, often one chunk (no copy).
+        return Ok((body.collect().await?.to_bytes(), false));
+    }
+    let mut body = body;
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            let room = MAX_BODY - buf.len();
+            if data.len() > room {
+                buf.extend_from_slice(&data[..room]);
+                return Ok((Bytes::from(buf), true));
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok((Bytes::from(buf), false))
+}

@@ -1,0 +1,266 @@
+//! What the receiver is told: its port, what it verifies with, how it answers and where it
+//! forwards — checked once when set, and prepared so each request only reads it.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+use super::DEFAULT_PORT;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::webhooks::endpoints::check_url;
+use crate::webhooks::verify::Candidate;
+
+/// Statuses the UI offers as presets; any 200–599 can be set.
+pub const STATUS_PRESETS: [u16; 7] = [200, 400, 404, 410, 429, 500, 503];
+/// Longer than any sender's timeout (ours is 5 s, at most 60 s), to test what a timeout does.
+pub const MAX_DELAY_MS: u32 = 120_000;
+/// A `Retry-After` of up to a day.
+pub const MAX_RETRY_AFTER_SECS: u32 = 86_400;
+/// The custom answer body, at most.
+pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
+
+/// Gives the secrets to verify with; the app returns every endpoint's, retired ones included.
+/// Called again at most once a second, so a rotation shows within a second.
+pub type CandidatesFn = Arc<dyn Fn() -> Result<Vec<Candidate>> + Send + Sync>;
+
+/// What signatures are checked with.
+#[derive(Clone, Default)]
+pub enum VerifyWith {
+    /// Nothing: every signed request is diagnosed `no_secret`.
+    #[default]
+    Nothing,
+    /// One secret the user chose or pasted.
+    Secret(Secret),
+    /// The caller's candidates (e.g. every endpoint's secrets).
+    Candidates(CandidatesFn),
+}
+
+impl VerifyWith {
+    pub fn mode(&self) -> VerifyMode {
+        match self {
+            VerifyWith::Nothing => VerifyMode::Nothing,
+            VerifyWith::Secret(s) => VerifyMode::Secret {
+                redacted: s.redacted(),
+            },
+            VerifyWith::Candidates(_) => VerifyMode::Candidates,
+        }
+    }
+}
+
+/// [`VerifyWith`] as the UI shows it: never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VerifyMode {
+    Nothing,
+    Secret { redacted: String },
+    Candidates,
+}
+
+/// How the receiver answers. Changeable while it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct ResponseSpec {
+    /// 200–599.
+    pub status: u16,
+    #[serde(default)]
+    pub body: String,
+    /// Sent as `Content-Type` when the body is not empty; `text/plain; charset=utf-8` if unset.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Sent as `Retry-After` (seconds), e.g. with 429 or 503.
+    #[serde(default)]
+    pub retry_after_secs: Option<u32>,
+    /// Held this long before answering (0–120,000 ms).
+    #[serde(default)]
+    pub delay_ms: u32,
+    /// Close the connection without any answer (after the delay), as a crashing server does.
+    #[serde(default)]
+    pub close_without_answer: bool,
+}
+
+impl Default for ResponseSpec {
+    fn default() -> Self {
+        Self::status(200)
+    }
+}
+
+impl ResponseSpec {
+    /// A preset: the status with an empty body, answered at once.
+    pub fn status(status: u16) -> Self {
+        Self {
+            status,
+            body: String::new(),
+            content_type: None,
+            retry_after_secs: None,
+            delay_ms: 0,
+            close_without_answer: false,
+        }
+    }
+}
+
+/// Everything `Core::start_receiver` needs.
+#[derive(Clone)]
+pub struct ReceiverConfig {
+    /// The port on 127.0.0.1; 0 picks any free port (the returned address says which).
+    pub port: u16,
+    pub verify_with: VerifyWith,
+    pub response: ResponseSpec,
+    /// http(s) URL every request is also sent to, exactly (method, headers and body kept).
+    pub forward_to: Option<String>,
+}
+
+impl Default for ReceiverConfig {
+    fn default() -> Self {
+        Self {
+            port: DEFAULT_PORT,
+            verify_with: VerifyWith::Nothing,
+            response: ResponseSpec::default(),
+            forward_to: None,
+        }
+    }
+}
+
+/// The answer as sent (and recorded): built once per setting, shared by every request.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    /// `None`: the connection is closed without an answer.
+    pub status: Option<u16>,
+    pub headers: Arc<Vec<(String, String)>>,
+    pub body: Bytes,
+    pub delay_ms: u32,
+}
+
+impl Answer {
+    /// The answer to a body over the size limit: the configured one is not given.
+    pub(crate) fn too_large(limit: usize) -> Self {
+        Self {
+            status: Some(413),
+            headers: Arc::new(vec![(
+                "content-type".into(),
+                "text/plain; charset=utf-8".into(),
+            )]),
+            body: Bytes::from(format!(
+                "The request body is larger than the receiver's {} MiB limit.",
+                limit / (1024 * 1024)
+            )),
+            delay_ms: 0,
+        }
+    }
+}
+
+/// The current settings, swapped whole when the user changes them.
+#[derive(Debug, Clone)]
+pub(crate) struct Live {
+    pub spec: ResponseSpec,
+    pub answer: Answer,
+    pub forward: Option<reqwest::Url>,
+}
+
+impl Live {
+    pub(crate) fn new(spec: ResponseSpec) -> Result<Self> {
+        let answer = answer_for(&spec)?;
+        Ok(Self {
+            spec,
+            answer,
+            forward: None,
+        })
+    }
+
+    pub(crate) fn with_response(&self, spec: ResponseSpec) -> Result<Self> {
+        Ok(Self {
+            answer: answer_for(&spec)?,
+            spec,
+            forward: self.forward.clone(),
+        })
+    }
+
+    pub(crate) fn with_forward(&self, forward_to: Option<&str>, own_port: u16) -> Result<Self> {
+        let forward = forward_to
+            .map(|url| check_forward(url, own_port))
+            .transpose()?;
+        Ok(Self {
+            forward,
+            ..self.clone()
+        })
+    }
+}
+
+fn answer_for(spec: &ResponseSpec) -> Result<Answer> {
+    if !(200..=599).contains(&spec.status) {
+        return Err(Error::invalid(format!(
+            "{} is not a status the receiver can answer with. Use 200–599 (1xx answers are only \
+             interim, and a sender would keep waiting for the final one).",
+            spec.status
+        )));
+    }
+    if spec.delay_ms > MAX_DELAY_MS {
+        return Err(Error::invalid(format!(
+            "A delay of {} ms is too long. Use at most {MAX_DELAY_MS} ms (2 minutes): longer than \
+             any sender's timeout.",
+            spec.delay_ms
+        )));
+    }
+    if spec.body.len() > MAX_RESPONSE_BODY {
+        return Err(Error::invalid(
+            "The answer body is larger than 64 KiB. Use a shorter one.",
+        ));
+    }
+    let mut headers = Vec::new();
+    if !spec.body.is_empty() {
+        let ct = spec
+            .content_type
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .unwrap_or("text/plain; charset=utf-8");
+        if hyper::header::HeaderValue::from_str(ct).is_err() {
+            return Err(Error::invalid(
+                "The content type must be plain text on one line, like application/json.",
+            ));
+        }
+        headers.push(("content-type".to_owned(), ct.to_owned()));
+    }
+    if let Some(secs) = spec.retry_after_secs {
+        if secs > MAX_RETRY_AFTER_SECS {
+            return Err(Error::invalid(format!(
+                "A Retry-After of {secs} seconds is too long. Use at most {MAX_RETRY_AFTER_SECS} (a day)."
+            )));
+        }
+        headers.push(("retry-after".to_owned(), secs.to_string()));
+    }
+    Ok(Answer {
+        status: (!spec.close_without_answer).then_some(spec.status),
+        headers: Arc::new(headers),
+        body: Bytes::from(spec.body.clone().into_bytes()),
+        delay_ms: spec.delay_ms,
+    })
+}
+
+/// A forward URL: http(s), a host, no credentials — and not this receiver itself, which would
+/// forward each request to itself forever.
+pub(crate) fn check_forward(raw: &str, own_port: u16) -> Result<reqwest::Url> {
+    let (url, _) = check_url(raw).map_err(|err| match err {
+        Error::InvalidInput(message) => {
+            Error::invalid(format!("The forward URL is not usable. {message}"))
+        }
+        other => other,
+    })?;
+    let url = reqwest::Url::parse(&url)
+        .map_err(|_| Error::invalid("The forward URL is not a valid URL."))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    };
+    if own_port != 0 && loopback && url.port_or_known_default() == Some(own_port) {
+        return Err(Error::invalid(format!(
+            "The forward URL points at this receiver (port {own_port}): each request would be \
+             forwarded to itself without end. Forward to your own server's port instead."
+        )));
+    }
+    Ok(url)
+}

@@ -1,0 +1,212 @@
+//! The receiver's group-commit writer: one thread that writes queued records in batches (one
+//! transaction each), fills in forward results as they arrive, and announces each batch.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rusqlite::params;
+use tokio::sync::mpsc;
+
+use super::settings::Answer;
+use super::Hub;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::webhooks::verify::Verdict;
+
+/// Records per transaction at most: large enough to amortize a commit, small enough that a
+/// page of the log shows new requests within milliseconds.
+const BATCH: usize = 1024;
+/// Records queued at most: beyond it, request handlers wait (backpressure) instead of
+/// growing memory without bound when the disk cannot keep up.
+const QUEUE: usize = 16 * 1024;
+
+/// One received request and what it was answered.
+pub(crate) struct Record {
+    /// Set when the request is being forwarded: the forward's result names it.
+    pub forward_seq: Option<u64>,
+    pub forward_url: Option<String>,
+    pub received_at: i64,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    pub body_truncated: bool,
+    pub verdict: Verdict,
+    pub signature: Option<[u8; 32]>,
+    pub answer: Answer,
+}
+
+/// What the forward target answered, or why it could not.
+pub(crate) struct ForwardResult {
+    pub seq: u64,
+    pub status: Option<u16>,
+    pub headers: Option<Vec<(String, String)>>,
+    pub body: Option<Vec<u8>>,
+    pub truncated: bool,
+    pub duration_us: i64,
+    pub error_class: Option<&'static str>,
+    pub error_message: Option<String>,
+}
+
+pub(crate) enum WriteMsg {
+    Record(Box<Record>),
+    Forwarded(Box<ForwardResult>),
+    /// Write what is queued before this, then end.
+    Stop,
+}
+
+pub(crate) struct WriterHandle {
+    tx: mpsc::Sender<WriteMsg>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl WriterHandle {
+    pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>) -> Result<Self> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("receiver-log".into())
+            .spawn(move || writer_loop(&store, &hub, rx))
+            .map_err(|_| Error::Internal("The receiver's log writer could not start.".into()))?;
+        Ok(Self { tx, thread })
+    }
+
+    pub(crate) fn sender(&self) -> mpsc::Sender<WriteMsg> {
+        self.tx.clone()
+    }
+
+    /// Blocks until everything queued before this call is written.
+    pub(crate) fn stop(self) {
+        let _ = self.tx.blocking_send(WriteMsg::Stop);
+        let _ = self.thread.join();
+    }
+}
+
+fn writer_loop(store: &Store, hub: &Hub, mut rx: mpsc::Receiver<WriteMsg>) {
+    let mut buf = Vec::with_capacity(BATCH);
+    // Forwarded requests whose result has not arrived: their sequence number → rowid.
+    let mut pending: HashMap<u64, i64> = HashMap::new();
+    let mut stopping = false;
+    while !stopping {
+        let Some(first) = rx.blocking_recv() else {
+            break;
+        };
+        buf.push(first);
+        while buf.len() < BATCH {
+            match rx.try_recv() {
+                Ok(m) => buf.push(m),
+                Err(_) => break,
+            }
+        }
+        stopping = buf.iter().any(|m| matches!(m, WriteMsg::Stop));
+        match store.write(|tx| write_batch(tx, &buf, &mut pending)) {
+            Ok(ids) if !ids.is_empty() => hub.notify(ids),
+            Ok(_) => {}
+            Err(err) => {
+                tracing::error!(error = %err, n = buf.len(), "cannot write a batch of received requests")
+            }
+        }
+        buf.clear();
+    }
+    if !pending.is_empty() {
+        let ids: Vec<i64> = pending.into_values().collect();
+        if let Err(err) = store.write(|tx| mark_unanswered(tx, &ids)) {
+            tracing::warn!(error = %err, "cannot mark forwards cut by the stop");
+        }
+        hub.notify(ids);
+    }
+}
+
+/// Forwards still waiting when the receiver stopped: say so rather than look pending forever.
+fn mark_unanswered(tx: &rusqlite::Transaction<'_>, ids: &[i64]) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE receiver_request SET forward_error_class = 'cancelled',
+             forward_error_message = 'The receiver stopped before the forward target answered.'
+         WHERE id = ?1 AND forward_status IS NULL AND forward_error_class IS NULL",
+    )?;
+    for id in ids {
+        stmt.execute([id])?;
+    }
+    Ok(())
+}
+
+fn write_batch(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &[WriteMsg],
+    pending: &mut HashMap<u64, i64>,
+) -> Result<Vec<i64>> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO receiver_request (received_at, method, path, query, body_size, valid,
+             verdict_code, verdict_title, response_status, response_closed, response_delay_ms,
+             forward_url, signature, verdict, headers, response_headers, body_truncated,
+             response_body, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    )?;
+    let mut forwarded = tx.prepare_cached(
+        "UPDATE receiver_request SET forward_status = ?2, forward_headers = ?3, forward_body = ?4,
+             forward_truncated = ?5, forward_duration_us = ?6, forward_error_class = ?7,
+             forward_error_message = ?8
+         WHERE id = ?1",
+    )?;
+    let mut ids = Vec::with_capacity(batch.len());
+    for msg in batch {
+        match msg {
+            WriteMsg::Record(r) => {
+                let a = &r.answer;
+                insert.execute(params![
+                    r.received_at,
+                    r.method,
+                    r.path,
+                    r.query,
+                    r.body.len() as i64,
+                    r.verdict.valid,
+                    r.verdict.code.as_str(),
+                    r.verdict.title,
+                    a.status,
+                    a.status.is_none(),
+                    a.delay_ms,
+                    r.forward_url,
+                    r.signature.as_ref().map(|s| &s[..]),
+                    serde_json::to_string(&r.verdict).unwrap_or_default(),
+                    pairs_json(&r.headers),
+                    a.status.map(|_| pairs_json(&a.headers)),
+                    r.body_truncated,
+                    a.status.map(|_| &a.body[..]),
+                    &r.body[..],
+                ])?;
+                let id = tx.last_insert_rowid();
+                if let Some(seq) = r.forward_seq {
+                    pending.insert(seq, id);
+                }
+                ids.push(id);
+            }
+            WriteMsg::Forwarded(f) => {
+                // A request cleared from the log before its forward answered: nothing to fill.
+                let Some(id) = pending.remove(&f.seq) else {
+                    continue;
+                };
+                forwarded.execute(params![
+                    id,
+                    f.status,
+                    f.headers.as_deref().map(pairs_json),
+                    f.body,
+                    f.truncated,
+                    f.duration_us,
+                    f.error_class,
+                    f.error_message,
+                ])?;
+                // Recorded in this same batch: announced once.
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            WriteMsg::Stop => {}
+        }
+    }
+    Ok(ids)
+}
+
+pub(crate) fn pairs_json(pairs: &[(String, String)]) -> String {
+    serde_json::to_string(pairs).unwrap_or_else(|_| "[]".into())
+}

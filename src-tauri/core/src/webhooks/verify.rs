@@ -1,0 +1,498 @@
+//! Signature verification with a diagnosis: not only "invalid" but why, and what to do — the
+//! receiver, the `verify` command and the UI all show this. Pure: no clock, no I/O.
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use subtle::ConstantTimeEq;
+
+use super::signing::{parse_signature_header, signature_v1, SIGNATURE_HEADER};
+use crate::clock::rfc3339_ms;
+use crate::secret::Secret;
+
+/// A secret the request may have been signed with, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Shown when it matches: an endpoint URL, or "the secret you entered".
+    pub label: String,
+    pub secret: Secret,
+    pub state: CandidateState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CandidateState {
+    /// The secret deliveries are signed with now.
+    Current,
+    /// The secret before a rotation, still sent (and so valid) until `expires_at_ms`.
+    Previous { expires_at_ms: i64 },
+    /// A secret no longer sent: a request signed with it only is refused.
+    Retired { retired_at_ms: i64 },
+}
+
+/// What the diagnosis found, as a stable name the UI can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictCode {
+    Valid,
+    HeaderMissing,
+    HeaderMalformed,
+    TimestampTooOld,
+    TimestampInFuture,
+    BodyReserialized,
+    BodyAlteredOrWrongSecret,
+    RotatedSecret,
+    NoSecret,
+    Replayed,
+}
+
+impl VerdictCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictCode::Valid => "valid",
+            VerdictCode::HeaderMissing => "header_missing",
+            VerdictCode::HeaderMalformed => "header_malformed",
+            VerdictCode::TimestampTooOld => "timestamp_too_old",
+            VerdictCode::TimestampInFuture => "timestamp_in_future",
+            VerdictCode::BodyReserialized => "body_reserialized",
+            VerdictCode::BodyAlteredOrWrongSecret => "body_altered_or_wrong_secret",
+            VerdictCode::RotatedSecret => "rotated_secret",
+            VerdictCode::NoSecret => "no_secret",
+            VerdictCode::Replayed => "replayed",
+        }
+    }
+}
+
+/// The verdict on one request's signature, for people (title, detail) and the UI (code…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct Verdict {
+    pub valid: bool,
+    pub code: VerdictCode,
+    /// One line: what happened.
+    pub title: String,
+    /// What exactly, and what to do about it.
+    pub detail: String,
+    /// The label of the candidate secret whose signature matched.
+    pub matched: Option<String>,
+    /// The header's `t=`, unix seconds.
+    pub timestamp: Option<i64>,
+    /// How far the timestamp lies outside the tolerance window, in seconds: negative when it is
+    /// older than the window, positive when it is ahead of it (in the future). `None` inside.
+    pub skew_secs: Option<i64>,
+    /// How many `v1=` the header carried (several during a secret rotation).
+    pub signatures_in_header: u32,
+}
+
+/// Diagnoses an `X-Pitchbar-Signature` header (`None` when the request had none) against the
+/// raw body and the candidate secrets, at `now_unix` with `tolerance_secs` either way.
+/// `seen_before`: the caller recorded this signature before (a replay).
+///
+/// Order of the checks: shape, then authenticity (every `v1=` against every candidate that
+/// is still sent, in constant time), then the time window, then replay. Only when nothing
+/// authentic matches are the costlier explanations tried: a retired secret, then the body's
+/// re-serialized forms.
+pub fn diagnose(
+    header: Option<&str>,
+    body: &[u8],
+    candidates: &[Candidate],
+    now_unix: i64,
+    tolerance_secs: i64,
+    seen_before: bool,
+) -> Verdict {
+    let Some(header) = header else {
+        return verdict(
+            VerdictCode::HeaderMissing,
+            format!("No {SIGNATURE_HEADER} header"),
+            format!(
+                "The request carries no {SIGNATURE_HEADER} header, so nothing proves it came from \
+                 Pitchbar. Check that the sender is a Pitchbar webhook endpoint, and that no proxy \
+                 between it and this receiver strips custom headers."
+            ),
+        );
+    };
+    let parsed = match parse_signature_header(header) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            return verdict(
+                VerdictCode::HeaderMalformed,
+                format!("Malformed {SIGNATURE_HEADER} header"),
+                format!(
+                    "The {SIGNATURE_HEADER} header is malformed: {err}. It should look like \
+                     t=<unix seconds>,v1=<64 hex digits>[,v1=…]."
+                ),
+            )
+        }
+    };
+    let t = parsed.timestamp;
+    let n_sigs = parsed.v1.len();
+    let base = Verdict {
+        timestamp: Some(t),
+        skew_secs: skew(t, now_unix, tolerance_secs),
+        signatures_in_header: u32::try_from(n_sigs).unwrap_or(u32::MAX),
+        ..verdict(VerdictCode::NoSecret, String::new(), String::new())
+    };
+    if candidates.is_empty() {
+        return Verdict {
+            title: "No secret to verify with".into(),
+            detail: format!(
+                "The header carries {n_sigs} signature(s), but no signing secret is known here to \
+                 check them. Choose the endpoint's secret (or paste it) and verify again."
+            ),
+            ..base
+        };
+    }
+    let now_ms = now_unix.saturating_mul(1000);
+    // A previous secret past its overlap is no longer sent: it counts as retired from then.
+    let retired_at = |c: &Candidate| match c.state {
+        CandidateState::Current => None,
+        CandidateState::Previous { expires_at_ms } => {
+            (expires_at_ms <= now_ms).then_some(expires_at_ms)
+        }
+        CandidateState::Retired { retired_at_ms } => Some(retired_at_ms),
+    };
+    let live: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| retired_at(*c).is_none())
+        .collect();
+    let retired: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| retired_at(*c).is_some())
+        .collect();
+    let sigs = &parsed.v1;
+
+    if let Some(c) = first_match(&live, t, body, sigs) {
+        let base = Verdict {
+            matched: Some(c.label.clone()),
+            ..base
+        };
+        let overlap_note = match c.state {
+            CandidateState::Previous { expires_at_ms } => format!(
+                " It was signed with the previous secret of {}, which is still valid during the \
+                 rotation's overlap, until {}: switch your receiver to the new secret before then.",
+                c.label,
+                rfc3339_ms(expires_at_ms)
+            ),
+            _ => String::new(),
+        };
+        if let Some(v) = outside_window(&base, now_unix, tolerance_secs, seen_before) {
+            return v;
+        }
+        if seen_before {
+            return Verdict {
+                code: VerdictCode::Replayed,
+                title: "Replayed: this signature was received before".into(),
+                detail: format!(
+                    "The signature is authentic and recent, but exactly this signature was already \
+                     received: a retry or redelivery sent again as it was, or someone replaying a \
+                     captured request. Receivers should process each X-Pitchbar-Delivery once and \
+                     refuse a signature they have already seen.{overlap_note}"
+                ),
+                ..base
+            };
+        }
+        let title = match c.state {
+            CandidateState::Previous { .. } => "Valid (signed with the previous secret)",
+            _ => "Valid signature",
+        };
+        return Verdict {
+            valid: true,
+            code: VerdictCode::Valid,
+            title: title.into(),
+            detail: format!(
+                "One of the {n_sigs} signature(s) matches the raw body under the secret of {}, and \
+                 the timestamp is within the {tolerance_secs}-second tolerance.{overlap_note}",
+                c.label
+            ),
+            ..base
+        };
+    }
+
+    if let Some(c) = first_match(&retired, t, body, sigs) {
+        let at = retired_at(c).unwrap_or_default();
+        let ago = human_secs((now_ms - at).max(0) / 1000);
+        return Verdict {
+            code: VerdictCode::RotatedSecret,
+            matched: Some(c.label.clone()),
+            title: "Signed with a rotated-out secret".into(),
+            detail: format!(
+                "The signature matches a secret of {} that was retired on {} ({ago} ago). The \
+                 sender still signs with the old secret, or this is an old request sent again. \
+                 Deliveries sent now carry the current secret: check that the sender uses it, \
+                 and update the secret your receiver verifies with.",
+                c.label,
+                rfc3339_ms(at)
+            ),
+            ..base
+        };
+    }
+
+    for (variant, how) in body_variants(body) {
+        if let Some(c) = first_match(&live, t, &variant, sigs)
+            .or_else(|| first_match(&retired, t, &variant, sigs))
+        {
+            return Verdict {
+                code: VerdictCode::BodyReserialized,
+                matched: Some(c.label.clone()),
+                title: "Body re-serialized: verify the raw bytes".into(),
+                detail: format!(
+                    "The signature matches the same JSON {how}, not the bytes received: something \
+                     between the sender and the check (often the web framework's JSON parser or a \
+                     proxy) parsed and rewrote the body. Compute the signature over the raw request \
+                     body exactly as received (e.g. express.raw(), request.get_data(), the unparsed \
+                     stream), before any JSON parsing."
+                ),
+                ..base
+            };
+        }
+    }
+
+    let labels: Vec<&str> = candidates.iter().map(|c| c.label.as_str()).collect();
+    Verdict {
+        code: VerdictCode::BodyAlteredOrWrongSecret,
+        title: "Signature does not match: body altered or wrong secret".into(),
+        detail: format!(
+            "None of the {n_sigs} signature(s) matches the body under any of the {} secret(s) \
+             tried ({}). Either the body was changed after it was signed (compare it with the \
+             delivery log), or it was signed with a secret not known here: copy the endpoint's \
+             current secret again.",
+            candidates.len(),
+            labels.join(", ")
+        ),
+        ..base
+    }
+}
+
+fn verdict(code: VerdictCode, title: String, detail: String) -> Verdict {
+    Verdict {
+        valid: false,
+        code,
+        title,
+        detail,
+        matched: None,
+        timestamp: None,
+        skew_secs: None,
+        signatures_in_header: 0,
+    }
+}
+
+/// Seconds outside the window: negative in the past, positive in the future.
+fn skew(t: i64, now: i64, tolerance: i64) -> Option<i64> {
+    let ahead = t.saturating_sub(now);
+    if ahead > tolerance {
+        Some(ahead - tolerance)
+    } else if ahead < -tolerance {
+        Some(ahead + tolerance)
+    } else {
+        None
+    }
+}
+
+/// The verdict for an authentic signature whose timestamp is outside the window, if it is.
+fn outside_window(base: &Verdict, now: i64, tolerance: i64, seen_before: bool) -> Option<Verdict> {
+    let t = base.timestamp?;
+    let skew = base.skew_secs?;
+    let replay_note = if seen_before {
+        " This exact signature was also received before."
+    } else {
+        ""
+    };
+    let (code, title, detail) = if skew < 0 {
+        let age = now - t;
+        (
+            VerdictCode::TimestampTooOld,
+            format!(
+                "Timestamp too old: {} beyond the tolerance",
+                human_secs(-skew)
+            ),
+            format!(
+                "The signature is authentic, but it was made {} ago ({age} s), {} ({} s) more \
+                 than the {tolerance}-second tolerance allows: a replayed or long-delayed request, \
+                 or a sender clock that is behind. Send a fresh delivery; if this repeats, check \
+                 both clocks.{replay_note}",
+                human_secs(age),
+                human_secs(-skew),
+                -skew
+            ),
+        )
+    } else {
+        let ahead = t - now;
+        (
+            VerdictCode::TimestampInFuture,
+            format!("Timestamp in the future: {} beyond the tolerance", human_secs(skew)),
+            format!(
+                "The signature is authentic, but its timestamp is {} ({ahead} s) ahead of this \
+                 machine's clock, {} ({skew} s) more than the {tolerance}-second tolerance \
+                 allows. The sender's clock or this machine's is wrong: sync both (NTP).{replay_note}",
+                human_secs(ahead),
+                human_secs(skew),
+            ),
+        )
+    };
+    Some(Verdict {
+        code,
+        title,
+        detail,
+        ..base.clone()
+    })
+}
+
+/// The first candidate under which some `v1` in the header is the HMAC of `"{t}.{body}"`.
+/// Every signature is compared with every candidate's MAC in constant time.
+fn first_match<'a>(
+    candidates: &[&'a Candidate],
+    t: i64,
+    body: &[u8],
+    sigs: &[[u8; 32]],
+) -> Option<&'a Candidate> {
+    candidates.iter().copied().find(|c| {
+        let expected = signature_v1(&c.secret, t, body);
+        sigs.iter()
+            .fold(subtle::Choice::from(0), |any, sig| {
+                any | expected[..].ct_eq(&sig[..])
+            })
+            .into()
+    })
+}
+
+/// Forms the original body may have had if what arrived is a rewrite of it, each with how it
+/// differs: the JSON without whitespace (keys in their order), with sorted keys, and the
+/// line-ending changes tools make. Empty for a body that is not JSON or text.
+fn body_variants(body: &[u8]) -> Vec<(Vec<u8>, &'static str)> {
+    let mut out: Vec<(Vec<u8>, &'static str)> = Vec::new();
+    let mut push = |v: Vec<u8>, how: &'static str| {
+        if v != body && !out.iter().any(|(o, _)| *o == v) {
+            out.push((v, how));
+        }
+    };
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        push(
+            strip_json_whitespace(body),
+            "without its whitespace (compact)",
+        );
+        let mut sorted = Vec::with_capacity(body.len());
+        write_sorted(&value, &mut sorted);
+        push(sorted, "compact with its keys sorted");
+        if let Ok(pretty) = serde_json::to_vec_pretty(&value) {
+            push(pretty, "pretty-printed");
+        }
+    }
+    let trimmed = body
+        .strip_suffix(b"\r\n")
+        .or_else(|| body.strip_suffix(b"\n"));
+    if let Some(t) = trimmed {
+        push(t.to_vec(), "without the trailing newline");
+    } else {
+        let mut v = body.to_vec();
+        v.push(b'\n');
+        push(v, "with a trailing newline");
+    }
+    if body.windows(2).any(|w| w == b"\r\n") {
+        push(
+            replace(body, b"\r\n", b"\n"),
+            "with LF line endings instead of CRLF",
+        );
+    } else if body.contains(&b'\n') {
+        push(
+            replace(body, b"\n", b"\r\n"),
+            "with CRLF line endings instead of LF",
+        );
+    }
+    out
+}
+
+/// JSON text with the whitespace between tokens removed and the strings left exactly as they
+/// are (escapes included), so the key order and number forms stay the sender's.
+fn strip_json_whitespace(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            in_string = b == b'"';
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// Compact JSON with every object's keys sorted, whatever serde_json's map keeps.
+fn write_sorted(value: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let _ = serde_json::to_writer(&mut *out, k);
+                out.push(b':');
+                write_sorted(v, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_sorted(v, out);
+            }
+            out.push(b']');
+        }
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
+    }
+}
+
+fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len() + haystack.len() / 16);
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// "3 minutes 20 seconds", "2 hours 5 minutes", "4 days": the two largest units.
+fn human_secs(secs: i64) -> String {
+    let secs = secs.max(0);
+    let units = [
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
+    let mut parts = Vec::new();
+    let mut rest = secs;
+    for (size, name) in units {
+        let n = rest / size;
+        if n > 0 || (parts.is_empty() && size == 1) {
+            parts.push(format!("{n} {name}{}", if n == 1 { "" } else { "s" }));
+            rest -= n * size;
+        }
+        if parts.len() == 2 || (!parts.is_empty() && rest == 0) {
+            break;
+        }
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests;
