@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::vault::{Vault, VaultKey};
-use crate::workspace::Actor;
+use crate::workspace::{workspace_id, Actor};
 
 /// The prefix of every key, as the spec shows it; it also tells a leaked key for what it is.
 pub const KEY_PREFIX: &str = "sk_live_";
@@ -154,13 +154,8 @@ impl ApiKeys<'_> {
     fn stored(&self) -> Result<Stored> {
         let conn = self.store.conn();
         let tx = conn.unchecked_transaction()?;
-        let workspace_id: Option<String> = tx
-            .query_row("SELECT id FROM workspace", [], |r| r.get(0))
-            .optional()?;
-        let workspace_id =
-            workspace_id.ok_or_else(|| Error::Conflict("Set up the workspace first.".into()))?;
         Ok(Stored {
-            vault_key: VaultKey::api_key(&workspace_id)?,
+            vault_key: VaultKey::api_key(&workspace_id(&tx)?)?,
             hash: setting(&tx, HASH_SETTING)?,
             created_at: setting(&tx, CREATED_AT_SETTING)?,
         })

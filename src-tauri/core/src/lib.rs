@@ -44,7 +44,9 @@ pub struct Core {
     /// Outlives each run of the receiver: subscribers and replay memory stay across restarts.
     receiver_hub: Arc<receiver::Hub>,
     receiver: receiver::Slot,
-    vault: Vault,
+    vault: Arc<Vault>,
+    /// Webhook signing secrets in front of the keychain; shared with the dispatcher.
+    webhook_secrets: Arc<webhooks::secrets::SigningSecrets>,
     data_dir: PathBuf,
 }
 
@@ -66,7 +68,16 @@ pub enum Startup {
 
 impl Core {
     pub fn open(data_dir: &Path) -> Result<Self> {
+        // Opened on first use: the app starts and works without a keychain until a secret is needed.
+        Self::open_with_vault(data_dir, Vault::os())
+    }
+
+    /// [`Core::open`] over another keychain: for tests, keyring's mock store, to reach keychain
+    /// failures nothing real produces on demand. Nothing here touches the keychain: secrets the
+    /// database still holds from older versions move to it on first use (see `webhooks::secrets`).
+    pub fn open_with_vault(data_dir: &Path, vault: Vault) -> Result<Self> {
         let store = Store::open(data_dir)?;
+        let vault = Arc::new(vault);
         Ok(Self {
             store: Arc::new(store),
             webhook_hub: Arc::default(),
@@ -74,8 +85,8 @@ impl Core {
             api: Mutex::new(None),
             receiver_hub: Arc::default(),
             receiver: Mutex::new(None),
-            // Opened on first use: the app starts and works without a keychain until a secret is needed.
-            vault: Vault::os(),
+            webhook_secrets: Arc::new(webhooks::secrets::SigningSecrets::new(vault.clone())),
+            vault,
             data_dir: data_dir.to_path_buf(),
         })
     }
@@ -96,6 +107,7 @@ impl Core {
         webhooks::endpoints::Endpoints {
             store: &self.store,
             hub: &self.webhook_hub,
+            secrets: &self.webhook_secrets,
         }
     }
 
@@ -126,6 +138,7 @@ impl Core {
             *slot = Some(webhooks::dispatcher::start(
                 self.store.clone(),
                 self.webhook_hub.clone(),
+                self.webhook_secrets.clone(),
                 config,
             )?);
         }

@@ -48,6 +48,23 @@ impl VaultKey {
         Self::new(workspace_id, &format!("connection/{connection_id}/tokens"))
     }
 
+    /// One signing secret of a webhook endpoint. Each secret gets an id of its own (not the
+    /// database row's, which SQLite may reuse after a delete), so a new secret never lands on
+    /// an entry that still belongs to another row.
+    pub fn endpoint_secret(workspace_id: &str, endpoint_id: &str, secret_id: &str) -> Result<Self> {
+        Self::new(
+            workspace_id,
+            &format!("webhook/{endpoint_id}/secret/{secret_id}"),
+        )
+    }
+
+    /// The key a stored reference names: the database keeps [`VaultKey::account`] as the
+    /// reference, so it points at the entry by itself, checked as [`VaultKey::new`] checks.
+    pub fn from_account(account: &str) -> Result<Self> {
+        let (workspace_id, name) = account.split_once('/').unwrap_or((account, ""));
+        Self::new(workspace_id, name)
+    }
+
     /// The account (keychain "user") the entry is stored under.
     pub fn account(&self) -> &str {
         &self.account
@@ -249,6 +266,9 @@ mod tests {
                 .account(),
             "01HX/connection/01HY/tokens"
         );
+        let secret = VaultKey::endpoint_secret("01HX", "01HE", "01HS").unwrap();
+        assert_eq!(secret.account(), "01HX/webhook/01HE/secret/01HS");
+        assert_eq!(VaultKey::from_account(secret.account()).unwrap(), secret);
     }
 
     #[test]
@@ -265,6 +285,9 @@ mod tests {
                 matches!(VaultKey::new(ws, name), Err(Error::Internal(_))),
                 "{ws:?} {name:?}"
             );
+        }
+        for account in ["", "01HX", "01HX/", "/api-key", "01HX/a//b"] {
+            assert!(VaultKey::from_account(account).is_err(), "{account:?}");
         }
     }
 

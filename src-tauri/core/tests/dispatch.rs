@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use pitchbar_core::secret::Secret;
+use pitchbar_core::vault::{Vault, VaultKey};
 use pitchbar_core::webhooks::dispatcher::DispatcherConfig;
 use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
@@ -636,6 +637,72 @@ async fn rotation_signs_with_both_secrets_during_the_overlap() {
         header(&hit, "x-pitchbar-signature").matches("v1=").count(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_secret_missing_from_the_keychain_sends_nothing_unsigned() {
+    let rx = Receiver::start().await;
+    let (dir, core, actor) = owner_core();
+    let ep = core
+        .webhook_endpoints()
+        .create(&actor, endpoint(&rx.url("/ok"), Policy::Single, None))
+        .unwrap();
+    let keychain_ref: String = core
+        .store()
+        .conn()
+        .query_row(
+            "SELECT keychain_ref FROM webhook_endpoint_secret WHERE endpoint_id = ?1",
+            [&ep.id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // Removed by hand while the app was closed: the next start has nothing in memory.
+    drop(core);
+    Vault::os()
+        .delete(&VaultKey::from_account(&keychain_ref).unwrap())
+        .unwrap();
+    let core = Core::open(dir.path()).unwrap();
+    core.start_dispatcher(test_config()).unwrap();
+    let id = core
+        .webhook_dispatcher()
+        .fire(&lead())
+        .unwrap()
+        .delivery_ids[0]
+        .clone();
+    assert_eq!(settled(&core, &id).await, "failed");
+    assert!(rx.hits().is_empty(), "nothing went out");
+    let detail = last_attempt(&core, &id);
+    let message = detail.error_message.unwrap_or_default();
+    assert!(
+        message.contains("unsigned") && message.contains("Rotate"),
+        "{message}"
+    );
+
+    // A new secret puts the endpoint back to work.
+    let actor = core.workspaces().actor().unwrap();
+    core.webhook_endpoints()
+        .rotate_secret(&actor, &ep.id, Duration::ZERO)
+        .unwrap();
+    let secret = core
+        .webhook_endpoints()
+        .reveal_secret(&actor, &ep.id)
+        .unwrap();
+    let id = core
+        .webhook_dispatcher()
+        .fire(&lead())
+        .unwrap()
+        .delivery_ids[0]
+        .clone();
+    assert_eq!(settled(&core, &id).await, "succeeded");
+    let hit = rx.hits().pop().unwrap();
+    verify(
+        Some(header(&hit, "x-pitchbar-signature")),
+        &hit.body,
+        &[&secret],
+        now_secs(),
+        Duration::from_secs(300),
+    )
+    .unwrap();
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ use specta::Type;
 use tokio::sync::{broadcast, mpsc};
 
 use super::events::{EventType, Payload};
+use super::secrets::SigningSecrets;
 use crate::clock::{parse_time, unix_ms};
 use crate::error::{Error, Result};
 use crate::new_id;
@@ -567,8 +568,13 @@ fn restart_runs(
 }
 
 /// Starts the background dispatcher; see [`run::start`].
-pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: DispatcherConfig) -> Result<Running> {
-    run::start(store, hub, config)
+pub(crate) fn start(
+    store: Arc<Store>,
+    hub: Arc<Hub>,
+    secrets: Arc<SigningSecrets>,
+    config: DispatcherConfig,
+) -> Result<Running> {
+    run::start(store, hub, secrets, config)
 }
 
 #[cfg(test)]

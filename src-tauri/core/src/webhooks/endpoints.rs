@@ -1,16 +1,18 @@
 //! Webhook endpoints: their settings, URL and event checks, and their signing secrets
-//! (generate, rotate with an overlap, reveal). Views carry only the redacted secret.
+//! (generate, rotate with an overlap, reveal, list for verifying). Secrets live in the keychain
+//! (see `secrets`); views carry only the redacted secret.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use super::dispatcher::Hub;
 use super::events::EventType;
-use super::signing::generate_secret;
+use super::secrets::{SecretRow, SigningSecrets, SECRET_COLUMNS, SECRET_ORDER};
+use super::signing::{generate_secret, SECRET_PREFIX};
 use crate::clock::{now_rfc3339, rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
 use crate::new_id;
@@ -27,6 +29,10 @@ pub const MAX_ATTEMPTS: u32 = 10;
 pub const DEFAULT_AT_LEAST_ONCE_ATTEMPTS: u32 = 5;
 /// A rotation's overlap cannot exceed a week: the old secret should not linger.
 pub const MAX_OVERLAP: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Secrets kept per endpoint once no longer current, newest first, for diagnosing received
+/// requests. A previous secret still in its overlap counts: it retires on its own when the
+/// overlap ends, so counting it keeps the retired ones at this many at most at any time.
+pub const MAX_RETIRED: usize = 5;
 
 /// How an endpoint's deliveries are attempted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
@@ -112,28 +118,103 @@ pub struct DeleteImpact {
     pub pending_deliveries: u64,
 }
 
-/// The endpoint service over the store.
+/// Where a signing secret is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SecretState {
+    /// Signed with, and the one Reveal shows.
+    Current,
+    /// Still signed with, beside the current one, until `expires_at_ms` (unix ms).
+    Previous { expires_at_ms: i64 },
+    /// Never signed with any more; kept to explain a request signed with it. `retired_at_ms`
+    /// is when it stopped being valid: its overlap's end, or the rotation that replaced it.
+    Retired { retired_at_ms: i64 },
+}
+
+impl SecretState {
+    fn of(expires_at: Option<i64>, now: i64) -> Self {
+        match expires_at {
+            None => Self::Current,
+            Some(at) if at > now => Self::Previous { expires_at_ms: at },
+            Some(at) => Self::Retired { retired_at_ms: at },
+        }
+    }
+}
+
+/// One secret a received request may be signed with, and whose it is.
+#[derive(Debug, Clone)]
+pub struct KnownSecret {
+    pub endpoint_id: String,
+    pub endpoint_url: String,
+    pub secret: Secret,
+    pub state: SecretState,
+}
+
+/// The endpoint service over the store and the signing secrets.
 pub struct Endpoints<'a> {
     pub(crate) store: &'a Store,
     pub(crate) hub: &'a Hub,
+    pub(crate) secrets: &'a SigningSecrets,
 }
 
 impl Endpoints<'_> {
     pub fn list(&self) -> Result<Vec<EndpointView>> {
-        let conn = self.store.conn();
-        let tx = conn.unchecked_transaction()?;
-        let ids: Vec<String> = {
+        self.secrets.move_legacy_or_log(self.store);
+        let loaded: Vec<Loaded> = {
+            let conn = self.store.conn();
+            let tx = conn.unchecked_transaction()?;
             let mut stmt = tx.prepare("SELECT id FROM webhook_endpoint ORDER BY created_at, id")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
+            let ids = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            ids.iter().map(|id| load(&tx, id)).collect::<Result<_>>()?
         };
-        ids.iter().map(|id| view(&tx, id)).collect()
+        Ok(loaded.into_iter().map(|l| self.finish(l)).collect())
     }
 
     pub fn get(&self, id: &str) -> Result<EndpointView> {
-        let conn = self.store.conn();
-        let tx = conn.unchecked_transaction()?;
-        view(&tx, id)
+        self.secrets.move_legacy_or_log(self.store);
+        let loaded = {
+            let conn = self.store.conn();
+            let tx = conn.unchecked_transaction()?;
+            load(&tx, id)?
+        };
+        Ok(self.finish(loaded))
+    }
+
+    /// Every endpoint's current, previous (in overlap) and retired secrets, for verifying
+    /// received requests. Reads through the cache.
+    pub fn known_secrets(&self) -> Result<Vec<KnownSecret>> {
+        self.secrets.move_legacy_or_log(self.store);
+        let rows: Vec<(String, SecretRow)> = {
+            let conn = self.store.conn();
+            let mut stmt = conn.prepare(&format!(
+                "SELECT e.url, {SECRET_COLUMNS} FROM webhook_endpoint e
+                 JOIN webhook_endpoint_secret s ON s.endpoint_id = e.id
+                 ORDER BY e.created_at, e.id, {SECRET_ORDER}"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, SecretRow::from_row(r, 1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let now = unix_ms();
+        let mut known = Vec::with_capacity(rows.len());
+        for (endpoint_url, row) in rows {
+            let Some(secret) = self.secrets.read(&row)? else {
+                // Removed from the keychain by hand: nothing can be verified with it.
+                tracing::warn!(
+                    endpoint_id = row.endpoint_id,
+                    "a signing secret is missing from the keychain"
+                );
+                continue;
+            };
+            known.push(KnownSecret {
+                state: SecretState::of(row.expires_at, now),
+                endpoint_id: row.endpoint_id,
+                endpoint_url,
+                secret,
+            });
+        }
+        Ok(known)
     }
 
     pub fn create(&self, actor: &Actor, input: EndpointInput) -> Result<EndpointView> {
@@ -141,7 +222,7 @@ impl Endpoints<'_> {
         let checked = checked(input)?;
         let id = new_id();
         let secret = generate_secret();
-        let out = self.store.write(|tx| {
+        let loaded = self.secrets.save_then(self.store, &id, &secret, |tx, keychain_ref| {
             let now = now_rfc3339();
             tx.execute(
                 "INSERT INTO webhook_endpoint (id, url, description, events, active, policy, max_attempts,
@@ -160,18 +241,18 @@ impl Endpoints<'_> {
                     now
                 ],
             )?;
-            insert_secret(tx, &id, &secret)?;
-            view(tx, &id)
+            insert_secret(tx, &id, keychain_ref, unix_ms())?;
+            load(tx, &id)
         })?;
         self.hub.endpoints_changed();
-        Ok(out)
+        Ok(self.finish(loaded))
     }
 
     /// Replaces the endpoint's settings. Turning it back on clears why the app turned it off.
     pub fn update(&self, actor: &Actor, id: &str, input: EndpointInput) -> Result<EndpointView> {
         actor.require_manage()?;
         let checked = checked(input)?;
-        let out = self.store.write(|tx| {
+        let loaded = self.store.write(|tx| {
             exists(tx, id)?;
             tx.execute(
                 "UPDATE webhook_endpoint SET url = ?2, description = ?3, events = ?4,
@@ -192,10 +273,10 @@ impl Endpoints<'_> {
                     now_rfc3339()
                 ],
             )?;
-            view(tx, id)
+            load(tx, id)
         })?;
         self.hub.endpoints_changed();
-        Ok(out)
+        Ok(self.finish(loaded))
     }
 
     /// What [`Endpoints::delete`] would remove, for the confirmation modal.
@@ -206,24 +287,36 @@ impl Endpoints<'_> {
         impact(&tx, id)
     }
 
-    /// Deletes the endpoint, its secrets, its pending deliveries and its log.
+    /// Deletes the endpoint, its secrets (rows, then keychain entries), its pending deliveries
+    /// and its log.
     pub fn delete(&self, actor: &Actor, id: &str) -> Result<DeleteImpact> {
         actor.require_manage()?;
-        let out = self.store.write(|tx| {
+        let (out, keychain_refs) = self.store.write(|tx| {
             exists(tx, id)?;
             let impact = impact(tx, id)?;
+            let refs = tx
+                .prepare(
+                    "SELECT keychain_ref FROM webhook_endpoint_secret
+                     WHERE endpoint_id = ?1 AND keychain_ref IS NOT NULL",
+                )?
+                .query_map([id], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
             tx.execute("DELETE FROM webhook_attempt WHERE endpoint_id = ?1", [id])?;
             tx.execute("DELETE FROM webhook_delivery WHERE endpoint_id = ?1", [id])?;
+            // Its secret rows go with it (ON DELETE CASCADE).
             tx.execute("DELETE FROM webhook_endpoint WHERE id = ?1", [id])?;
-            Ok(impact)
+            Ok((impact, refs))
         })?;
+        self.secrets.forget(&keychain_refs);
         self.hub.endpoints_changed();
         self.hub.notify_log(vec![id.to_owned()]);
         Ok(out)
     }
 
     /// A new current secret; the old one stays valid (and is signed with too) for `overlap`.
-    /// A zero overlap retires the old secret at once. Any older previous secret is dropped.
+    /// A zero overlap retires the old secret at once, as does this rotation a previous secret
+    /// still in its overlap. Retired secrets are kept (never signed with) up to [`MAX_RETIRED`];
+    /// older ones are deleted, rows then keychain entries.
     pub fn rotate_secret(
         &self,
         actor: &Actor,
@@ -236,44 +329,88 @@ impl Endpoints<'_> {
                 "Keep the overlap to 7 days or less: the old secret should stop working soon after receivers switch.",
             ));
         }
+        // Before the keychain is touched: a gone endpoint is a plain "not found".
+        exists(&self.store.conn(), id)?;
+        // The secrets this rotation retires or deletes should not stay in the database either.
+        self.secrets.move_legacy(self.store)?;
         let secret = generate_secret();
-        let out = self.store.write(|tx| {
+        let (loaded, pruned) = self.secrets.save_then(self.store, id, &secret, |tx, keychain_ref| {
             exists(tx, id)?;
+            let now = unix_ms();
+            let until = now.saturating_add(i64::try_from(overlap.as_millis()).unwrap_or(i64::MAX));
             tx.execute(
-                "DELETE FROM webhook_endpoint_secret WHERE endpoint_id = ?1 AND expires_at IS NOT NULL",
-                [id],
+                "UPDATE webhook_endpoint_secret SET expires_at = ?2 WHERE endpoint_id = ?1 AND expires_at > ?2",
+                params![id, now],
             )?;
-            if overlap.is_zero() {
-                tx.execute(
-                    "DELETE FROM webhook_endpoint_secret WHERE endpoint_id = ?1",
-                    [id],
-                )?;
-            } else {
-                let until = unix_ms() + i64::try_from(overlap.as_millis()).unwrap_or(i64::MAX);
-                tx.execute(
-                    "UPDATE webhook_endpoint_secret SET expires_at = ?2 WHERE endpoint_id = ?1",
-                    params![id, until],
-                )?;
-            }
-            insert_secret(tx, id, &secret)?;
+            tx.execute(
+                "UPDATE webhook_endpoint_secret SET expires_at = ?2 WHERE endpoint_id = ?1 AND expires_at IS NULL",
+                params![id, until],
+            )?;
+            insert_secret(tx, id, keychain_ref, now)?;
+            let pruned = prune_retired(tx, id)?;
             tx.execute(
                 "UPDATE webhook_endpoint SET updated_at = ?2 WHERE id = ?1",
                 params![id, now_rfc3339()],
             )?;
-            view(tx, id)
+            Ok((load(tx, id)?, pruned))
         })?;
+        self.secrets.forget(&pruned);
         self.hub.endpoints_changed();
-        Ok(out)
+        Ok(self.finish(loaded))
     }
 
     /// The current secret itself, for Reveal/Copy: the one path by which it leaves the core.
+    /// Needs the keychain, even for a secret an older version left in the database: this is
+    /// where the person learns that the keychain needs fixing.
     pub fn reveal_secret(&self, actor: &Actor, id: &str) -> Result<Secret> {
         actor.require_manage()?;
-        let conn = self.store.conn();
-        let tx = conn.unchecked_transaction()?;
-        exists(&tx, id)?;
-        current_secret(&tx, id)
+        self.secrets.move_legacy(self.store)?;
+        let rows = {
+            let conn = self.store.conn();
+            exists(&conn, id)?;
+            secret_rows(&conn, id)?
+        };
+        let current = rows
+            .iter()
+            .find(|row| row.expires_at.is_none())
+            .ok_or_else(no_secret)?;
+        self.secrets.read(current)?.ok_or_else(no_secret)
     }
+
+    /// The view of a loaded endpoint, its secret redacted. A secret that cannot be read shows
+    /// as the bare prefix: the list must still open without a keychain; Reveal says why.
+    fn finish(&self, loaded: Loaded) -> EndpointView {
+        let Loaded { mut view, secrets } = loaded;
+        let current = secrets.iter().find(|row| row.expires_at.is_none());
+        view.secret_redacted = match current.map(|row| self.secrets.read(row)) {
+            Some(Ok(Some(secret))) => secret.redacted(),
+            Some(Err(err)) => {
+                tracing::warn!(error = %err, endpoint_id = view.id, "the signing secret cannot be shown");
+                format!("{SECRET_PREFIX}…")
+            }
+            Some(Ok(None)) | None => {
+                tracing::warn!(
+                    endpoint_id = view.id,
+                    "the endpoint has no readable signing secret"
+                );
+                format!("{SECRET_PREFIX}…")
+            }
+        };
+        let now = unix_ms();
+        view.previous_secret_expires_at = secrets
+            .iter()
+            .filter_map(|row| row.expires_at)
+            .find(|&at| at > now)
+            .map(rfc3339_ms);
+        view
+    }
+}
+
+/// An endpoint's row and its secrets' rows, read in one transaction; the secrets themselves
+/// are read after it, outside the database lock (a keychain call can take a while).
+struct Loaded {
+    view: EndpointView,
+    secrets: Vec<SecretRow>,
 }
 
 struct Checked {
@@ -400,16 +537,42 @@ pub fn check_events(names: &[String]) -> Result<Vec<EventType>> {
     Ok(events)
 }
 
-fn insert_secret(tx: &Transaction<'_>, endpoint_id: &str, secret: &Secret) -> Result<()> {
+/// The row of a new current secret: only its keychain reference, never the secret.
+fn insert_secret(
+    tx: &Transaction<'_>,
+    endpoint_id: &str,
+    keychain_ref: &str,
+    now_ms: i64,
+) -> Result<()> {
     tx.execute(
-        "INSERT INTO webhook_endpoint_secret (endpoint_id, plaintext_secret, expires_at, created_at)
+        "INSERT INTO webhook_endpoint_secret (endpoint_id, keychain_ref, expires_at, created_at)
          VALUES (?1, ?2, NULL, ?3)",
-        params![endpoint_id, secret.expose(), unix_ms()],
+        params![endpoint_id, keychain_ref, now_ms],
     )?;
     Ok(())
 }
 
-fn exists(tx: &Transaction<'_>, id: &str) -> Result<()> {
+/// Deletes the endpoint's secrets beyond the newest [`MAX_RETIRED`] that are no longer
+/// current; returns their keychain references, to remove once the deletion is committed.
+fn prune_retired(tx: &Transaction<'_>, endpoint_id: &str) -> Result<Vec<String>> {
+    let doomed: Vec<(i64, Option<String>)> = tx
+        .prepare(&format!(
+            "SELECT s.id, s.keychain_ref FROM webhook_endpoint_secret s
+             WHERE s.endpoint_id = ?1 AND s.expires_at IS NOT NULL
+             ORDER BY {SECRET_ORDER} LIMIT -1 OFFSET {MAX_RETIRED}"
+        ))?
+        .query_map([endpoint_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (row_id, _) in &doomed {
+        tx.execute(
+            "DELETE FROM webhook_endpoint_secret WHERE id = ?1",
+            [row_id],
+        )?;
+    }
+    Ok(doomed.into_iter().filter_map(|(_, r)| r).collect())
+}
+
+fn exists(tx: &Connection, id: &str) -> Result<()> {
     let found: Option<i64> = tx
         .query_row("SELECT 1 FROM webhook_endpoint WHERE id = ?1", [id], |r| {
             r.get(0)
@@ -422,7 +585,7 @@ fn not_found() -> Error {
     Error::NotFound("That webhook endpoint no longer exists. Reload the list.".into())
 }
 
-fn impact(tx: &Transaction<'_>, id: &str) -> Result<DeleteImpact> {
+fn impact(tx: &Connection, id: &str) -> Result<DeleteImpact> {
     let logged: i64 = tx.query_row(
         "SELECT count(*) FROM webhook_attempt WHERE endpoint_id = ?1",
         [id],
@@ -439,42 +602,57 @@ fn impact(tx: &Transaction<'_>, id: &str) -> Result<DeleteImpact> {
     })
 }
 
-fn current_secret(tx: &Transaction<'_>, id: &str) -> Result<Secret> {
-    let value: Option<String> = tx
-        .query_row(
-            "SELECT plaintext_secret FROM webhook_endpoint_secret
-             WHERE endpoint_id = ?1 AND expires_at IS NULL ORDER BY id DESC LIMIT 1",
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten();
-    value.map(Secret::new).ok_or_else(|| {
-        Error::Storage(
-            "This endpoint has no signing secret. Rotate its secret to make a new one.".into(),
-        )
-    })
+fn no_secret() -> Error {
+    Error::NotFound(
+        "This endpoint's signing secret is missing (it was removed from the keychain). Rotate its secret to make a new one, then give it to the receiver."
+            .into(),
+    )
 }
 
-/// The secrets deliveries are signed with now: the current one first, then any previous one
-/// still inside its overlap.
-pub(crate) fn valid_secrets(
-    tx: &rusqlite::Connection,
-    id: &str,
-) -> Result<Vec<(Secret, Option<i64>)>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT plaintext_secret, expires_at FROM webhook_endpoint_secret
-         WHERE endpoint_id = ?1 AND plaintext_secret IS NOT NULL AND (expires_at IS NULL OR expires_at > ?2)
-         ORDER BY expires_at IS NOT NULL, id DESC",
-    )?;
-    let rows = stmt.query_map(params![id, unix_ms()], |r| {
-        Ok((Secret::new(r.get::<_, String>(0)?), r.get(1)?))
-    })?;
+/// The endpoint's secret rows, current first, then the newest to stop being valid.
+fn secret_rows(conn: &Connection, endpoint_id: &str) -> Result<Vec<SecretRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SECRET_COLUMNS} FROM webhook_endpoint_secret s
+         WHERE s.endpoint_id = ?1 ORDER BY {SECRET_ORDER}"
+    ))?;
+    let rows = stmt.query_map([endpoint_id], |r| SecretRow::from_row(r, 0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn view(tx: &Transaction<'_>, id: &str) -> Result<EndpointView> {
-    let mut v = tx
+/// The secrets deliveries are signed with now: the current one first, then any previous one
+/// still inside its overlap; never a retired one. Read through the memory copy. Fails when the
+/// current one cannot be read, so that nothing goes out unsigned.
+pub(crate) fn valid_secrets(
+    store: &Store,
+    secrets: &SigningSecrets,
+    id: &str,
+) -> Result<Vec<(Secret, Option<i64>)>> {
+    let now = unix_ms();
+    let rows = secret_rows(&store.conn(), id)?;
+    let mut valid = Vec::with_capacity(2);
+    for row in rows
+        .iter()
+        .filter(|r| r.expires_at.is_none_or(|at| at > now))
+    {
+        match secrets.read(row)? {
+            Some(secret) => valid.push((secret, row.expires_at)),
+            None if row.expires_at.is_none() => return Err(no_secret()),
+            // Removed from the keychain by hand: the current one still signs.
+            None => tracing::warn!(
+                endpoint_id = id,
+                "a previous signing secret is missing from the keychain"
+            ),
+        }
+    }
+    match valid.first() {
+        Some((_, None)) => Ok(valid),
+        _ => Err(no_secret()),
+    }
+}
+
+/// The endpoint's row and its secrets' rows; [`Endpoints::finish`] makes the view.
+fn load(tx: &Connection, id: &str) -> Result<Loaded> {
+    let mut view = tx
         .query_row(
             "SELECT id, url, description, events, active, policy, max_attempts, timeout_ms,
                     standard_webhooks, disabled_reason, created_at, updated_at
@@ -484,13 +662,11 @@ fn view(tx: &Transaction<'_>, id: &str) -> Result<EndpointView> {
         )
         .optional()?
         .ok_or_else(not_found)?;
-    v.secret_redacted = current_secret(tx, id)?.redacted();
-    v.previous_secret_expires_at = valid_secrets(tx, id)?
-        .iter()
-        .find_map(|(_, exp)| *exp)
-        .map(rfc3339_ms);
-    v.warning = check_url(&v.url).ok().and_then(|(_, w)| w);
-    Ok(v)
+    view.warning = check_url(&view.url).ok().and_then(|(_, w)| w);
+    Ok(Loaded {
+        view,
+        secrets: secret_rows(tx, id)?,
+    })
 }
 
 fn view_from_row(r: &Row<'_>) -> rusqlite::Result<EndpointView> {
@@ -512,4 +688,75 @@ fn view_from_row(r: &Row<'_>) -> rusqlite::Result<EndpointView> {
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use keyring_core::mock;
+
+    use super::*;
+    use crate::vault::Vault;
+    use crate::workspace::{MemberInput, Role, Workspaces};
+
+    #[test]
+    fn only_current_and_previous_secrets_sign() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let workspaces = Workspaces { store: &store };
+        workspaces
+            .set_up(
+                "Acme",
+                MemberInput {
+                    name: "Olivia Owner".into(),
+                    email: "olivia@acme.test".into(),
+                    role: Role::Owner,
+                },
+            )
+            .unwrap();
+        let owner = workspaces.actor().unwrap();
+        let hub = Hub::default();
+        let secrets = SigningSecrets::new(Arc::new(Vault::with_store(mock::Store::new().unwrap())));
+        let eps = Endpoints {
+            store: &store,
+            hub: &hub,
+            secrets: &secrets,
+        };
+        let ep = eps
+            .create(
+                &owner,
+                EndpointInput {
+                    url: "https://example.com/h".into(),
+                    events: vec!["lead.captured".into()],
+                    ..EndpointInput::default()
+                },
+            )
+            .unwrap();
+        let signing = || -> Vec<(String, bool)> {
+            valid_secrets(&store, &secrets, &ep.id)
+                .unwrap()
+                .into_iter()
+                .map(|(s, exp)| (s.expose().to_owned(), exp.is_none()))
+                .collect()
+        };
+        let reveal = || {
+            eps.reveal_secret(&owner, &ep.id)
+                .unwrap()
+                .expose()
+                .to_owned()
+        };
+        let first = reveal();
+        assert_eq!(signing(), vec![(first.clone(), true)]);
+
+        eps.rotate_secret(&owner, &ep.id, Duration::from_secs(3600))
+            .unwrap();
+        let second = reveal();
+        assert_eq!(signing(), vec![(second.clone(), true), (first, false)]);
+
+        // Zero overlap: the current one and the previous one both retire; neither signs.
+        eps.rotate_secret(&owner, &ep.id, Duration::ZERO).unwrap();
+        assert_eq!(signing(), vec![(reveal(), true)]);
+        assert_eq!(eps.known_secrets().unwrap().len(), 3);
+    }
 }

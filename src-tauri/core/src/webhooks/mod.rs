@@ -5,6 +5,7 @@ pub mod dispatcher;
 pub mod endpoints;
 pub mod events;
 pub mod log;
+pub(crate) mod secrets;
 pub mod signing;
 pub mod verify;
 

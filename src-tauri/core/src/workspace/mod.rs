@@ -362,6 +362,13 @@ fn insert_member(tx: &Transaction<'_>, input: &MemberInput) -> Result<String> {
     Ok(id)
 }
 
+/// The workspace's id: the first part of every keychain entry's name.
+pub(crate) fn workspace_id(conn: &rusqlite::Connection) -> Result<String> {
+    conn.query_row("SELECT id FROM workspace", [], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::Conflict("Set up the workspace first.".into()))
+}
+
 fn workspace(tx: &Transaction<'_>) -> Result<Option<Workspace>> {
     Ok(tx
         .query_row("SELECT id, name, created_at FROM workspace", [], |r| {

@@ -54,8 +54,8 @@ pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptReco
         (EVENT_HEADER, job.event_type.to_string()),
         (DELIVERY_HEADER, job.delivery_id.to_string()),
     ];
-    let mut early_error = None;
-    if ep.standard_webhooks {
+    let mut early_error = ep.secret_error.clone();
+    if ep.standard_webhooks && early_error.is_none() {
         match signing::standard_webhooks_headers(&job.delivery_id, timestamp, &job.body, &secrets) {
             Ok(headers) => sent.extend(headers.map(|(n, v)| (n, v))),
             Err(err) => early_error = Some(err.to_string()),

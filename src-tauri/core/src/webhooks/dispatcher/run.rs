@@ -20,8 +20,13 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::webhooks::endpoints::{valid_secrets, Policy};
+use crate::webhooks::secrets::SigningSecrets;
 
 pub const USER_AGENT: &str = concat!("Pitchbar-Webhooks/", env!("CARGO_PKG_VERSION"));
+
+/// How long an endpoint whose secret could not be read waits before the keychain is asked
+/// again: often enough to resume soon after it is unlocked, not once per delivery.
+const SECRET_RETRY_MS: i64 = 5_000;
 
 pub(crate) enum SchedMsg {
     Jobs(Vec<Job>),
@@ -72,6 +77,9 @@ pub(super) struct EndpointRt {
     pub(super) timeout: Duration,
     pub(super) standard_webhooks: bool,
     pub(super) secrets: Vec<(Secret, Option<i64>)>,
+    /// Why the current secret could not be read (keychain locked or gone): attempts are then
+    /// logged as failed with this, never sent unsigned.
+    pub(super) secret_error: Option<String>,
     pub(super) sem: Arc<Semaphore>,
 }
 
@@ -82,7 +90,12 @@ pub(super) struct Ctx {
     pub(super) log: mpsc::UnboundedSender<LogMsg>,
 }
 
-pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: DispatcherConfig) -> Result<Running> {
+pub(crate) fn start(
+    store: Arc<Store>,
+    hub: Arc<Hub>,
+    secrets: Arc<SigningSecrets>,
+    config: DispatcherConfig,
+) -> Result<Running> {
     if tokio::runtime::Handle::try_current().is_err() {
         return Err(Error::Internal(
             "The webhook dispatcher must be started inside the app's async runtime.".into(),
@@ -134,7 +147,19 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: DispatcherConfig) 
         config,
         log: log_tx,
     });
-    let scheduler = tokio::spawn(scheduler(store, hub.clone(), ctx, sched_rx, shutdown_rx));
+    let scheduler = tokio::spawn(scheduler(
+        Loader {
+            store,
+            secrets,
+            hub: hub.clone(),
+            endpoints: HashMap::new(),
+            sems: HashMap::new(),
+            loaded: None,
+        },
+        ctx,
+        sched_rx,
+        shutdown_rx,
+    ));
     Ok(Running {
         shutdown,
         scheduler: Some(scheduler),
@@ -210,17 +235,13 @@ impl Ord for Timed {
 }
 
 async fn scheduler(
-    store: Arc<Store>,
-    hub: Arc<Hub>,
+    mut loader: Loader,
     ctx: Arc<Ctx>,
     mut rx: mpsc::UnboundedReceiver<SchedMsg>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut timers: BinaryHeap<Reverse<Timed>> = BinaryHeap::new();
     let mut seq = 0u64;
-    let mut endpoints: HashMap<String, Arc<EndpointRt>> = HashMap::new();
-    let mut sems: HashMap<String, Arc<Semaphore>> = HashMap::new();
-    let mut loaded_gen = None;
     let mut tasks = JoinSet::new();
     loop {
         let now = unix_ms();
@@ -228,15 +249,7 @@ async fn scheduler(
             let Some(Reverse(Timed(_, _, job))) = timers.pop() else {
                 break;
             };
-            let ep = endpoint(
-                &store,
-                &hub,
-                &ctx,
-                &mut endpoints,
-                &mut sems,
-                &mut loaded_gen,
-                &job,
-            );
+            let ep = loader.endpoint(&ctx, &job).await;
             dispatch(&ctx, &mut tasks, ep, job);
         }
         let wait = timers
@@ -250,7 +263,7 @@ async fn scheduler(
                     let now = unix_ms();
                     for job in jobs {
                         if job.due_ms <= now {
-                            let ep = endpoint(&store, &hub, &ctx, &mut endpoints, &mut sems, &mut loaded_gen, &job);
+                            let ep = loader.endpoint(&ctx, &job).await;
                             dispatch(&ctx, &mut tasks, ep, job);
                         } else {
                             seq += 1;
@@ -280,44 +293,75 @@ async fn sleep_opt(wait: Option<Duration>) {
     }
 }
 
-/// The job's endpoint settings, reloaded from the store when any endpoint changed.
-fn endpoint(
-    store: &Store,
-    hub: &Hub,
-    ctx: &Ctx,
-    cache: &mut HashMap<String, Arc<EndpointRt>>,
-    sems: &mut HashMap<String, Arc<Semaphore>>,
-    loaded_gen: &mut Option<u64>,
-    job: &Job,
-) -> Option<Arc<EndpointRt>> {
-    let generation = hub.generation();
-    let secrets_expiring = cache.get(&*job.endpoint_id).is_some_and(|ep| {
-        ep.secrets
-            .iter()
-            .any(|(_, exp)| exp.is_some_and(|e| e <= unix_ms()))
-    });
-    if *loaded_gen != Some(generation) || secrets_expiring {
-        match load_endpoints(store, ctx, sems) {
-            Ok(map) => {
-                *cache = map;
-                *loaded_gen = Some(generation);
+/// The endpoints' settings and secrets as attempts need them, kept between reloads.
+struct Loader {
+    store: Arc<Store>,
+    secrets: Arc<SigningSecrets>,
+    hub: Arc<Hub>,
+    endpoints: HashMap<String, Arc<EndpointRt>>,
+    /// Outlive reloads, so attempts in flight keep counting against their endpoint's limit.
+    sems: HashMap<String, Arc<Semaphore>>,
+    /// The endpoints' generation loaded, and when.
+    loaded: Option<(u64, i64)>,
+}
+
+impl Loader {
+    /// The job's endpoint settings, reloaded when any endpoint changed, a previous secret
+    /// expired, or a secret could not be read a while ago.
+    async fn endpoint(&mut self, ctx: &Ctx, job: &Job) -> Option<Arc<EndpointRt>> {
+        let generation = self.hub.generation();
+        let now = unix_ms();
+        let stale = self.endpoints.get(&*job.endpoint_id).is_some_and(|ep| {
+            ep.secrets
+                .iter()
+                .any(|(_, exp)| exp.is_some_and(|e| e <= now))
+                || (ep.secret_error.is_some()
+                    && self
+                        .loaded
+                        .is_some_and(|(_, at)| now - at >= SECRET_RETRY_MS))
+        });
+        if self.loaded.map(|(g, _)| g) != Some(generation) || stale {
+            let (store, secrets) = (self.store.clone(), self.secrets.clone());
+            let mut sems = std::mem::take(&mut self.sems);
+            let per_endpoint = ctx.config.per_endpoint_concurrency.max(1);
+            // A secret not in memory yet is read from the keychain, a blocking D-Bus call on
+            // Linux (with the database lock taken in between): never on an executor thread,
+            // where it would stall every other task scheduled there.
+            let loaded = tokio::task::spawn_blocking(move || {
+                let map = load_endpoints(&store, &secrets, &mut sems, per_endpoint);
+                (map, sems)
+            })
+            .await;
+            match loaded {
+                Ok((map, sems)) => {
+                    self.sems = sems;
+                    match map {
+                        Ok(map) => {
+                            self.endpoints = map;
+                            self.loaded = Some((generation, now));
+                        }
+                        Err(err) => tracing::error!(error = %err, "cannot load webhook endpoints"),
+                    }
+                }
+                Err(err) => tracing::error!(error = %err, "loading webhook endpoints panicked"),
             }
-            Err(err) => tracing::error!(error = %err, "cannot load webhook endpoints"),
         }
+        self.endpoints.get(&*job.endpoint_id).cloned()
     }
-    cache.get(&*job.endpoint_id).cloned()
 }
 
 fn load_endpoints(
     store: &Store,
-    ctx: &Ctx,
+    secrets: &SigningSecrets,
     sems: &mut HashMap<String, Arc<Semaphore>>,
+    per_endpoint_concurrency: usize,
 ) -> Result<HashMap<String, Arc<EndpointRt>>> {
-    let conn = store.conn();
-    let mut stmt = conn.prepare(
-        "SELECT id, url, active, policy, max_attempts, timeout_ms, standard_webhooks FROM webhook_endpoint",
-    )?;
-    let rows: Vec<(String, String, bool, String, u32, i64, bool)> = stmt
+    secrets.move_legacy_or_log(store);
+    let rows: Vec<(String, String, bool, String, u32, i64, bool)> = store
+        .conn()
+        .prepare(
+            "SELECT id, url, active, policy, max_attempts, timeout_ms, standard_webhooks FROM webhook_endpoint",
+        )?
         .query_map([], |r| {
             Ok((
                 r.get(0)?,
@@ -337,9 +381,20 @@ fn load_endpoints(
         };
         let sem = sems
             .entry(id.clone())
-            .or_insert_with(|| Arc::new(Semaphore::new(ctx.config.per_endpoint_concurrency.max(1))))
+            .or_insert_with(|| Arc::new(Semaphore::new(per_endpoint_concurrency)))
             .clone();
-        let secrets = valid_secrets(&conn, &id)?;
+        let (secrets, secret_error) = match valid_secrets(store, secrets, &id) {
+            Ok(valid) => (valid, None),
+            Err(err) => {
+                tracing::warn!(error = %err, endpoint_id = id, "deliveries to this endpoint fail until its signing secret can be read");
+                (
+                    Vec::new(),
+                    Some(format!(
+                        "Not sent, so that nothing goes out unsigned: {err}"
+                    )),
+                )
+            }
+        };
         map.insert(
             id,
             Arc::new(EndpointRt {
@@ -350,6 +405,7 @@ fn load_endpoints(
                 timeout: Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(5_000)),
                 standard_webhooks,
                 secrets,
+                secret_error,
                 sem,
             }),
         );
