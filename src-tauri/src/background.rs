@@ -1,14 +1,17 @@
 //! The core's background work in the app: the webhook dispatcher and the local API, started
-//! with the window and stopped cleanly on exit; core notifications forwarded to the window as
-//! Tauri events, so the UI refetches and never polls.
+//! with the window, and the receiver when the user starts it; all stopped cleanly on exit. Core
+//! notifications are forwarded to the window as Tauri events, so the UI refetches, never polls.
 
+use serde::Serialize;
 use tauri::{AppHandle, Emitter};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use pitchbar_core::{Core, Error};
 
 /// After each batch of delivery-log writes.
 pub const DELIVERIES_CHANGED: &str = "deliveries://changed";
+/// After each batch of receiver writes (new requests, a forward's answer, a clear).
+pub const RECEIVER_CHANGED: &str = "receiver://changed";
 
 /// Starts the dispatcher and the local API (on the port chosen in the app, else
 /// `PITCHBAR_API_PORT`, else 4787) and forwards what the core announces. A failure of one does not stop the other:
@@ -28,13 +31,23 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
         Err(err) => tracing::error!(error = %err, "the local API did not start"),
     }
 
-    let mut deliveries = core.subscribe_deliveries();
+    forward(app, core.subscribe_deliveries(), DELIVERIES_CHANGED);
+    forward(app, core.subscribe_receiver(), RECEIVER_CHANGED);
+    dispatcher.and(api.map(|_| ()))
+}
+
+/// Emits each core notice to the window as `event`, until the core closes the channel.
+fn forward<T: Clone + Serialize + Send + 'static>(
+    app: &AppHandle,
+    mut notices: broadcast::Receiver<T>,
+    event: &'static str,
+) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
-            match deliveries.recv().await {
-                Ok(changed) => {
-                    let _ = app.emit(DELIVERIES_CHANGED, changed);
+            match notices.recv().await {
+                Ok(notice) => {
+                    let _ = app.emit(event, notice);
                 }
                 // The window refetches anyway: a skipped notice loses nothing.
                 Err(RecvError::Lagged(_)) => continue,
@@ -42,13 +55,13 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
             }
         }
     });
-    dispatcher.and(api.map(|_| ()))
 }
 
 /// Lets attempts in flight finish and be logged, and requests in flight be answered.
 pub fn stop(core: &Core) {
     tauri::async_runtime::block_on(async {
         core.stop_api().await;
+        core.stop_receiver().await;
         core.stop_dispatcher().await;
     });
 }

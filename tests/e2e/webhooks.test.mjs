@@ -1,5 +1,6 @@
 // The admin's tools around webhooks, driven through the real window: moving the local API to
-// another port, agents and their custom lead fields, and replaying failed deliveries.
+// another port, agents and their custom lead fields, replaying failed deliveries, the local
+// receiver with its one-click verified delivery, and the verify tool explaining a tampered body.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { launch, screenshot } from "./driver.mjs";
@@ -181,6 +182,88 @@ describe("an admin's webhook tools", () => {
     } finally {
       receiver.close();
     }
+  });
+
+  test("receiver: one click gives a verified signed delivery; the verify tool says why a tampered body fails", async () => {
+    const { browser } = session;
+    await (await browser.$(sel("nav-integrations"))).click();
+    await (await visible(browser, sel("tab-webhooks"))).click();
+    const panel = await visible(browser, sel("receiver-panel"));
+    await panel.scrollIntoView();
+    await type(browser, sel("receiver-port"), "0");
+    await (await browser.$(sel("receiver-start"))).click();
+    await textOf(browser, sel("receiver-url"), /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    await textOf(browser, sel("receiver-state"), /Listening/);
+
+    await (await browser.$(sel("receiver-send-test"))).click();
+    const row = await visible(
+      browser,
+      `${sel("received-row")}[data-code="valid"]`,
+      10000,
+    );
+    await screenshot(browser, "desktop-receiver");
+    await row.click();
+    const detail = await visible(browser, sel("received-detail"));
+    await visible(
+      browser,
+      `${sel("received-detail")} ${sel("verdict")}[data-code="valid"]`,
+    );
+    const header = await browser.execute((pane) => {
+      const cells = [...pane.querySelectorAll("tr")].map((tr) => [
+        tr.querySelector("th")?.textContent?.trim().toLowerCase(),
+        tr.querySelector("td")?.textContent ?? "",
+      ]);
+      const toggle = pane.querySelector(".body-head input[type=checkbox]");
+      if (toggle && !toggle.checked) toggle.click();
+      return cells.find(([name]) => name === "x-pitchbar-signature")?.[1];
+    }, detail);
+    assert.match(header, /^t=\d+,v1=[0-9a-f]{64}$/);
+    // The raw bytes, once the toggle above has switched the view to them.
+    await browser.pause(100);
+    const raw = await browser.execute(
+      (pane) => pane.querySelector("section.msg pre")?.textContent ?? "",
+      detail,
+    );
+    assert.equal(JSON.parse(raw).event, "lead.captured");
+    await screenshot(browser, "desktop-receiver-detail");
+    await browser.keys("Escape");
+    await gone(browser, sel("received-detail"));
+
+    // The verify tool: the exact bytes verify; a changed body is refused, and why.
+    const tool = await visible(browser, sel("verify-tool"));
+    await tool.scrollIntoView();
+    await type(browser, "#verify-header", header);
+    await browser.execute((text) => {
+      const el = document.querySelector("#verify-body");
+      el.value = text;
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    }, raw);
+    await (await browser.$(sel("verify-submit"))).click();
+    await visible(
+      browser,
+      `${sel("verify-tool")} ${sel("verdict")}[data-code="valid"]`,
+    );
+
+    const tampered = raw.replace(
+      /"email":"[^"]*"/,
+      '"email":"mallory@example.com"',
+    );
+    assert.notEqual(tampered, raw);
+    await browser.execute((text) => {
+      const el = document.querySelector("#verify-body");
+      el.value = text;
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    }, tampered);
+    await (await browser.$(sel("verify-submit"))).click();
+    const verdict = await visible(
+      browser,
+      `${sel("verify-tool")} ${sel("verdict")}[data-code="body_altered_or_wrong_secret"]`,
+    );
+    assert.match(await innerText(browser, verdict), /body|secret/i);
+    await screenshot(browser, "desktop-verify-tampered");
+
+    await (await browser.$(sel("receiver-stop"))).click();
+    await textOf(browser, sel("receiver-state"), /Stopped/);
   });
 });
 

@@ -118,7 +118,7 @@ async fn load(addr: SocketAddr, conns: usize, secs: u64) -> (f64, u64) {
 }
 
 fn candidates() -> CandidatesFn {
-    let list = vec![
+    let list = Arc::new(vec![
         candidate(
             "https://a.test/hooks",
             "whsec_bench_other_secret_aaaaaaaaaaaa",
@@ -128,7 +128,7 @@ fn candidates() -> CandidatesFn {
             "whsec_bench_other_secret_bbbbbbbbbbbb",
         ),
         candidate("https://c.test/hooks", SECRET),
-    ];
+    ]);
     Arc::new(move || Ok(list.clone()))
 }
 

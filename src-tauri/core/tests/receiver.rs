@@ -147,7 +147,7 @@ async fn each_bad_request_gets_its_diagnosis() {
     // The app's wiring: an endpoint's current secret and one retired an hour ago.
     let retired_at_ms = (now() - 3_600) * 1000;
     let provider: pitchbar_core::receiver::CandidatesFn = Arc::new(move || {
-        Ok(vec![
+        Ok(Arc::new(vec![
             Candidate {
                 label: "https://shop.test/hooks".into(),
                 secret: Secret::new(SECRET),
@@ -158,7 +158,7 @@ async fn each_bad_request_gets_its_diagnosis() {
                 secret: Secret::new("whsec_retired_one"),
                 state: CandidateState::Retired { retired_at_ms },
             },
-        ])
+        ]))
     });
     let (dir, core, base) = started(VerifyWith::Candidates(provider)).await;
     let body = BODY.as_bytes();
@@ -618,25 +618,8 @@ async fn the_dispatcher_delivers_to_the_receiver_and_it_verifies() {
         )
         .unwrap();
     let actor = core.workspaces().actor().unwrap();
-    // Bound first so the endpoint can point at it; the candidates come from the endpoint.
-    let endpoint_id: Arc<Mutex<Option<String>>> = Arc::default();
-    let provider: pitchbar_core::receiver::CandidatesFn = {
-        let core = Arc::downgrade(&core);
-        let endpoint_id = endpoint_id.clone();
-        Arc::new(move || {
-            let (Some(core), Some(id)) = (core.upgrade(), endpoint_id.lock().unwrap().clone())
-            else {
-                return Ok(Vec::new());
-            };
-            let actor = core.workspaces().actor()?;
-            let secret = core.webhook_endpoints().reveal_secret(&actor, &id)?;
-            Ok(vec![Candidate {
-                label: core.webhook_endpoints().get(&id)?.url,
-                secret,
-                state: CandidateState::Current,
-            }])
-        })
-    };
+    // The app's wiring: every endpoint's secrets, refreshed when an endpoint is created.
+    let provider = core.endpoint_candidates();
     let addr = core
         .start_receiver(config(VerifyWith::Candidates(provider)))
         .unwrap();
@@ -653,7 +636,6 @@ async fn the_dispatcher_delivers_to_the_receiver_and_it_verifies() {
             },
         )
         .unwrap();
-    *endpoint_id.lock().unwrap() = Some(ep.id.clone());
     core.start_dispatcher(DispatcherConfig::default()).unwrap();
     let delivery = core
         .webhook_dispatcher()

@@ -3,6 +3,7 @@
 mod api_key;
 mod catalog;
 mod leads;
+mod receiver;
 mod webhooks;
 mod workspace;
 
@@ -54,6 +55,16 @@ pub fn builder() -> Builder<tauri::Wry> {
             webhooks::list_attempts,
             webhooks::get_attempt,
             webhooks::attempt_curl,
+            receiver::receiver_status,
+            receiver::start_receiver,
+            receiver::stop_receiver,
+            receiver::set_receiver_response,
+            receiver::set_receiver_forward,
+            receiver::list_received,
+            receiver::get_received,
+            receiver::clear_received,
+            receiver::send_test_events_here,
+            receiver::verify_signature,
         ])
 }
 

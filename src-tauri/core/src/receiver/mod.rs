@@ -17,6 +17,7 @@ mod log;
 mod seen;
 mod server;
 mod settings;
+mod workspace;
 mod writer;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
@@ -36,6 +37,7 @@ pub use settings::{
     CandidatesFn, ReceiverConfig, ResponseSpec, VerifyMode, VerifyWith, MAX_DELAY_MS,
     STATUS_PRESETS,
 };
+pub use workspace::{ReceiverStart, SentHere, VerifyChoice, VerifyInput};
 
 /// The port the receiver uses unless told otherwise (the local API has 4787).
 pub const DEFAULT_PORT: u16 = 4788;

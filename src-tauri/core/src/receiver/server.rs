@@ -2,8 +2,8 @@
 //! body, verify, queue the record, start the forward, then answer as configured.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -29,8 +29,6 @@ use crate::webhooks::verify::{diagnose, Candidate, CandidateState};
 
 /// Bodies are recorded up to this size; a larger one is cut, answered 413 and not forwarded.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
-/// How long a provider's candidates are reused before it is asked again.
-const CANDIDATES_TTL: Duration = Duration::from_secs(1);
 
 /// What every connection of one running receiver shares.
 pub(crate) struct Shared {
@@ -39,7 +37,6 @@ pub(crate) struct Shared {
     pub(super) verify: VerifyWith,
     /// The candidates of `Nothing` and `Secret`, fixed for the run.
     fixed: Arc<Vec<Candidate>>,
-    cached: Mutex<Option<(Instant, Arc<Vec<Candidate>>)>>,
     live: RwLock<Arc<Live>>,
     pub(super) writer: mpsc::Sender<WriteMsg>,
     pub(super) client: reqwest::Client,
@@ -69,7 +66,6 @@ impl Shared {
             hub,
             verify,
             fixed: Arc::new(fixed),
-            cached: Mutex::new(None),
             live: RwLock::new(Arc::new(live)),
             writer,
             client: http_client(&[])?,
@@ -97,29 +93,10 @@ impl Shared {
         let VerifyWith::Candidates(provider) = &self.verify else {
             return self.fixed.clone();
         };
-        let cached = self
-            .cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        if let Some((at, list)) = &cached {
-            if at.elapsed() < CANDIDATES_TTL {
-                return list.clone();
-            }
-        }
-        // Asked outside the lock: a slow provider delays only the requests that need it.
-        match provider() {
-            Ok(list) => {
-                let list = Arc::new(list);
-                *self.cached.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some((Instant::now(), list.clone()));
-                list
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "the receiver's secrets could not be loaded");
-                cached.map(|(_, list)| list).unwrap_or_default()
-            }
-        }
+        provider().unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "the receiver's secrets could not be loaded");
+            Arc::default()
+        })
     }
 
     /// Whether any of the header's signatures was received before (and remembers them).

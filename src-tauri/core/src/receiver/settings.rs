@@ -24,8 +24,9 @@ pub const MAX_RETRY_AFTER_SECS: u32 = 86_400;
 pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
 
 /// Gives the secrets to verify with; the app returns every endpoint's, retired ones included.
-/// Called again at most once a second, so a rotation shows within a second.
-pub type CandidatesFn = Arc<dyn Fn() -> Result<Vec<Candidate>> + Send + Sync>;
+/// Called for every request, so it must be cheap: the app's caches its list until an endpoint
+/// or secret changes (see `Core::endpoint_candidates`).
+pub type CandidatesFn = Arc<dyn Fn() -> Result<Arc<Vec<Candidate>>> + Send + Sync>;
 
 /// What signatures are checked with.
 #[derive(Clone, Default)]
@@ -65,19 +66,14 @@ pub enum VerifyMode {
 pub struct ResponseSpec {
     /// 200–599.
     pub status: u16,
-    #[serde(default)]
     pub body: String,
     /// Sent as `Content-Type` when the body is not empty; `text/plain; charset=utf-8` if unset.
-    #[serde(default)]
     pub content_type: Option<String>,
     /// Sent as `Retry-After` (seconds), e.g. with 429 or 503.
-    #[serde(default)]
     pub retry_after_secs: Option<u32>,
     /// Held this long before answering (0–120,000 ms).
-    #[serde(default)]
     pub delay_ms: u32,
     /// Close the connection without any answer (after the delay), as a crashing server does.
-    #[serde(default)]
     pub close_without_answer: bool,
 }
 

@@ -62,6 +62,18 @@ export const commands = {
 	getAttempt: (attemptId: number) => __TAURI_INVOKE<AttemptDetail>("get_attempt", { attemptId }),
 	/**  The attempt as a `curl` command line, for "Copy as curl". */
 	attemptCurl: (attemptId: number) => __TAURI_INVOKE<string>("attempt_curl", { attemptId }),
+	receiverStatus: () => __TAURI_INVOKE<ReceiverStatus>("receiver_status"),
+	/**  Runs inside the async runtime: the listener is spawned on it. */
+	startReceiver: (start: ReceiverStart) => __TAURI_INVOKE<ReceiverStatus>("start_receiver", { start }),
+	stopReceiver: () => __TAURI_INVOKE<ReceiverStatus>("stop_receiver"),
+	setReceiverResponse: (spec: ResponseSpec) => __TAURI_INVOKE<ReceiverStatus>("set_receiver_response", { spec }),
+	/**  `None` stops forwarding. */
+	setReceiverForward: (forwardTo: string | null) => __TAURI_INVOKE<ReceiverStatus>("set_receiver_forward", { forwardTo }),
+	listReceived: (query: ReceiverQuery) => __TAURI_INVOKE<ReceivedPage>("list_received", { query }),
+	getReceived: (id: number) => __TAURI_INVOKE<ReceivedDetail>("get_received", { id }),
+	clearReceived: () => __TAURI_INVOKE<number>("clear_received"),
+	sendTestEventsHere: () => __TAURI_INVOKE<SentHere>("send_test_events_here"),
+	verifySignature: (input: VerifyInput) => __TAURI_INVOKE<Verdict>("verify_signature", { input }),
 };
 
 /* Types */
@@ -243,6 +255,21 @@ export type EventInfo = {
  */
 export type EventType = "lead.captured" | "lead.updated" | "conversation.started" | "conversation.message" | "conversation.routed" | "conversation.closed";
 
+/**  What the forward target answered. */
+export type ForwardView = {
+	url: string,
+	/**  `false` until the target answered or failed. */
+	done: boolean,
+	status: number | null,
+	headers: Header[],
+	/**  Up to 64 KiB of the answer. */
+	body: number[] | null,
+	truncated: boolean,
+	duration_us: number | null,
+	error_class: string | null,
+	error_message: string | null,
+};
+
 /**  A header as sent or received. */
 export type Header = {
 	name: string,
@@ -369,12 +396,94 @@ export type Policy =
 /**  Retries with exponential backoff and jitter until a 2xx or the last attempt. */
 "at_least_once";
 
+/**  One request with every byte: the detail pane. */
+export type ReceivedDetail = {
+	/**  In the order received (names lowercase, as HTTP/1 parsing gives them). */
+	headers: Header[],
+	/**  The exact bytes received (the first 4 MiB if `body_truncated`). */
+	body: number[],
+	body_truncated: boolean,
+	verdict: Verdict,
+	response_headers: Header[],
+	response_body: number[] | null,
+	/**  Closed without an answer, as configured. */
+	response_closed: boolean,
+	forward: ForwardView | null,
+} & ReceivedSummary;
+
+export type ReceivedPage = {
+	requests: ReceivedSummary[],
+	/**  Pass back as `cursor` for the next (older) page; `None` at the end. */
+	next_cursor: string | null,
+};
+
+/**  One row of the receiver's list. */
+export type ReceivedSummary = {
+	id: number,
+	received_at: string,
+	method: string,
+	path: string,
+	query: string | null,
+	body_size: number,
+	valid: boolean,
+	verdict_code: VerdictCode,
+	verdict_title: string,
+	/**  What the receiver answered; `None` when it closed the connection without an answer. */
+	response_status: number | null,
+	response_delay_ms: number,
+	forward_url: string | null,
+	forward_status: number | null,
+	/**  timeout | connection_refused | dns | tls | cancelled | other. */
+	forward_error_class: string | null,
+	forward_duration_us: number | null,
+};
+
+export type ReceiverQuery = {
+	/**  `next_cursor` of the previous page. */
+	cursor?: string | null,
+	limit?: number | null,
+};
+
+/**  The receiver's start form. */
+export type ReceiverStart = {
+	/**  0 picks any free port. */
+	port: number,
+	verify: VerifyChoice,
+	response?: ResponseSpec,
+	forward_to?: string | null,
+};
+
+/**  Whether the receiver runs, where, and as what. */
+export type ReceiverStatus = {
+	running: boolean,
+	/**  `127.0.0.1:<port>` while running. */
+	addr: string | null,
+	response: ResponseSpec | null,
+	forward_to: string | null,
+	verify: VerifyMode | null,
+};
+
 /**  How the redirect of an OAuth flow reaches the app (RFC 8252). */
 export type RedirectStyle = 
 /**  `pitchbar://oauth/callback`, through the deep-link handler. */
 "deep_link" | 
 /**  `http://127.0.0.1:<ephemeral port>/oauth/callback`, for providers that refuse custom schemes. */
 "loopback";
+
+/**  How the receiver answers. Changeable while it runs. */
+export type ResponseSpec = {
+	/**  200–599. */
+	status: number,
+	body: string,
+	/**  Sent as `Content-Type` when the body is not empty; `text/plain; charset=utf-8` if unset. */
+	content_type: string | null,
+	/**  Sent as `Retry-After` (seconds), e.g. with 429 or 503. */
+	retry_after_secs: number | null,
+	/**  Held this long before answering (0–120,000 ms). */
+	delay_ms: number,
+	/**  Close the connection without any answer (after the delay), as a crashing server does. */
+	close_without_answer: boolean,
+};
 
 export type Revocation = {
 	style: RevocationStyle,
@@ -395,6 +504,15 @@ export type RevocationStyle =
 "zendesk_current_token";
 
 export type Role = "owner" | "admin" | "member";
+
+/**  What "Send test events here" did. */
+export type SentHere = {
+	endpoint_id: string,
+	/**  A new endpoint was made for the receiver (else an earlier one was reused). */
+	created: boolean,
+	event_type: EventType,
+	delivery_id: string,
+};
 
 /**  Everything the window needs to draw who is working in which workspace. */
 export type Session = {
@@ -426,6 +544,48 @@ export type StatusClass =
 export type Trigger = "event" | "test" | "redeliver" | "replay";
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**  The verdict on one request's signature, for people (title, detail) and the UI (code…). */
+export type Verdict = {
+	valid: boolean,
+	code: VerdictCode,
+	/**  One line: what happened. */
+	title: string,
+	/**  What exactly, and what to do about it. */
+	detail: string,
+	/**  The label of the candidate secret whose signature matched. */
+	matched: string | null,
+	/**  The header's `t=`, unix seconds. */
+	timestamp: number | null,
+	/**
+	 *  How far the timestamp lies outside the tolerance window, in seconds: negative when it is
+	 *  older than the window, positive when it is ahead of it (in the future). `None` inside.
+	 */
+	skew_secs: number | null,
+	/**  How many `v1=` the header carried (several during a secret rotation). */
+	signatures_in_header: number,
+};
+
+/**  What the diagnosis found, as a stable name the UI can act on. */
+export type VerdictCode = "valid" | "header_missing" | "header_malformed" | "timestamp_too_old" | "timestamp_in_future" | "body_reserialized" | "body_altered_or_wrong_secret" | "rotated_secret" | "no_secret" | "replayed";
+
+/**  What the receiver checks signatures with, as the start form offers it. */
+export type VerifyChoice = 
+/**  Every endpoint's current, previous and retired secrets. */
+{ kind: "endpoints" } | 
+/**  One secret the user pasted. */
+{ kind: "secret"; secret: string } | { kind: "nothing" };
+
+/**  The verify tool's form. */
+export type VerifyInput = {
+	header: string | null,
+	body: string,
+	/**  Empty: every endpoint's secrets. */
+	secret: string | null,
+};
+
+/**  [`VerifyWith`] as the UI shows it: never the secret itself. */
+export type VerifyMode = { kind: "nothing" } | { kind: "secret"; redacted: string } | { kind: "candidates" };
 
 export type Workspace = {
 	id: string,

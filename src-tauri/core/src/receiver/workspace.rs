@@ -1,0 +1,222 @@
+//! The receiver inside the workspace: started by an Owner or Admin, verifying with every
+//! endpoint's secrets, and "Send test events here" — an endpoint pointing at it (created once,
+//! then reused) and a signed test event, so a first delivery is verified in one click. Also the
+//! verify tool for a pasted header, body and secret.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+use super::{CandidatesFn, ReceiverConfig, ResponseSpec, VerifyWith, TOLERANCE_SECS};
+use crate::clock::unix_ms;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::webhooks::endpoints::{EndpointInput, Endpoints, Policy, SecretState};
+use crate::webhooks::verify::{diagnose, Candidate, CandidateState, Verdict};
+use crate::webhooks::EventType;
+use crate::workspace::Actor;
+use crate::Core;
+
+/// What the receiver checks signatures with, as the start form offers it.
+#[derive(Debug, Clone, Deserialize, Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VerifyChoice {
+    /// Every endpoint's current, previous and retired secrets.
+    Endpoints,
+    /// One secret the user pasted.
+    Secret {
+        secret: String,
+    },
+    Nothing,
+}
+
+/// The receiver's start form.
+#[derive(Debug, Clone, Deserialize, Type)]
+pub struct ReceiverStart {
+    /// 0 picks any free port.
+    pub port: u16,
+    pub verify: VerifyChoice,
+    #[serde(default)]
+    pub response: ResponseSpec,
+    #[serde(default)]
+    pub forward_to: Option<String>,
+}
+
+/// What "Send test events here" did.
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct SentHere {
+    pub endpoint_id: String,
+    /// A new endpoint was made for the receiver (else an earlier one was reused).
+    pub created: bool,
+    pub event_type: EventType,
+    pub delivery_id: String,
+}
+
+/// The verify tool's form.
+#[derive(Debug, Clone, Deserialize, Type)]
+pub struct VerifyInput {
+    pub header: Option<String>,
+    pub body: String,
+    /// Empty: every endpoint's secrets.
+    pub secret: Option<String>,
+}
+
+/// The description that marks the endpoint "Send test events here" made.
+const RECEIVER_ENDPOINT: &str = "Pitchbar Admin's local receiver";
+
+impl Core {
+    pub fn start_receiver_as(&self, actor: &Actor, start: ReceiverStart) -> Result<SocketAddr> {
+        actor.require_manage()?;
+        let verify_with = match start.verify {
+            VerifyChoice::Nothing => VerifyWith::Nothing,
+            VerifyChoice::Endpoints => VerifyWith::Candidates(self.endpoint_candidates()),
+            VerifyChoice::Secret { secret } => VerifyWith::Secret(pasted_secret(&secret)?),
+        };
+        self.start_receiver(ReceiverConfig {
+            port: start.port,
+            verify_with,
+            response: start.response,
+            forward_to: start.forward_to.filter(|u| !u.trim().is_empty()),
+        })
+    }
+
+    /// Points an endpoint at the running receiver (reusing the one made before) and sends it a
+    /// signed `lead.captured` test event.
+    pub fn send_test_events_here(&self, actor: &Actor) -> Result<SentHere> {
+        actor.require_manage()?;
+        let Some(addr) = self.receiver_status().addr else {
+            return Err(Error::Conflict(
+                "The receiver is not running. Start it, then send test events to it.".into(),
+            ));
+        };
+        let url = format!("http://{addr}/webhooks");
+        let endpoints = self.webhook_endpoints();
+        let existing = endpoints.list()?.into_iter().find(|e| e.url == url);
+        let (endpoint_id, created) = match existing {
+            Some(e) if e.active => (e.id, false),
+            Some(e) => {
+                // Turned off earlier (or by a 410 the receiver was told to answer): on again.
+                let input = EndpointInput {
+                    url: e.url,
+                    description: e.description,
+                    events: e.events.iter().map(|t| t.as_str().to_owned()).collect(),
+                    active: true,
+                    policy: e.policy,
+                    max_attempts: Some(e.max_attempts),
+                    timeout_ms: Some(e.timeout_ms),
+                    standard_webhooks: e.standard_webhooks,
+                };
+                (endpoints.update(actor, &e.id, input)?.id, false)
+            }
+            None => {
+                let input = EndpointInput {
+                    url,
+                    description: RECEIVER_ENDPOINT.into(),
+                    events: EventType::ALL.map(|t| t.as_str().to_owned()).to_vec(),
+                    active: true,
+                    policy: Policy::Single,
+                    max_attempts: None,
+                    timeout_ms: None,
+                    standard_webhooks: false,
+                };
+                (endpoints.create(actor, input)?.id, true)
+            }
+        };
+        let event_type = EventType::LeadCaptured;
+        let delivery_id =
+            self.webhook_dispatcher()
+                .send_test(actor, &endpoint_id, event_type, None)?;
+        Ok(SentHere {
+            endpoint_id,
+            created,
+            event_type,
+            delivery_id,
+        })
+    }
+
+    /// The verify tool: a pasted header and body against a pasted secret, or against every
+    /// endpoint's secrets. Nothing is recorded, so a repeat is not called a replay.
+    pub fn verify_pasted(&self, input: &VerifyInput) -> Result<Verdict> {
+        let candidates = match input.secret.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => vec![Candidate {
+                label: "the secret you entered".into(),
+                secret: pasted_secret(s)?,
+                state: CandidateState::Current,
+            }],
+            _ => Arc::unwrap_or_clone((self.endpoint_candidates())()?),
+        };
+        Ok(diagnose(
+            input
+                .header
+                .as_deref()
+                .map(str::trim)
+                .filter(|h| !h.is_empty()),
+            input.body.as_bytes(),
+            &candidates,
+            time::OffsetDateTime::now_utc().unix_timestamp(),
+            TOLERANCE_SECS,
+            false,
+        ))
+    }
+
+    /// Every endpoint's secrets (current, previous, retired) as verification candidates,
+    /// labelled with the endpoint's URL. Kept until an endpoint or secret changes (the hub's
+    /// generation) or a previous secret's overlap ends, so each request costs one lock.
+    pub fn endpoint_candidates(&self) -> CandidatesFn {
+        let (store, hub, secrets) = (
+            self.store.clone(),
+            self.webhook_hub.clone(),
+            self.webhook_secrets.clone(),
+        );
+        type Cached = (u64, i64, Arc<Vec<Candidate>>);
+        let cache: Mutex<Option<Cached>> = Mutex::new(None);
+        Arc::new(move || {
+            let (generation, now) = (hub.generation(), unix_ms());
+            if let Some((g, until, list)) = &*cache.lock().unwrap_or_else(|p| p.into_inner()) {
+                if *g == generation && now < *until {
+                    return Ok(list.clone());
+                }
+            }
+            let endpoints = Endpoints {
+                store: &store,
+                hub: &hub,
+                secrets: &secrets,
+            };
+            let mut until = i64::MAX;
+            let list: Vec<Candidate> = endpoints
+                .known_secrets()?
+                .into_iter()
+                .map(|k| Candidate {
+                    label: k.endpoint_url,
+                    secret: k.secret,
+                    state: match k.state {
+                        SecretState::Current => CandidateState::Current,
+                        SecretState::Previous { expires_at_ms } => {
+                            until = until.min(expires_at_ms);
+                            CandidateState::Previous { expires_at_ms }
+                        }
+                        SecretState::Retired { retired_at_ms } => {
+                            CandidateState::Retired { retired_at_ms }
+                        }
+                    },
+                })
+                .collect();
+            let list = Arc::new(list);
+            *cache.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((generation, until, list.clone()));
+            Ok(list)
+        })
+    }
+}
+
+fn pasted_secret(secret: &str) -> Result<Secret> {
+    let secret = secret.trim();
+    if !secret.starts_with("whsec_") || secret.len() < 12 {
+        return Err(Error::invalid(
+            "That is not a signing secret: copy the endpoint's secret (it starts with whsec_) from its card.",
+        ));
+    }
+    Ok(Secret::new(secret.to_owned()))
+}

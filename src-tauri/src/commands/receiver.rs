@@ -1,0 +1,100 @@
+//! The local receiver (start, answer, forward, stop; its log), "Send test events here", and the
+//! verify tool.
+
+use pitchbar_core::receiver::{
+    ReceivedDetail, ReceivedPage, ReceiverQuery, ReceiverStart, ReceiverStatus, ResponseSpec,
+    SentHere, VerifyInput,
+};
+use pitchbar_core::webhooks::verify::Verdict;
+use pitchbar_core::Error;
+use tauri::State;
+
+use crate::AppState;
+
+#[tauri::command]
+#[specta::specta]
+pub fn receiver_status(state: State<'_, AppState>) -> Result<ReceiverStatus, Error> {
+    Ok(state.core()?.receiver_status())
+}
+
+/// Runs inside the async runtime: the listener is spawned on it.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_receiver(
+    state: State<'_, AppState>,
+    start: ReceiverStart,
+) -> Result<ReceiverStatus, Error> {
+    let core = state.core()?;
+    core.start_receiver_as(&core.workspaces().actor()?, start)?;
+    Ok(core.receiver_status())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_receiver(state: State<'_, AppState>) -> Result<ReceiverStatus, Error> {
+    let core = state.core()?;
+    core.workspaces().actor()?.require_manage()?;
+    core.stop_receiver().await;
+    Ok(core.receiver_status())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_receiver_response(
+    state: State<'_, AppState>,
+    spec: ResponseSpec,
+) -> Result<ReceiverStatus, Error> {
+    let core = state.core()?;
+    core.workspaces().actor()?.require_manage()?;
+    core.set_receiver_response(spec)?;
+    Ok(core.receiver_status())
+}
+
+/// `None` stops forwarding.
+#[tauri::command]
+#[specta::specta]
+pub fn set_receiver_forward(
+    state: State<'_, AppState>,
+    forward_to: Option<String>,
+) -> Result<ReceiverStatus, Error> {
+    let core = state.core()?;
+    core.workspaces().actor()?.require_manage()?;
+    core.set_receiver_forward(forward_to)?;
+    Ok(core.receiver_status())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_received(
+    state: State<'_, AppState>,
+    query: ReceiverQuery,
+) -> Result<ReceivedPage, Error> {
+    state.core()?.receiver_log().list(&query)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn get_received(state: State<'_, AppState>, id: i64) -> Result<ReceivedDetail, Error> {
+    state.core()?.receiver_log().get(id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn clear_received(state: State<'_, AppState>) -> Result<u64, Error> {
+    let core = state.core()?;
+    core.workspaces().actor()?.require_manage()?;
+    core.receiver_log().clear()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn send_test_events_here(state: State<'_, AppState>) -> Result<SentHere, Error> {
+    let core = state.core()?;
+    core.send_test_events_here(&core.workspaces().actor()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn verify_signature(state: State<'_, AppState>, input: VerifyInput) -> Result<Verdict, Error> {
+    state.core()?.verify_pasted(&input)
+}

@@ -1,0 +1,96 @@
+// The local receiver's panel data: whether it runs and how, and the requests it recorded.
+// The list refetches when the core says the receiver's log changed; nothing polls.
+
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { commands, type ReceivedSummary, type ReceiverStatus } from "$lib/api/bindings";
+import { errorMessage } from "$lib/logic/errors";
+
+const PAGE = 50;
+const DEBOUNCE_MS = 100;
+
+class ReceiverState {
+  status = $state.raw<ReceiverStatus | null>(null);
+  requests = $state.raw<ReceivedSummary[]>([]);
+  cursor = $state<string | null>(null);
+  loaded = $state(false);
+  loading = $state(false);
+  error = $state<string | null>(null);
+  /** Bumped on every live change, so an open detail can refetch (a forward's answer arrived). */
+  revision = $state(0);
+
+  #unlisten: UnlistenFn | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  async start(): Promise<void> {
+    await Promise.all([this.loadStatus(), this.refresh()]);
+    if (!this.#unlisten) {
+      try {
+        this.#unlisten = await listen("receiver://changed", () => this.#changed());
+      } catch {
+        // Outside the app window (unit tests) there are no events to hear.
+      }
+    }
+  }
+
+  stop(): void {
+    this.#unlisten?.();
+    this.#unlisten = null;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  #changed(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.revision++;
+      void this.refresh();
+    }, DEBOUNCE_MS);
+  }
+
+  async loadStatus(): Promise<void> {
+    try {
+      this.status = await commands.receiverStatus();
+    } catch (error) {
+      this.error = errorMessage(error);
+    }
+  }
+
+  /** The newest page, keeping older pages already loaded. */
+  async refresh(): Promise<void> {
+    try {
+      const page = await commands.listReceived({ cursor: null, limit: PAGE });
+      const oldest = page.requests.length ? Math.min(...page.requests.map((r) => r.id)) : Infinity;
+      const kept = this.requests.filter((r) => r.id < oldest);
+      this.requests = page.next_cursor === null ? page.requests : [...page.requests, ...kept];
+      if (page.next_cursor === null || kept.length === 0) this.cursor = page.next_cursor;
+      this.error = null;
+    } catch (error) {
+      this.error = errorMessage(error);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  async loadOlder(): Promise<void> {
+    if (!this.cursor || this.loading) return;
+    this.loading = true;
+    try {
+      const page = await commands.listReceived({ cursor: this.cursor, limit: PAGE });
+      const seen = new Set(this.requests.map((r) => r.id));
+      this.requests = [...this.requests, ...page.requests.filter((r) => !seen.has(r.id))];
+      this.cursor = page.next_cursor;
+    } catch (error) {
+      this.error = errorMessage(error);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async clear(): Promise<void> {
+    await commands.clearReceived();
+    this.requests = [];
+    this.cursor = null;
+  }
+}
+
+export const receiver = new ReceiverState();
