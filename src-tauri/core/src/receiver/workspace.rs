@@ -188,19 +188,15 @@ impl Core {
             let list: Vec<Candidate> = endpoints
                 .known_secrets()?
                 .into_iter()
-                .map(|k| Candidate {
-                    label: k.endpoint_url,
-                    secret: k.secret,
-                    state: match k.state {
-                        SecretState::Current => CandidateState::Current,
-                        SecretState::Previous { expires_at_ms } => {
-                            until = until.min(expires_at_ms);
-                            CandidateState::Previous { expires_at_ms }
-                        }
-                        SecretState::Retired { retired_at_ms } => {
-                            CandidateState::Retired { retired_at_ms }
-                        }
-                    },
+                .map(|k| {
+                    if let SecretState::Previous { expires_at_ms } = k.state {
+                        until = until.min(expires_at_ms);
+                    }
+                    Candidate {
+                        label: k.endpoint_url,
+                        secret: k.secret,
+                        state: k.state,
+                    }
                 })
                 .collect();
             let list = Arc::new(list);

@@ -18,15 +18,9 @@ pub struct Candidate {
     pub state: CandidateState,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CandidateState {
-    /// The secret deliveries are signed with now.
-    Current,
-    /// The secret before a rotation, still sent (and so valid) until `expires_at_ms`.
-    Previous { expires_at_ms: i64 },
-    /// A secret no longer sent: a request signed with it only is refused.
-    Retired { retired_at_ms: i64 },
-}
+/// Where a candidate secret is in its life: the endpoints' own notion, so the app passes it on
+/// unchanged (a retired secret is never sent, so a request signed only with it is refused).
+pub use super::endpoints::SecretState as CandidateState;
 
 /// What the diagnosis found, as a stable name the UI can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
