@@ -150,11 +150,11 @@ pub fn diagnose(
     };
     let live: Vec<&Candidate> = candidates
         .iter()
-        .filter(|c| retired_at(*c).is_none())
+        .filter(|c| retired_at(c).is_none())
         .collect();
     let retired: Vec<&Candidate> = candidates
         .iter()
-        .filter(|c| retired_at(*c).is_some())
+        .filter(|c| retired_at(c).is_some())
         .collect();
     let sigs = &parsed.v1;
 
