@@ -1,3 +1,4 @@
+use super::reserialized::strip_json_whitespace;
 use super::*;
 use crate::webhooks::signing::sign;
 
