@@ -10,6 +10,7 @@ pub mod connections;
 pub mod conversations;
 pub mod error;
 pub mod leads;
+pub mod oauth;
 pub mod secret;
 pub mod settings;
 pub mod store;
@@ -40,7 +41,9 @@ pub struct Core {
     webhook_hub: Arc<webhooks::dispatcher::Hub>,
     dispatcher: Mutex<Option<webhooks::dispatcher::Running>>,
     api: Mutex<Option<api::Running>>,
-    vault: Vault,
+    vault: Arc<Vault>,
+    oauth_hub: Arc<oauth::Hub>,
+    revocation_retrier: Mutex<Option<oauth::Retrier>>,
     data_dir: PathBuf,
 }
 
@@ -62,6 +65,12 @@ pub enum Startup {
 
 impl Core {
     pub fn open(data_dir: &Path) -> Result<Self> {
+        Self::open_with(data_dir, oauth::OAuthConfig::new(data_dir))
+    }
+
+    /// [`Core::open`] with OAuth settings of the caller's choosing (providers file, sign-in
+    /// lifetime, clock, retry delays).
+    pub fn open_with(data_dir: &Path, oauth: oauth::OAuthConfig) -> Result<Self> {
         let store = Store::open(data_dir)?;
         Ok(Self {
             store: Arc::new(store),
@@ -69,7 +78,9 @@ impl Core {
             dispatcher: Mutex::new(None),
             api: Mutex::new(None),
             // Opened on first use: the app starts and works without a keychain until a secret is needed.
-            vault: Vault::os(),
+            vault: Arc::new(Vault::os()),
+            oauth_hub: Arc::new(oauth::Hub::new(oauth)),
+            revocation_retrier: Mutex::new(None),
             data_dir: data_dir.to_path_buf(),
         })
     }
@@ -224,6 +235,45 @@ impl Core {
 
     pub fn vault(&self) -> &Vault {
         &self.vault
+    }
+
+    /// Connecting (begin, complete a deep link, cancel, wait), tokens on use, disconnecting.
+    pub fn oauth(&self) -> oauth::OAuth {
+        oauth::OAuth {
+            store: self.store.clone(),
+            vault: self.vault.clone(),
+            hub: self.oauth_hub.clone(),
+        }
+    }
+
+    /// Announces ended sign-ins and connection changes; the shell emits `oauth://finished` and
+    /// `connections://changed`.
+    pub fn subscribe_oauth(&self) -> tokio::sync::broadcast::Receiver<oauth::OAuthEvent> {
+        self.oauth_hub.subscribe()
+    }
+
+    /// Starts the revocation retrier (inside a tokio runtime): revocations queued before a
+    /// restart are retried at once. Starting it twice is a no-op.
+    pub fn start_oauth(&self) {
+        let mut slot = self
+            .revocation_retrier
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(oauth::Retrier::start(self.oauth()));
+        }
+    }
+
+    /// Stops the revocation retrier; an attempt in flight finishes first.
+    pub async fn stop_oauth(&self) {
+        let running = self
+            .revocation_retrier
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(running) = running {
+            running.stop().await;
+        }
     }
 
     pub fn api_keys(&self) -> ApiKeys<'_> {
