@@ -64,7 +64,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Connection> {
     })
 }
 
-const SELECT: &str = "SELECT c.id, c.provider, c.status, c.account_label, m.name, c.connected_at, c.status_detail
+const SELECT: &str =
+    "SELECT c.id, c.provider, c.status, c.account_label, m.name, c.connected_at, c.status_detail
      FROM integration_connection c LEFT JOIN member m ON m.id = c.connected_by";
 
 /// Connections that are in use or still being wound down (not the fully disconnected ones).
@@ -83,7 +84,9 @@ pub fn get(store: &Store, id: &str) -> Result<Connection> {
         .conn()
         .query_row(&format!("{SELECT} WHERE c.id = ?1"), [id], from_row)
         .optional()?
-        .ok_or_else(|| Error::NotFound("This connection no longer exists. Refresh the list.".into()))
+        .ok_or_else(|| {
+            Error::NotFound("This connection no longer exists. Refresh the list.".into())
+        })
 }
 
 /// The provider's most recent connection, whatever its status: connecting again re-binds it,
@@ -92,7 +95,9 @@ pub fn latest_for_provider(store: &Store, provider: &str) -> Result<Option<Conne
     Ok(store
         .conn()
         .query_row(
-            &format!("{SELECT} WHERE c.provider = ?1 ORDER BY c.connected_at DESC, c.id DESC LIMIT 1"),
+            &format!(
+                "{SELECT} WHERE c.provider = ?1 ORDER BY c.connected_at DESC, c.id DESC LIMIT 1"
+            ),
             [provider],
             from_row,
         )

@@ -32,9 +32,16 @@ fn overrides_apply_over_the_catalog() {
     let notion = providers.provider("notion").unwrap();
     assert_eq!(notion.client_id, "cid");
     assert_eq!(notion.client_secret.as_ref().unwrap().expose(), "cs");
-    assert_eq!(format!("{:?}", notion).contains("cs\""), false, "the secret is not printed");
+    assert_eq!(
+        format!("{:?}", notion).contains("cs\""),
+        false,
+        "the secret is not printed"
+    );
     assert_eq!(notion.redirect, RedirectStyle::DeepLink);
-    assert_eq!(notion.authorize_url.as_str(), "https://api.notion.com/v1/oauth/authorize");
+    assert_eq!(
+        notion.authorize_url.as_str(),
+        "https://api.notion.com/v1/oauth/authorize"
+    );
     assert_eq!(notion.token_url.as_str(), "https://notion.example/token");
     let (style, url) = notion.revocation.unwrap();
     assert_eq!(style, RevocationStyle::Notion);
@@ -61,11 +68,23 @@ fn mistakes_are_named_with_the_file() {
     for (body, expected) in [
         ("{ not json", "is not valid"),
         (r#"{"provider": {}}"#, "unknown field"),
-        (r#"{"providers": {"nope": {}}}"#, "\"nope\", which is not an integration id"),
-        (r#"{"providers": {"zapier": {}}}"#, "does not connect with OAuth"),
-        (r#"{"providers": {"notion": {"client_idd": "x"}}}"#, "unknown field"),
+        (
+            r#"{"providers": {"nope": {}}}"#,
+            "\"nope\", which is not an integration id",
+        ),
+        (
+            r#"{"providers": {"zapier": {}}}"#,
+            "does not connect with OAuth",
+        ),
+        (
+            r#"{"providers": {"notion": {"client_idd": "x"}}}"#,
+            "unknown field",
+        ),
         (r#"{"ca_certificates": ["missing.pem"]}"#, "cannot be read"),
-        (r#"{"ca_certificates": ["not-a-cert.pem"]}"#, "is not a PEM certificate"),
+        (
+            r#"{"ca_certificates": ["not-a-cert.pem"]}"#,
+            "is not a PEM certificate",
+        ),
     ] {
         let file = write(dir.path(), body);
         let m = match Providers::load(&file, true) {
@@ -76,10 +95,25 @@ fn mistakes_are_named_with_the_file() {
         assert!(m.contains(expected), "{body}: {m}");
     }
 
-    let file = write(dir.path(), r#"{"providers": {"notion": {"client_id": "x", "token_url": "http://plain.example/token"}}}"#);
-    let m = message(Providers::load(&file, true).unwrap().provider("notion").unwrap_err());
-    assert!(m.contains("providers.notion.token_url must be an https:// URL"), "{m}");
+    let file = write(
+        dir.path(),
+        r#"{"providers": {"notion": {"client_id": "x", "token_url": "http://plain.example/token"}}}"#,
+    );
+    let m = message(
+        Providers::load(&file, true)
+            .unwrap()
+            .provider("notion")
+            .unwrap_err(),
+    );
+    assert!(
+        m.contains("providers.notion.token_url must be an https:// URL"),
+        "{m}"
+    );
 
-    let m = message(Providers::load(&dir.path().join("absent.json"), true).err().unwrap());
+    let m = message(
+        Providers::load(&dir.path().join("absent.json"), true)
+            .err()
+            .unwrap(),
+    );
     assert!(m.contains("does not exist"), "{m}");
 }

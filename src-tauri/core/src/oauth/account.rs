@@ -27,12 +27,18 @@ pub(super) async fn account_label(
             resp.json::<Map<String, Value>>().await.ok()
         }
         .await;
-        match info.as_ref().and_then(|i| pick(i, &["email", "name", "preferred_username", "sub"])) {
+        match info
+            .as_ref()
+            .and_then(|i| pick(i, &["email", "name", "preferred_username", "sub"]))
+        {
             Some(label) => return Some(label),
             None => tracing::warn!(provider = %provider.id, "no account label from userinfo"),
         }
     }
-    pick(token_fields, &["workspace_name", "team", "hub_domain", "email"])
+    pick(
+        token_fields,
+        &["workspace_name", "team", "hub_domain", "email"],
+    )
 }
 
 fn pick(fields: &Map<String, Value>, keys: &[&str]) -> Option<String> {

@@ -103,18 +103,29 @@ mod tests {
     #[test]
     fn accepts_the_expected_shapes() {
         assert_eq!(
-            parse_deep_link("pitchbar://oauth/callback?code=c1&state=s1&iss=https%3A%2F%2Fx").unwrap(),
-            Callback::Code { state: "s1".into(), code: "c1".into() }
+            parse_deep_link("pitchbar://oauth/callback?code=c1&state=s1&iss=https%3A%2F%2Fx")
+                .unwrap(),
+            Callback::Code {
+                state: "s1".into(),
+                code: "c1".into()
+            }
         );
         assert_eq!(
             parse_deep_link("pitchbar://oauth/callback?error=access_denied&state=s1").unwrap(),
-            Callback::Denied { state: "s1".into(), error: "access_denied".into(), description: None }
+            Callback::Denied {
+                state: "s1".into(),
+                error: "access_denied".into(),
+                description: None
+            }
         );
     }
 
     #[test]
     fn refuses_everything_else() {
-        let long = format!("pitchbar://oauth/callback?state=s&code={}", "a".repeat(5000));
+        let long = format!(
+            "pitchbar://oauth/callback?state=s&code={}",
+            "a".repeat(5000)
+        );
         for link in [
             "https://oauth/callback?code=c&state=s",
             "pitchbar://evil/callback?code=c&state=s",
@@ -133,7 +144,10 @@ mod tests {
             "not a url",
             long.as_str(),
         ] {
-            assert!(matches!(parse_deep_link(link), Err(Error::InvalidInput(_))), "{link}");
+            assert!(
+                matches!(parse_deep_link(link), Err(Error::InvalidInput(_))),
+                "{link}"
+            );
         }
     }
 }

@@ -43,7 +43,12 @@ pub(super) type Client = oauth2::Client<
 >;
 
 pub(super) fn client(provider: &Provider, redirect_uri: Option<&str>) -> Result<Client, Error> {
-    let bad = |_| Error::Internal(format!("{}'s OAuth endpoints are not usable URLs.", provider.name));
+    let bad = |_| {
+        Error::Internal(format!(
+            "{}'s OAuth endpoints are not usable URLs.",
+            provider.name
+        ))
+    };
     let mut client = oauth2::Client::new(ClientId::new(provider.client_id.clone()))
         .set_auth_uri(AuthUrl::from_url(provider.authorize_url.clone()))
         .set_token_uri(TokenUrl::from_url(provider.token_url.clone()))
@@ -108,8 +113,6 @@ pub(super) struct Failure {
     pub(super) error: Error,
     /// The provider refused the grant itself (`invalid_grant`): only a new sign-in helps.
     pub(super) grant_refused: bool,
-    /// The provider could not be reached or answered with a server error: try again later.
-    pub(super) transient: bool,
 }
 
 pub(super) fn failure<T: ErrorResponse + 'static>(
@@ -133,17 +136,16 @@ pub(super) fn failure<T: ErrorResponse + 'static>(
                     if grant_refused {
                         format!("Pitchbar's access was revoked or has expired: reconnect {name}.")
                     } else {
-                        "Check the integration's settings in the providers file, then try again.".into()
+                        "Check the integration's settings in the providers file, then try again."
+                            .into()
                     }
                 )),
                 grant_refused,
-                transient: false,
             }
         }
         RequestTokenError::Request(HttpError(e)) => Failure {
             error: unreachable(provider, doing, &e),
             grant_refused: false,
-            transient: true,
         },
         RequestTokenError::Parse(_, body) => {
             tracing::warn!(provider = %provider.id, doing, bytes = body.len(), "unreadable provider answer");
@@ -152,16 +154,15 @@ pub(super) fn failure<T: ErrorResponse + 'static>(
                     "{name} answered {doing} with something that is not an OAuth response. Try again later."
                 )),
                 grant_refused: false,
-                // Proxies and overloaded servers answer HTML error pages.
-                transient: true,
             }
         }
         RequestTokenError::Other(what) => {
             tracing::warn!(provider = %provider.id, doing, what, "provider call failed");
             Failure {
-                error: Error::Upstream(format!("{name} could not complete {doing}. Try again later.")),
+                error: Error::Upstream(format!(
+                    "{name} could not complete {doing}. Try again later."
+                )),
                 grant_refused: false,
-                transient: true,
             }
         }
     }
@@ -181,7 +182,11 @@ pub(super) fn unreachable(provider: &Provider, doing: &str, err: &reqwest::Error
         }
         source = e.source();
     }
-    let why = if err.is_timeout() { "did not answer in time" } else { "could not be reached" };
+    let why = if err.is_timeout() {
+        "did not answer in time"
+    } else {
+        "could not be reached"
+    };
     Error::Upstream(format!(
         "{name} {why}, so {doing} did not happen. Check the internet connection and try again."
     ))

@@ -50,7 +50,9 @@ impl OAuth {
                 return Err(Error::Conflict(format!(
                     "{} is already connected{}. Disconnect it first to connect another account.",
                     provider.name,
-                    c.account_label.map(|l| format!(" as {l}")).unwrap_or_default()
+                    c.account_label
+                        .map(|l| format!(" as {l}"))
+                        .unwrap_or_default()
                 )));
             }
         }
@@ -63,7 +65,10 @@ impl OAuth {
             RedirectStyle::DeepLink => (DEEP_LINK_CALLBACK.to_string(), None),
             RedirectStyle::Loopback => {
                 let (port, stop) = loopback::start(self.clone(), id.clone()).await?;
-                (format!("http://127.0.0.1:{port}/oauth/callback"), Some(stop))
+                (
+                    format!("http://127.0.0.1:{port}/oauth/callback"),
+                    Some(stop),
+                )
             }
         };
         let mut bytes = [0u8; 32];
@@ -131,7 +136,9 @@ impl OAuth {
         }
         self.end(
             authorization_id,
-            Err(Error::Conflict("The sign-in was cancelled. Nothing was connected.".into())),
+            Err(Error::Conflict(
+                "The sign-in was cancelled. Nothing was connected.".into(),
+            )),
         );
         Ok(())
     }
@@ -162,7 +169,9 @@ impl OAuth {
                     }
                 }
                 Err(RecvError::Closed) => {
-                    return Err(Error::Internal("OAuth stopped before the sign-in ended.".into()))
+                    return Err(Error::Internal(
+                        "OAuth stopped before the sign-in ended.".into(),
+                    ))
                 }
             }
         }
@@ -211,17 +220,24 @@ impl OAuth {
         result
     }
 
-    async fn exchange_and_save(&self, mut pending: Pending, callback: Callback) -> Result<Connection> {
+    async fn exchange_and_save(
+        &self,
+        mut pending: Pending,
+        callback: Callback,
+    ) -> Result<Connection> {
         let providers = self.providers()?;
         let provider = providers.provider(&pending.provider_id)?;
         let code = match callback {
             Callback::Code { code, .. } => code,
-            Callback::Denied { error, description, .. } => {
-                return Err(denied(&provider.name, &error, description.as_deref()))
-            }
+            Callback::Denied {
+                error, description, ..
+            } => return Err(denied(&provider.name, &error, description.as_deref())),
         };
         let http = Http(providers.http_client(self.hub.config.request_timeout)?);
-        let verifier = pending.verifier.take().ok_or_else(|| Error::invalid("This sign-in link was used already."))?;
+        let verifier = pending
+            .verifier
+            .take()
+            .ok_or_else(|| Error::invalid("This sign-in link was used already."))?;
         let resp = client::client(&provider, Some(&pending.redirect_uri))?
             .exchange_code(AuthorizationCode::new(code))
             .set_pkce_verifier(verifier)
@@ -229,7 +245,9 @@ impl OAuth {
             .await
             .map_err(|e| client::failure(&provider, "finishing the sign-in", e).error)?;
         let tokens = TokenSet::from_response(&resp, self.hub.now_ms(), None);
-        let label = super::account::account_label(&provider, &http.0, &tokens, &resp.extra_fields().fields).await;
+        let label =
+            super::account::account_label(&provider, &http.0, &tokens, &resp.extra_fields().fields)
+                .await;
 
         let ws = self.workspace_id()?;
         let connection_id = connections::latest_for_provider(&self.store, &provider.id)?
@@ -241,7 +259,14 @@ impl OAuth {
         blocking(&self.vault, move |v| v.set(&saved_key, &secret)).await?;
         let now = crate::clock::now_rfc3339();
         let bound = self.store.write(|tx| {
-            connections::bind(tx, &connection_id, &provider.id, label.as_deref(), &pending.member_id, &now)
+            connections::bind(
+                tx,
+                &connection_id,
+                &provider.id,
+                label.as_deref(),
+                &pending.member_id,
+                &now,
+            )
         });
         if let Err(err) = bound {
             // Nothing half-stored: the tokens go with the row that failed.
@@ -297,7 +322,12 @@ fn denied(name: &str, error: &str, description: Option<&str>) -> Error {
         ));
     }
     // The provider's words, kept short and printable: they arrived in a URL anyone can craft.
-    let clean = |s: &str| s.chars().filter(|c| !c.is_control()).take(200).collect::<String>();
+    let clean = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect::<String>()
+    };
     Error::Upstream(format!(
         "{name} refused the sign-in ({}{}). Nothing was connected; check the integration's settings and try again.",
         clean(error),

@@ -43,7 +43,10 @@ pub(super) async fn start(oauth: OAuth, authorization_id: String) -> Result<(u16
             "The app could not open a local port to receive the sign-in. Try again.".into(),
         )
     })?;
-    let port = listener.local_addr().map_err(|_| Error::Internal("The local sign-in port is unusable.".into()))?.port();
+    let port = listener
+        .local_addr()
+        .map_err(|_| Error::Internal("The local sign-in port is unusable.".into()))?
+        .port();
     let done = Arc::new(Notify::new());
     let ctx = Ctx {
         oauth,
@@ -84,7 +87,8 @@ async fn callback(State(ctx): State<Ctx>, RawQuery(query): RawQuery) -> Response
             "Connected",
             format!(
                 "{} is connected to Pitchbar Admin. You can close this tab.",
-                crate::catalog::get(&connection.provider).map_or("The integration", |i| i.name.as_str())
+                crate::catalog::get(&connection.provider)
+                    .map_or("The integration", |i| i.name.as_str())
             ),
         ),
         Err(err) => (

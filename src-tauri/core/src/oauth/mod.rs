@@ -118,9 +118,13 @@ pub struct Authorization {
 #[derive(Debug, Clone, PartialEq, Serialize, Type)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
-    Connected { connection: Connection },
+    Connected {
+        connection: Connection,
+    },
     /// Declined, refused by the provider, expired or cancelled: the message says which.
-    Failed { error: Error },
+    Failed {
+        error: Error,
+    },
 }
 
 /// What OAuth announces; the shell forwards each as a window event.

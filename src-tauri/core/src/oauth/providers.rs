@@ -86,12 +86,8 @@ pub struct Provider {
 impl Providers {
     /// Reads `file`. A missing file means "no overrides" unless `required` (it was named).
     pub fn load(file: &Path, required: bool) -> Result<Self> {
-        let bad = |what: String| {
-            Error::invalid(format!(
-                "The providers file {} {what}",
-                file.display()
-            ))
-        };
+        let bad =
+            |what: String| Error::invalid(format!("The providers file {} {what}", file.display()));
         let format = match std::fs::metadata(file) {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => {
                 FileFormat::default()
@@ -118,8 +114,16 @@ impl Providers {
         for id in format.providers.keys() {
             match catalog::get(id).map(|i| &i.connection) {
                 Some(ConnectionKind::Oauth(_)) => {}
-                Some(_) => return Err(bad(format!("configures \"{id}\", which does not connect with OAuth."))),
-                None => return Err(bad(format!("configures \"{id}\", which is not an integration id of the catalog."))),
+                Some(_) => {
+                    return Err(bad(format!(
+                        "configures \"{id}\", which does not connect with OAuth."
+                    )))
+                }
+                None => {
+                    return Err(bad(format!(
+                        "configures \"{id}\", which is not an integration id of the catalog."
+                    )))
+                }
             }
         }
         let folder = file.parent().unwrap_or(Path::new("."));
@@ -127,7 +131,10 @@ impl Providers {
         for cert in &format.ca_certificates {
             let path = folder.join(cert);
             let pem = std::fs::read(&path).map_err(|err| {
-                bad(format!("lists the CA certificate {}, which cannot be read ({err}).", path.display()))
+                bad(format!(
+                    "lists the CA certificate {}, which cannot be read ({err}).",
+                    path.display()
+                ))
             })?;
             if !reqwest::Certificate::from_pem_bundle(&pem).is_ok_and(|certs| !certs.is_empty()) {
                 return Err(bad(format!(
@@ -156,22 +163,33 @@ impl Providers {
         };
         let empty = Override::default();
         let o = self.overrides.get(id).unwrap_or(&empty);
-        let client_id = o.client_id.clone().filter(|c| !c.trim().is_empty()).ok_or_else(|| {
-            Error::invalid(format!(
-                "{name} cannot be connected yet: no OAuth client is configured for it. \
+        let client_id = o
+            .client_id
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "{name} cannot be connected yet: no OAuth client is configured for it. \
                  Set providers.{id}.client_id (and client_secret) in the providers file {file}, \
                  or name another file with {PROVIDERS_FILE_ENV}.",
-                name = integration.name,
-                file = self.file.display()
-            ))
-        })?;
+                    name = integration.name,
+                    file = self.file.display()
+                ))
+            })?;
         let url = |key: &str, value: &str| self.url(id, key, value);
         let revocation = match (&oauth.revocation, &o.revocation_url, o.revocation_style) {
             (_, Some(u), Some(style)) => Some((style, url("revocation_url", u.as_str())?)),
             (Some(r), Some(u), None) => Some((r.style, url("revocation_url", u.as_str())?)),
-            (Some(r), None, style) => Some((style.unwrap_or(r.style), url("revocation_url", r.url.as_str())?)),
+            (Some(r), None, style) => Some((
+                style.unwrap_or(r.style),
+                url("revocation_url", r.url.as_str())?,
+            )),
             (None, None, Some(_)) => {
-                return Err(self.bad_key(id, "revocation_style", "needs a revocation_url too: the catalog has none for this provider"))
+                return Err(self.bad_key(
+                    id,
+                    "revocation_style",
+                    "needs a revocation_url too: the catalog has none for this provider",
+                ))
             }
             (None, _, None) => None,
         };
@@ -179,14 +197,32 @@ impl Providers {
             id: id.to_string(),
             name: integration.name.clone(),
             redirect: oauth.redirect,
-            authorize_url: url("authorize_url", o.authorize_url.as_deref().unwrap_or(&oauth.authorize_url))?,
-            token_url: url("token_url", o.token_url.as_deref().unwrap_or(&oauth.token_url))?,
+            authorize_url: url(
+                "authorize_url",
+                o.authorize_url.as_deref().unwrap_or(&oauth.authorize_url),
+            )?,
+            token_url: url(
+                "token_url",
+                o.token_url.as_deref().unwrap_or(&oauth.token_url),
+            )?,
             revocation,
-            userinfo_url: o.userinfo_url.as_deref().map(|u| url("userinfo_url", u)).transpose()?,
-            api_base_url: o.api_base_url.as_deref().map(|u| url("api_base_url", u)).transpose()?,
+            userinfo_url: o
+                .userinfo_url
+                .as_deref()
+                .map(|u| url("userinfo_url", u))
+                .transpose()?,
+            api_base_url: o
+                .api_base_url
+                .as_deref()
+                .map(|u| url("api_base_url", u))
+                .transpose()?,
             scopes: o.scopes.clone().unwrap_or_else(|| oauth.scopes.clone()),
             client_id,
-            client_secret: o.client_secret.clone().filter(|s| !s.is_empty()).map(Secret::new),
+            client_secret: o
+                .client_secret
+                .clone()
+                .filter(|s| !s.is_empty())
+                .map(Secret::new),
         })
     }
 
@@ -200,10 +236,10 @@ impl Providers {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .timeout(timeout);
+        // Merged with the system's roots: the extra CAs add to them, never replace them.
         for pem in &self.ca_pems {
-            for cert in reqwest::Certificate::from_pem_bundle(pem).unwrap_or_default() {
-                builder = builder.add_root_certificate(cert);
-            }
+            builder = builder
+                .tls_certs_merge(reqwest::Certificate::from_pem_bundle(pem).unwrap_or_default());
         }
         builder.build().map_err(|err| {
             tracing::error!(error = %err, "cannot build the provider HTTP client");

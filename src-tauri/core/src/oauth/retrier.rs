@@ -49,7 +49,9 @@ impl Retrier {
                     }
                 };
                 let wait = next.map_or(Duration::from_secs(24 * 3600), |at| {
-                    Duration::from_millis(u64::try_from(at.saturating_sub(oauth.hub.now_ms())).unwrap_or(0))
+                    Duration::from_millis(
+                        u64::try_from(at.saturating_sub(oauth.hub.now_ms())).unwrap_or(0),
+                    )
                 });
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
@@ -116,13 +118,18 @@ impl OAuth {
         Ok(self
             .store
             .conn()
-            .query_row("SELECT min(next_attempt_at) FROM oauth_revocation", [], |r| r.get(0))
+            .query_row(
+                "SELECT min(next_attempt_at) FROM oauth_revocation",
+                [],
+                |r| r.get(0),
+            )
             .optional()?
             .flatten())
     }
 
     async fn retry_one(&self, item: Due) -> Result<()> {
-        let key = VaultKey::pending_revocation(&self.workspace_id()?, &item.connection_id, &item.id)?;
+        let key =
+            VaultKey::pending_revocation(&self.workspace_id()?, &item.connection_id, &item.id)?;
         let read = key.clone();
         let attempt = match blocking(&self.vault, move |v| v.get(&read)).await {
             Ok(Some(token)) => self.revoke(&item.provider, item.kind, &token).await,
@@ -154,7 +161,10 @@ impl OAuth {
                 self.hub.publish(OAuthEvent::ConnectionsChanged);
             }
             Attempt::Retry(why) => {
-                let next = self.hub.now_ms().saturating_add(delay_ms(&self.hub.config, item.attempts));
+                let next = self
+                    .hub
+                    .now_ms()
+                    .saturating_add(delay_ms(&self.hub.config, item.attempts));
                 self.store.conn().execute(
                     "UPDATE oauth_revocation SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
                     params![item.id, next, why.to_string()],

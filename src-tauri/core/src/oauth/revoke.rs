@@ -56,7 +56,10 @@ impl OAuth {
     pub async fn disconnect(&self, actor: &Actor, connection_id: &str) -> Result<Connection> {
         actor.require_manage()?;
         let connection = connections::get(&self.store, connection_id)?;
-        if matches!(connection.status, ConnectionStatus::Inactive | ConnectionStatus::RevocationPending) {
+        if matches!(
+            connection.status,
+            ConnectionStatus::Inactive | ConnectionStatus::RevocationPending
+        ) {
             return Ok(connection);
         }
         let ws = self.workspace_id()?;
@@ -73,18 +76,30 @@ impl OAuth {
         };
         match (attempt, target) {
             (Attempt::Retry(why), Some((kind, token))) => {
-                self.queue_revocation(&ws, &connection, kind, token, &why).await?;
+                self.queue_revocation(&ws, &connection, kind, token, &why)
+                    .await?;
                 blocking(&self.vault, move |v| v.delete(&key)).await?;
-                let name = catalog::get(&connection.provider).map_or("The provider", |i| i.name.as_str());
+                let name =
+                    catalog::get(&connection.provider).map_or("The provider", |i| i.name.as_str());
                 let detail = format!(
                     "Disconnected here. {name} has not confirmed that Pitchbar's access is revoked yet ({why}); the app keeps trying."
                 );
-                connections::set_status(&self.store, connection_id, ConnectionStatus::RevocationPending, Some(&detail))?;
+                connections::set_status(
+                    &self.store,
+                    connection_id,
+                    ConnectionStatus::RevocationPending,
+                    Some(&detail),
+                )?;
                 self.hub.retrier_wake.notify_one();
             }
             _ => {
                 blocking(&self.vault, move |v| v.delete(&key)).await?;
-                connections::set_status(&self.store, connection_id, ConnectionStatus::Inactive, None)?;
+                connections::set_status(
+                    &self.store,
+                    connection_id,
+                    ConnectionStatus::Inactive,
+                    None,
+                )?;
             }
         }
         tracing::info!(provider = %connection.provider, connection = connection_id, "disconnected");
@@ -105,7 +120,10 @@ impl OAuth {
         let id = crate::new_id();
         let key = VaultKey::pending_revocation(ws, &connection.id, &id)?;
         blocking(&self.vault, move |v| v.set(&key, &token)).await?;
-        let next = self.hub.now_ms().saturating_add(super::retrier::delay_ms(&self.hub.config, 0));
+        let next = self
+            .hub
+            .now_ms()
+            .saturating_add(super::retrier::delay_ms(&self.hub.config, 0));
         self.store.write(|tx| {
             tx.execute(
                 "INSERT INTO oauth_revocation (id, connection_id, provider, token_kind, attempts, next_attempt_at, last_error, created_at)
@@ -128,7 +146,12 @@ impl OAuth {
     }
 
     /// One revocation call in the provider's style.
-    pub(super) async fn revoke(&self, provider_id: &str, kind: TokenKind, token: &Secret) -> Attempt {
+    pub(super) async fn revoke(
+        &self,
+        provider_id: &str,
+        kind: TokenKind,
+        token: &Secret,
+    ) -> Attempt {
         let providers = match self.providers() {
             Ok(p) => p,
             Err(err) => return Attempt::Retry(err),
@@ -151,25 +174,41 @@ impl OAuth {
                 Err(err) => return Attempt::Retry(err),
             };
             let token = match kind {
-                TokenKind::Access => StandardRevocableToken::AccessToken(AccessToken::new(token.expose().into())),
-                TokenKind::Refresh => StandardRevocableToken::RefreshToken(RefreshToken::new(token.expose().into())),
+                TokenKind::Access => {
+                    StandardRevocableToken::AccessToken(AccessToken::new(token.expose().into()))
+                }
+                TokenKind::Refresh => {
+                    StandardRevocableToken::RefreshToken(RefreshToken::new(token.expose().into()))
+                }
             };
             let request = match client.revoke_token(token) {
                 Ok(r) => r,
-                Err(_) => return Attempt::Retry(Error::invalid(format!("{}'s revocation URL must be https.", provider.name))),
+                Err(_) => {
+                    return Attempt::Retry(Error::invalid(format!(
+                        "{}'s revocation URL must be https.",
+                        provider.name
+                    )))
+                }
             };
             return match request.request_async(&Http(http)).await {
                 Ok(()) => Attempt::Done,
                 Err(e) => {
                     let failure = client::failure(&provider, doing, e);
-                    if failure.grant_refused { Attempt::Done } else { Attempt::Retry(failure.error) }
+                    if failure.grant_refused {
+                        Attempt::Done
+                    } else {
+                        Attempt::Retry(failure.error)
+                    }
                 }
             };
         }
         let request = match style {
             RevocationStyle::Notion => http
                 .post(url)
-                .basic_auth(&provider.client_id, provider.client_secret.as_ref().map(Secret::expose))
+                .basic_auth(
+                    &provider.client_id,
+                    provider.client_secret.as_ref().map(Secret::expose),
+                )
                 .json(&serde_json::json!({ "token": token.expose() })),
             RevocationStyle::SlackAuthRevoke => http.post(url).form(&[("token", token.expose())]),
             RevocationStyle::HubspotRefreshToken => {
@@ -197,33 +236,47 @@ impl OAuth {
             // Slack answers 200 either way; `ok` and `error` say what happened.
             let body: serde_json::Value = response.json().await.unwrap_or_default();
             let ok = body["ok"].as_bool() == Some(true);
-            let dead = matches!(body["error"].as_str(), Some("invalid_auth" | "token_revoked" | "account_inactive" | "not_authed"));
+            let dead = matches!(
+                body["error"].as_str(),
+                Some("invalid_auth" | "token_revoked" | "account_inactive" | "not_authed")
+            );
             return if ok || dead {
                 Attempt::Done
             } else {
-                Attempt::Retry(Error::Upstream(format!("{} did not revoke access ({}).", provider.name, body["error"].as_str().unwrap_or("no reason given"))))
+                Attempt::Retry(Error::Upstream(format!(
+                    "{} did not revoke access ({}).",
+                    provider.name,
+                    body["error"].as_str().unwrap_or("no reason given")
+                )))
             };
         }
         if status.is_success() || already_dead {
             Attempt::Done
         } else {
             tracing::warn!(provider = provider_id, %status, "revocation not confirmed");
-            Attempt::Retry(Error::Upstream(format!("{} answered {} to the revocation", provider.name, status.as_u16())))
+            Attempt::Retry(Error::Upstream(format!(
+                "{} answered {} to the revocation",
+                provider.name,
+                status.as_u16()
+            )))
         }
     }
 }
 
 /// The token the provider's call takes: RFC 7009 revokes the whole grant through the refresh
 /// token when there is one; HubSpot takes only refresh tokens; the others take the access token.
-fn token_to_revoke(style: Option<RevocationStyle>, tokens: TokenSet) -> Option<(TokenKind, Secret)> {
+fn token_to_revoke(
+    style: Option<RevocationStyle>,
+    tokens: TokenSet,
+) -> Option<(TokenKind, Secret)> {
     match style? {
         RevocationStyle::Rfc7009 => Some(match tokens.refresh {
             Some(r) => (TokenKind::Refresh, r),
             None => (TokenKind::Access, tokens.access),
         }),
         RevocationStyle::HubspotRefreshToken => tokens.refresh.map(|r| (TokenKind::Refresh, r)),
-        RevocationStyle::Notion | RevocationStyle::SlackAuthRevoke | RevocationStyle::ZendeskCurrentToken => {
-            Some((TokenKind::Access, tokens.access))
-        }
+        RevocationStyle::Notion
+        | RevocationStyle::SlackAuthRevoke
+        | RevocationStyle::ZendeskCurrentToken => Some((TokenKind::Access, tokens.access)),
     }
 }

@@ -53,9 +53,9 @@ impl TokenSet {
         now_ms: i64,
         previous: Option<&TokenSet>,
     ) -> Self {
-        let expires_at_ms = resp.expires_in().map(|d| {
-            now_ms.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        });
+        let expires_at_ms = resp
+            .expires_in()
+            .map(|d| now_ms.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)));
         Self {
             access: Secret::new(resp.access_token().secret().clone()),
             refresh: resp
@@ -82,13 +82,12 @@ impl TokenSet {
     }
 
     pub(super) fn from_secret(secret: &Secret) -> Result<Self> {
-        let stored: Stored<String> =
-            serde_json::from_str(secret.expose()).map_err(|_| {
-                Error::Keychain(
-                    "The saved sign-in of this connection is damaged. Reconnect the integration."
-                        .into(),
-                )
-            })?;
+        let stored: Stored<String> = serde_json::from_str(secret.expose()).map_err(|_| {
+            Error::Keychain(
+                "The saved sign-in of this connection is damaged. Reconnect the integration."
+                    .into(),
+            )
+        })?;
         Ok(Self {
             // Moved, not copied: the text is wiped when the `Secret` drops.
             access: Secret::new(stored.access_token),
@@ -113,13 +112,14 @@ impl OAuth {
         match connection.status {
             ConnectionStatus::Active => {}
             ConnectionStatus::NeedsReauth => {
-                return Err(Error::Conflict(connection.status_detail.unwrap_or_else(|| {
-                    "This integration needs to be reconnected.".into()
-                })))
+                return Err(Error::Conflict(connection.status_detail.unwrap_or_else(
+                    || "This integration needs to be reconnected.".into(),
+                )))
             }
             _ => {
                 return Err(Error::NotFound(
-                    "This integration is not connected any more. Connect it again to use it.".into(),
+                    "This integration is not connected any more. Connect it again to use it."
+                        .into(),
                 ))
             }
         }
@@ -129,7 +129,8 @@ impl OAuth {
         let _one_refresh = self.hub.refresh.lock().await;
         let read_key = key.clone();
         let Some(stored) = blocking(&self.vault, move |v| v.get(&read_key)).await? else {
-            let message = "The saved sign-in of this integration is missing from the keychain. Reconnect it.";
+            let message =
+                "The saved sign-in of this integration is missing from the keychain. Reconnect it.";
             self.mark_needs_reauth(connection_id, message)?;
             return Err(Error::Conflict(message.into()));
         };
@@ -168,7 +169,6 @@ impl OAuth {
         let as_failure = |error| client::Failure {
             error,
             grant_refused: false,
-            transient: false,
         };
         let providers = self.providers().map_err(as_failure)?;
         let http = Http(
@@ -183,7 +183,11 @@ impl OAuth {
             .request_async(&http)
             .await
             .map_err(|e| client::failure(provider, "renewing access", e))?;
-        Ok(TokenSet::from_response(&resp, self.hub.now_ms(), Some(previous)))
+        Ok(TokenSet::from_response(
+            &resp,
+            self.hub.now_ms(),
+            Some(previous),
+        ))
     }
 
     fn mark_needs_reauth(&self, connection_id: &str, message: &str) -> Result<()> {

@@ -42,7 +42,10 @@ pub fn prerequisites() -> bool {
     );
     let vault = Vault::os();
     let probe = VaultKey::new(&ulid::Ulid::new().to_string(), "probe").unwrap();
-    if let Err(err) = vault.set(&probe, &Secret::new("probe")).and_then(|()| vault.delete(&probe)) {
+    if let Err(err) = vault
+        .set(&probe, &Secret::new("probe"))
+        .and_then(|()| vault.delete(&probe))
+    {
         panic!("No usable Secret Service ({err}): run the tests through scripts/with-keychain.sh.");
     }
     true
@@ -58,14 +61,18 @@ impl TestCa {
         let dir = tempfile::tempdir().unwrap();
         let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name.push(DnType::CommonName, "Pitchbar OAuth test CA");
+        ca.distinguished_name
+            .push(DnType::CommonName, "Pitchbar OAuth test CA");
         ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let ca_key = KeyPair::generate().unwrap();
         let ca_cert = ca.self_signed(&ca_key).unwrap();
         let leaf_key = KeyPair::generate().unwrap();
         let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-        leaf.distinguished_name.push(DnType::CommonName, "127.0.0.1");
-        let leaf_cert = leaf.signed_by(&leaf_key, &Issuer::from_params(&ca, &ca_key)).unwrap();
+        leaf.distinguished_name
+            .push(DnType::CommonName, "127.0.0.1");
+        let leaf_cert = leaf
+            .signed_by(&leaf_key, &Issuer::from_params(&ca, &ca_key))
+            .unwrap();
         std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).unwrap();
         std::fs::write(dir.path().join("leaf.pem"), leaf_cert.pem()).unwrap();
         std::fs::write(dir.path().join("leaf.key"), leaf_key.serialize_pem()).unwrap();
@@ -111,7 +118,14 @@ impl OAuthServer {
             .args(["--state".as_ref(), self.state.as_os_str()])
             .args(["--port", &port.to_string()])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // Its warnings and errors, to read when a test fails: <CA dir>/oauth-server.log.
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.state.with_file_name("oauth-server.log"))
+                    .unwrap(),
+            )
             .spawn()
             .expect("node starts");
         let mut line = String::new();
@@ -230,7 +244,7 @@ pub fn browser(ca: &TestCa) -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca.ca_pem()).unwrap())
+        .tls_certs_merge([reqwest::Certificate::from_pem(&ca.ca_pem()).unwrap()])
         .build()
         .unwrap()
 }
@@ -242,13 +256,23 @@ pub async fn authorize(browser: &reqwest::Client, url: &str, user: &str, deny: b
     let mut post = false;
     for _ in 0..12 {
         let request = if post {
-            let form: &[(&str, &str)] = if deny { &[("decision", "deny")] } else { &[("login", user)] };
+            let form: &[(&str, &str)] = if deny {
+                &[("decision", "deny")]
+            } else {
+                &[("login", user)]
+            };
             browser.post(next.clone()).form(form)
         } else {
             browser.get(next.clone())
         };
         let resp = request.send().await.unwrap();
-        assert!(resp.status().is_redirection(), "{} answered {}: {}", next, resp.status(), resp.text().await.unwrap_or_default());
+        assert!(
+            resp.status().is_redirection(),
+            "{} answered {}: {}",
+            next,
+            resp.status(),
+            resp.text().await.unwrap_or_default()
+        );
         let location = resp.headers()["location"].to_str().unwrap().to_string();
         if location.starts_with("pitchbar:") || location.starts_with("http://127.0.0.1") {
             return location;
@@ -273,7 +297,10 @@ pub async fn refresh_works(ca: &TestCa, server: &OAuthServer, refresh_token: &st
     let resp = browser(ca)
         .post(server.url("/token"))
         .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
         .send()
         .await
         .unwrap();
