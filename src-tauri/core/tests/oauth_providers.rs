@@ -32,9 +32,8 @@ fn overrides_apply_over_the_catalog() {
     let notion = providers.provider("notion").unwrap();
     assert_eq!(notion.client_id, "cid");
     assert_eq!(notion.client_secret.as_ref().unwrap().expose(), "cs");
-    assert_eq!(
-        format!("{:?}", notion).contains("cs\""),
-        false,
+    assert!(
+        !format!("{notion:?}").contains("\"cs\""),
         "the secret is not printed"
     );
     assert_eq!(notion.redirect, RedirectStyle::DeepLink);

@@ -109,8 +109,7 @@ impl OAuth {
                     attempts: r.get(4)?,
                 })
             })?;
-            let due = rows.collect::<rusqlite::Result<_>>()?;
-            due
+            rows.collect::<rusqlite::Result<_>>()?
         };
         for item in due {
             self.retry_one(item).await?;
