@@ -18,6 +18,8 @@ pub const RECEIVER_CHANGED: &str = "receiver://changed";
 /// the error is returned for the window to show.
 pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
     let (dispatcher, api) = tauri::async_runtime::block_on(async {
+        // Revocations still owed to providers resume (with backoff) after every start.
+        core.start_oauth();
         (
             core.start_dispatcher(Default::default()),
             core.settings().api_config().and_then(|c| core.start_api(c)),
@@ -62,6 +64,7 @@ pub fn stop(core: &Core) {
     tauri::async_runtime::block_on(async {
         core.stop_api().await;
         core.stop_receiver().await;
+        core.stop_oauth().await;
         core.stop_dispatcher().await;
     });
 }

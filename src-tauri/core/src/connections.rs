@@ -1,11 +1,11 @@
 //! Connections of catalog integrations (the spec's `integration_connection`), as listed on the
 //! Connected tab.
 
-use rusqlite::Row;
+use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -18,6 +18,15 @@ pub enum ConnectionStatus {
 }
 
 impl ConnectionStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::NeedsReauth => "needs_reauth",
+            Self::Inactive => "inactive",
+            Self::RevocationPending => "revocation_pending",
+        }
+    }
+
     fn parse(s: &str) -> Self {
         match s {
             "active" => Self::Active,
@@ -39,6 +48,8 @@ pub struct Connection {
     /// The name of the member who connected it, if they are still a member.
     pub connected_by: Option<String>,
     pub connected_at: String,
+    /// Why the status is not `active`, for the card ("reconnect: access was revoked").
+    pub status_detail: Option<String>,
 }
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Connection> {
@@ -49,17 +60,79 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Connection> {
         account_label: r.get(3)?,
         connected_by: r.get(4)?,
         connected_at: r.get(5)?,
+        status_detail: r.get(6)?,
     })
 }
+
+const SELECT: &str =
+    "SELECT c.id, c.provider, c.status, c.account_label, m.name, c.connected_at, c.status_detail
+     FROM integration_connection c LEFT JOIN member m ON m.id = c.connected_by";
 
 /// Connections that are in use or still being wound down (not the fully disconnected ones).
 pub fn list(store: &Store) -> Result<Vec<Connection>> {
     let conn = store.conn();
-    let mut stmt = conn.prepare(
-        "SELECT c.id, c.provider, c.status, c.account_label, m.name, c.connected_at
-         FROM integration_connection c LEFT JOIN member m ON m.id = c.connected_by
-         WHERE c.status != 'inactive' ORDER BY c.connected_at",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE c.status != 'inactive' ORDER BY c.connected_at"
+    ))?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One connection, whatever its status.
+pub fn get(store: &Store, id: &str) -> Result<Connection> {
+    store
+        .conn()
+        .query_row(&format!("{SELECT} WHERE c.id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| {
+            Error::NotFound("This connection no longer exists. Refresh the list.".into())
+        })
+}
+
+/// The provider's most recent connection, whatever its status: connecting again re-binds it,
+/// so its configuration and the sources bound to it carry over.
+pub fn latest_for_provider(store: &Store, provider: &str) -> Result<Option<Connection>> {
+    Ok(store
+        .conn()
+        .query_row(
+            &format!(
+                "{SELECT} WHERE c.provider = ?1 ORDER BY c.connected_at DESC, c.id DESC LIMIT 1"
+            ),
+            [provider],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// Marks `id` active as connected now by `member_id`, creating the row if it is new and
+/// keeping its configuration if it is not.
+pub(crate) fn bind(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    provider: &str,
+    account_label: Option<&str>,
+    member_id: &str,
+    connected_at: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO integration_connection (id, provider, status, account_label, connected_by, connected_at)
+         VALUES (?1, ?2, 'active', ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET status = 'active', account_label = excluded.account_label,
+             connected_by = excluded.connected_by, connected_at = excluded.connected_at, status_detail = NULL",
+        params![id, provider, account_label, member_id, connected_at],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn set_status(
+    store: &Store,
+    id: &str,
+    status: ConnectionStatus,
+    detail: Option<&str>,
+) -> Result<()> {
+    store.conn().execute(
+        "UPDATE integration_connection SET status = ?2, status_detail = ?3 WHERE id = ?1",
+        params![id, status.as_str(), detail],
+    )?;
+    Ok(())
 }

@@ -25,6 +25,10 @@ pub enum Error {
     /// window says so plainly and refuses: secrets are never kept anywhere else instead.
     #[error("{0}")]
     Keychain(String),
+    /// A provider (OAuth, an integration's API) refused or could not be reached; the message
+    /// names it and says whether to retry or reconnect.
+    #[error("{0}")]
+    Upstream(String),
     /// Anything else; the details went to the log.
     #[error("{0}")]
     Internal(String),

@@ -10,6 +10,7 @@ pub mod connections;
 pub mod conversations;
 pub mod error;
 pub mod leads;
+pub mod oauth;
 pub mod receiver;
 pub mod secret;
 pub mod settings;
@@ -47,6 +48,8 @@ pub struct Core {
     vault: Arc<Vault>,
     /// Webhook signing secrets in front of the keychain; shared with the dispatcher.
     webhook_secrets: Arc<webhooks::secrets::SigningSecrets>,
+    oauth_hub: Arc<oauth::Hub>,
+    revocation_retrier: Mutex<Option<oauth::Retrier>>,
     data_dir: PathBuf,
 }
 
@@ -69,13 +72,23 @@ pub enum Startup {
 impl Core {
     pub fn open(data_dir: &Path) -> Result<Self> {
         // Opened on first use: the app starts and works without a keychain until a secret is needed.
-        Self::open_with_vault(data_dir, Vault::os())
+        Self::build(data_dir, Vault::os(), oauth::OAuthConfig::new(data_dir))
     }
 
     /// [`Core::open`] over another keychain: for tests, keyring's mock store, to reach keychain
     /// failures nothing real produces on demand. Nothing here touches the keychain: secrets the
     /// database still holds from older versions move to it on first use (see `webhooks::secrets`).
     pub fn open_with_vault(data_dir: &Path, vault: Vault) -> Result<Self> {
+        Self::build(data_dir, vault, oauth::OAuthConfig::new(data_dir))
+    }
+
+    /// [`Core::open`] with OAuth settings of the caller's choosing (providers file, sign-in
+    /// lifetime, clock, retry delays).
+    pub fn open_with(data_dir: &Path, oauth: oauth::OAuthConfig) -> Result<Self> {
+        Self::build(data_dir, Vault::os(), oauth)
+    }
+
+    fn build(data_dir: &Path, vault: Vault, oauth: oauth::OAuthConfig) -> Result<Self> {
         let store = Store::open(data_dir)?;
         let vault = Arc::new(vault);
         Ok(Self {
@@ -87,6 +100,8 @@ impl Core {
             receiver: Mutex::new(None),
             webhook_secrets: Arc::new(webhooks::secrets::SigningSecrets::new(vault.clone())),
             vault,
+            oauth_hub: Arc::new(oauth::Hub::new(oauth)),
+            revocation_retrier: Mutex::new(None),
             data_dir: data_dir.to_path_buf(),
         })
     }
@@ -316,6 +331,45 @@ impl Core {
 
     pub fn vault(&self) -> &Vault {
         &self.vault
+    }
+
+    /// Connecting (begin, complete a deep link, cancel, wait), tokens on use, disconnecting.
+    pub fn oauth(&self) -> oauth::OAuth {
+        oauth::OAuth {
+            store: self.store.clone(),
+            vault: self.vault.clone(),
+            hub: self.oauth_hub.clone(),
+        }
+    }
+
+    /// Announces ended sign-ins and connection changes; the shell emits `oauth://finished` and
+    /// `connections://changed`.
+    pub fn subscribe_oauth(&self) -> tokio::sync::broadcast::Receiver<oauth::OAuthEvent> {
+        self.oauth_hub.subscribe()
+    }
+
+    /// Starts the revocation retrier (inside a tokio runtime): revocations queued before a
+    /// restart are retried at once. Starting it twice is a no-op.
+    pub fn start_oauth(&self) {
+        let mut slot = self
+            .revocation_retrier
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(oauth::Retrier::start(self.oauth()));
+        }
+    }
+
+    /// Stops the revocation retrier; an attempt in flight finishes first.
+    pub async fn stop_oauth(&self) {
+        let running = self
+            .revocation_retrier
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(running) = running {
+            running.stop().await;
+        }
     }
 
     pub fn api_keys(&self) -> ApiKeys<'_> {

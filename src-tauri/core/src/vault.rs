@@ -65,6 +65,18 @@ impl VaultKey {
         Self::new(workspace_id, name)
     }
 
+    /// A token kept after disconnecting only until the provider confirms its revocation.
+    pub fn pending_revocation(
+        workspace_id: &str,
+        connection_id: &str,
+        revocation_id: &str,
+    ) -> Result<Self> {
+        Self::new(
+            workspace_id,
+            &format!("connection/{connection_id}/revocation/{revocation_id}"),
+        )
+    }
+
     /// The account (keychain "user") the entry is stored under.
     pub fn account(&self) -> &str {
         &self.account

@@ -43,6 +43,7 @@ impl From<Error> for ApiError {
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::Storage(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage"),
             Error::Keychain(_) => (StatusCode::SERVICE_UNAVAILABLE, "keychain"),
+            Error::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         Self::new(status, code, err.to_string())

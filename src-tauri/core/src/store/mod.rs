@@ -18,6 +18,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0003_leads.sql")),
     M::up(include_str!("../../migrations/0005_receiver.sql")),
     M::up(include_str!("../../migrations/0006_settings.sql")),
+    M::up(include_str!("../../migrations/0007_oauth.sql")),
 ];
 
 /// The one connection to the workspace database. Writes are short, so one guarded

@@ -1,0 +1,336 @@
+//! The connect flow: begin (PKCE S256, a one-time `state`, the redirect), the callback (deep
+//! link or loopback), the code exchange, and saving: keychain first, then the connection row.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, Scope};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::callback::{self, Callback};
+use super::client::{self, Http};
+use super::tokens::TokenSet;
+use super::{blocking, loopback, Authorization, OAuth, OAuthEvent, Outcome, DEEP_LINK_CALLBACK};
+use crate::catalog::RedirectStyle;
+use crate::clock::rfc3339_ms;
+use crate::connections::{self, Connection, ConnectionStatus};
+use crate::error::{Error, Result};
+use crate::vault::VaultKey;
+use crate::workspace::Actor;
+
+/// A sign-in in progress. Kept in memory only: the PKCE verifier is a secret, and a sign-in
+/// does not outlive the app (after a restart, the user starts again).
+pub(super) struct Pending {
+    provider_id: String,
+    /// SHA-256 of the `state`: the value itself is not kept once the link is made.
+    state_hash: [u8; 32],
+    /// Taken by the first callback that names this sign-in's state: a state works once.
+    verifier: Option<PkceCodeVerifier>,
+    redirect_uri: String,
+    member_id: String,
+    expires_at_ms: i64,
+    listener: Option<loopback::Stop>,
+}
+
+fn hash(state: &str) -> [u8; 32] {
+    Sha256::digest(state.as_bytes()).into()
+}
+
+impl OAuth {
+    /// Starts connecting `provider_id`: returns the link to open in the system browser. The
+    /// sign-in ends through [`OAuth::complete`] (deep links), or by itself for loopback
+    /// providers; either way an [`OAuthEvent::Finished`] is announced and [`OAuth::wait`] returns.
+    pub async fn begin(&self, actor: &Actor, provider_id: &str) -> Result<Authorization> {
+        actor.require_manage()?;
+        let provider = self.providers()?.provider(provider_id)?;
+        if let Some(c) = connections::latest_for_provider(&self.store, provider_id)? {
+            if c.status == ConnectionStatus::Active {
+                return Err(Error::Conflict(format!(
+                    "{} is already connected{}. Disconnect it first to connect another account.",
+                    provider.name,
+                    c.account_label
+                        .map(|l| format!(" as {l}"))
+                        .unwrap_or_default()
+                )));
+            }
+        }
+        // Before the browser: a sign-in whose tokens could not be kept would be wasted.
+        let probe = VaultKey::connection_tokens(&self.workspace_id()?, "probe")?;
+        blocking(&self.vault, move |v| v.get(&probe).map(drop)).await?;
+
+        let id = crate::new_id();
+        let (redirect_uri, listener) = match provider.redirect {
+            RedirectStyle::DeepLink => (DEEP_LINK_CALLBACK.to_string(), None),
+            RedirectStyle::Loopback => {
+                let (port, stop) = loopback::start(self.clone(), id.clone()).await?;
+                (
+                    format!("http://127.0.0.1:{port}/oauth/callback"),
+                    Some(stop),
+                )
+            }
+        };
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let state = URL_SAFE_NO_PAD.encode(bytes);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, _) = client::client(&provider, Some(&redirect_uri))?
+            .authorize_url(|| CsrfToken::new(state.clone()))
+            .add_scopes(provider.scopes.iter().cloned().map(Scope::new))
+            .set_pkce_challenge(challenge)
+            .url();
+        let ttl = self.hub.config.authorization_ttl;
+        let expires_at_ms = self
+            .hub
+            .now_ms()
+            .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        self.hub.pending().insert(
+            id.clone(),
+            Pending {
+                provider_id: provider.id.clone(),
+                state_hash: hash(&state),
+                verifier: Some(verifier),
+                redirect_uri,
+                member_id: actor.member().id.clone(),
+                expires_at_ms,
+                listener,
+            },
+        );
+        // The listener and the memory of this sign-in go when it expires, whoever forgets it.
+        let this = self.clone();
+        let expiring = id.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(ttl).await;
+            this.end(&expiring, Err(expired()));
+        });
+        Ok(Authorization {
+            id,
+            provider: provider.id,
+            url: url.to_string(),
+            redirect_style: provider.redirect,
+            expires_at: rfc3339_ms(expires_at_ms),
+        })
+    }
+
+    /// Ends a deep-link sign-in with the `pitchbar://oauth/callback?…` URL the OS handed the
+    /// app. Anything that is not exactly such a link, for a sign-in in progress, is refused and
+    /// nothing is stored.
+    pub async fn complete(&self, callback_url: &str) -> Result<Connection> {
+        let callback = callback::parse_deep_link(callback_url)?;
+        let (id, pending) = self.take(&callback, None)?;
+        self.finish(&id, pending, callback).await
+    }
+
+    /// The loopback listener's request for sign-in `id`.
+    pub(super) async fn complete_loopback(&self, id: &str, query: &str) -> Result<Connection> {
+        let callback = callback::parse_query(query)?;
+        let (id, pending) = self.take(&callback, Some(id))?;
+        self.finish(&id, pending, callback).await
+    }
+
+    /// Abandons a sign-in (the dialog was closed): its link stops working, its listener stops.
+    pub fn cancel(&self, authorization_id: &str) -> Result<()> {
+        if !self.hub.pending().contains_key(authorization_id) {
+            return Err(Error::NotFound("This sign-in has already ended.".into()));
+        }
+        self.end(
+            authorization_id,
+            Err(Error::Conflict(
+                "The sign-in was cancelled. Nothing was connected.".into(),
+            )),
+        );
+        Ok(())
+    }
+
+    /// Waits for sign-in `authorization_id` to end: the connection, or why it failed.
+    pub async fn wait(&self, authorization_id: &str) -> Result<Connection> {
+        let mut events = {
+            let pending = self.hub.pending();
+            if let Some((outcome, _)) = self.hub.finished().get(authorization_id) {
+                return result_of(outcome.clone());
+            }
+            if !pending.contains_key(authorization_id) {
+                return Err(Error::NotFound("There is no such sign-in.".into()));
+            }
+            // Subscribed under the lock that `end` takes to record the outcome: none is missed.
+            self.hub.subscribe()
+        };
+        loop {
+            match events.recv().await {
+                Ok(OAuthEvent::Finished {
+                    authorization_id: id,
+                    outcome,
+                }) if id == authorization_id => return result_of(outcome),
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    if let Some((outcome, _)) = self.hub.finished().get(authorization_id) {
+                        return result_of(outcome.clone());
+                    }
+                }
+                Err(RecvError::Closed) => {
+                    return Err(Error::Internal(
+                        "OAuth stopped before the sign-in ended.".into(),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// The sign-in a callback's `state` belongs to, consumed: a replay finds nothing.
+    fn take(&self, callback: &Callback, listener_of: Option<&str>) -> Result<(String, Pending)> {
+        let wanted = hash(callback.state());
+        let mut pending = self.hub.pending();
+        let found = pending
+            .iter_mut()
+            .find(|(_, p)| bool::from(p.state_hash.ct_eq(&wanted)))
+            .filter(|(id, _)| listener_of.is_none_or(|l| l == id.as_str()));
+        let Some((id, p)) = found else {
+            return Err(Error::invalid(
+                "This sign-in link is not for a sign-in in progress (it was used already, cancelled, or is from another attempt). Nothing was connected; start the connection again.",
+            ));
+        };
+        let id = id.clone();
+        let Some(verifier) = p.verifier.take() else {
+            return Err(Error::invalid(
+                "This sign-in link was used already. Nothing more was connected.",
+            ));
+        };
+        let expired_now = self.hub.now_ms() > p.expires_at_ms;
+        let taken = Pending {
+            provider_id: p.provider_id.clone(),
+            state_hash: p.state_hash,
+            verifier: Some(verifier),
+            redirect_uri: p.redirect_uri.clone(),
+            member_id: p.member_id.clone(),
+            expires_at_ms: p.expires_at_ms,
+            listener: None,
+        };
+        drop(pending);
+        if expired_now {
+            self.end(&id, Err(expired()));
+            return Err(expired());
+        }
+        Ok((id, taken))
+    }
+
+    async fn finish(&self, id: &str, pending: Pending, callback: Callback) -> Result<Connection> {
+        let result = self.exchange_and_save(pending, callback).await;
+        self.end(id, result.clone());
+        result
+    }
+
+    async fn exchange_and_save(
+        &self,
+        mut pending: Pending,
+        callback: Callback,
+    ) -> Result<Connection> {
+        let providers = self.providers()?;
+        let provider = providers.provider(&pending.provider_id)?;
+        let code = match callback {
+            Callback::Code { code, .. } => code,
+            Callback::Denied {
+                error, description, ..
+            } => return Err(denied(&provider.name, &error, description.as_deref())),
+        };
+        let http = Http(providers.http_client(self.hub.config.request_timeout)?);
+        let verifier = pending
+            .verifier
+            .take()
+            .ok_or_else(|| Error::invalid("This sign-in link was used already."))?;
+        let resp = client::client(&provider, Some(&pending.redirect_uri))?
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .map_err(|e| client::failure(&provider, "finishing the sign-in", e).error)?;
+        let tokens = TokenSet::from_response(&resp, self.hub.now_ms(), None);
+        let label =
+            super::account::account_label(&provider, &http.0, &tokens, &resp.extra_fields().fields)
+                .await;
+
+        let ws = self.workspace_id()?;
+        let connection_id = connections::latest_for_provider(&self.store, &provider.id)?
+            .map(|c| c.id)
+            .unwrap_or_else(crate::new_id);
+        let key = VaultKey::connection_tokens(&ws, &connection_id)?;
+        let secret = tokens.to_secret();
+        let saved_key = key.clone();
+        blocking(&self.vault, move |v| v.set(&saved_key, &secret)).await?;
+        let now = crate::clock::now_rfc3339();
+        let bound = self.store.write(|tx| {
+            connections::bind(
+                tx,
+                &connection_id,
+                &provider.id,
+                label.as_deref(),
+                &pending.member_id,
+                &now,
+            )
+        });
+        if let Err(err) = bound {
+            // Nothing half-stored: the tokens go with the row that failed.
+            let _ = blocking(&self.vault, move |v| v.delete(&key)).await;
+            return Err(err);
+        }
+        tracing::info!(provider = %provider.id, connection = %connection_id, "connected");
+        connections::get(&self.store, &connection_id)
+    }
+
+    /// Records how sign-in `id` ended, stops its listener and announces it. Only the first end
+    /// of a sign-in counts.
+    pub(super) fn end(&self, id: &str, result: Result<Connection>) {
+        let outcome = match result {
+            Ok(connection) => Outcome::Connected { connection },
+            Err(error) => Outcome::Failed { error },
+        };
+        let now = self.hub.now_ms();
+        {
+            let mut pending = self.hub.pending();
+            let Some(p) = pending.remove(id) else { return };
+            if let Some(stop) = p.listener {
+                stop.stop();
+            }
+            let mut finished = self.hub.finished();
+            // Outcomes are kept a little while for late `wait` callers, then forgotten.
+            finished.retain(|_, (_, at)| now.saturating_sub(*at) < 3_600_000);
+            finished.insert(id.to_string(), (outcome.clone(), now));
+        }
+        self.hub.publish(OAuthEvent::Finished {
+            authorization_id: id.to_string(),
+            outcome,
+        });
+        self.hub.publish(OAuthEvent::ConnectionsChanged);
+    }
+}
+
+fn result_of(outcome: Outcome) -> Result<Connection> {
+    match outcome {
+        Outcome::Connected { connection } => Ok(connection),
+        Outcome::Failed { error } => Err(error),
+    }
+}
+
+fn expired() -> Error {
+    Error::invalid("This sign-in took too long and has expired. Nothing was connected; start the connection again.")
+}
+
+fn denied(name: &str, error: &str, description: Option<&str>) -> Error {
+    if error == "access_denied" {
+        return Error::Upstream(format!(
+            "Access was not granted at {name}, so nothing was connected. Connect again when you're ready."
+        ));
+    }
+    // The provider's words, kept short and printable: they arrived in a URL anyone can craft.
+    let clean = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect::<String>()
+    };
+    Error::Upstream(format!(
+        "{name} refused the sign-in ({}{}). Nothing was connected; check the integration's settings and try again.",
+        clean(error),
+        description.map(|d| format!(": {}", clean(d))).unwrap_or_default()
+    ))
+}

@@ -1,0 +1,118 @@
+//! The providers file: overrides apply, and every mistake is named with the file and the key.
+
+use std::path::{Path, PathBuf};
+
+use pitchbar_core::catalog::{RedirectStyle, RevocationStyle};
+use pitchbar_core::oauth::Providers;
+use pitchbar_core::Error;
+
+fn write(dir: &Path, body: &str) -> PathBuf {
+    let file = dir.join("providers.json");
+    std::fs::write(&file, body).unwrap();
+    file
+}
+
+fn message(err: Error) -> String {
+    match err {
+        Error::InvalidInput(m) => m,
+        other => panic!("expected invalid_input, got {other:?}"),
+    }
+}
+
+#[test]
+fn overrides_apply_over_the_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        r#"{"providers": {"notion": {"client_id": "cid", "client_secret": "cs",
+            "token_url": "https://notion.example/token", "userinfo_url": "https://notion.example/me",
+            "revocation_url": "https://notion.example/revoke", "scopes": ["a"]}}}"#,
+    );
+    let providers = Providers::load(&file, true).unwrap();
+    let notion = providers.provider("notion").unwrap();
+    assert_eq!(notion.client_id, "cid");
+    assert_eq!(notion.client_secret.as_ref().unwrap().expose(), "cs");
+    assert!(
+        !format!("{notion:?}").contains("\"cs\""),
+        "the secret is not printed"
+    );
+    assert_eq!(notion.redirect, RedirectStyle::DeepLink);
+    assert_eq!(
+        notion.authorize_url.as_str(),
+        "https://api.notion.com/v1/oauth/authorize"
+    );
+    assert_eq!(notion.token_url.as_str(), "https://notion.example/token");
+    let (style, url) = notion.revocation.unwrap();
+    assert_eq!(style, RevocationStyle::Notion);
+    assert_eq!(url.as_str(), "https://notion.example/revoke");
+    assert_eq!(notion.scopes, ["a"]);
+}
+
+#[test]
+fn a_provider_without_a_client_says_where_to_set_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("providers.json");
+    let providers = Providers::load(&missing, false).unwrap();
+    let m = message(providers.provider("google-docs").unwrap_err());
+    assert!(m.contains("Google Docs cannot be connected yet"), "{m}");
+    assert!(m.contains("providers.google-docs.client_id"), "{m}");
+    assert!(m.contains(&missing.display().to_string()), "{m}");
+    assert!(m.contains("PITCHBAR_PROVIDERS_FILE"), "{m}");
+}
+
+#[test]
+fn mistakes_are_named_with_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("not-a-cert.pem"), "hello").unwrap();
+    for (body, expected) in [
+        ("{ not json", "is not valid"),
+        (r#"{"provider": {}}"#, "unknown field"),
+        (
+            r#"{"providers": {"nope": {}}}"#,
+            "\"nope\", which is not an integration id",
+        ),
+        (
+            r#"{"providers": {"zapier": {}}}"#,
+            "does not connect with OAuth",
+        ),
+        (
+            r#"{"providers": {"notion": {"client_idd": "x"}}}"#,
+            "unknown field",
+        ),
+        (r#"{"ca_certificates": ["missing.pem"]}"#, "cannot be read"),
+        (
+            r#"{"ca_certificates": ["not-a-cert.pem"]}"#,
+            "is not a PEM certificate",
+        ),
+    ] {
+        let file = write(dir.path(), body);
+        let m = match Providers::load(&file, true) {
+            Ok(_) => panic!("{body} was accepted"),
+            Err(err) => message(err),
+        };
+        assert!(m.contains(&file.display().to_string()), "{m}");
+        assert!(m.contains(expected), "{body}: {m}");
+    }
+
+    let file = write(
+        dir.path(),
+        r#"{"providers": {"notion": {"client_id": "x", "token_url": "http://plain.example/token"}}}"#,
+    );
+    let m = message(
+        Providers::load(&file, true)
+            .unwrap()
+            .provider("notion")
+            .unwrap_err(),
+    );
+    assert!(
+        m.contains("providers.notion.token_url must be an https:// URL"),
+        "{m}"
+    );
+
+    let m = message(
+        Providers::load(&dir.path().join("absent.json"), true)
+            .err()
+            .unwrap(),
+    );
+    assert!(m.contains("does not exist"), "{m}");
+}

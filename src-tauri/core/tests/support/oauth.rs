@@ -1,0 +1,322 @@
+//! The OAuth tests' world: a test CA, the real OAuth server of tests/fixtures/oauth-server
+//! (Node, oidc-provider) on loopback TLS, a providers file pointing catalog providers at it, a
+//! Core in a temp dir with the owner as actor, and a "browser" that logs in and consents.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pitchbar_core::oauth::{Clock, OAuthConfig};
+use pitchbar_core::secret::Secret;
+use pitchbar_core::vault::{Vault, VaultKey};
+use pitchbar_core::workspace::{Actor, MemberInput, Role};
+use pitchbar_core::Core;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+
+pub const CLIENT_ID: &str = "pitchbar-admin-test";
+pub const CLIENT_SECRET: &str = "test-client-secret-0123456789";
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/oauth-server")
+}
+
+/// Whether the OAuth server can run: only a missing Node skips (loudly); a missing install of
+/// the fixture's packages or a missing keychain is a failure, not a pass.
+pub fn prerequisites() -> bool {
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!(
+            "\n*** SKIPPED: node is not installed, so the OAuth tests against the real OAuth server \
+             (tests/fixtures/oauth-server) did not run. Install Node.js (scripts/setup.sh --test). ***\n"
+        );
+        return false;
+    }
+    assert!(
+        fixture_dir().join("node_modules/oidc-provider").exists(),
+        "The OAuth test server's packages are missing: run scripts/setup.sh --test \
+         (or npm --prefix tests/fixtures/oauth-server ci)."
+    );
+    let vault = Vault::os();
+    let probe = VaultKey::new(&ulid::Ulid::new().to_string(), "probe").unwrap();
+    if let Err(err) = vault
+        .set(&probe, &Secret::new("probe"))
+        .and_then(|()| vault.delete(&probe))
+    {
+        panic!("No usable Secret Service ({err}): run the tests through scripts/with-keychain.sh.");
+    }
+    true
+}
+
+/// A CA made for this test, and a certificate for 127.0.0.1 signed by it.
+pub struct TestCa {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestCa {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "Pitchbar OAuth test CA");
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+        leaf.distinguished_name
+            .push(DnType::CommonName, "127.0.0.1");
+        let leaf_cert = leaf
+            .signed_by(&leaf_key, &Issuer::from_params(&ca, &ca_key))
+            .unwrap();
+        std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("leaf.pem"), leaf_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("leaf.key"), leaf_key.serialize_pem()).unwrap();
+        Self { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.path("ca.pem")).unwrap()
+    }
+}
+
+/// The Node OAuth server; killed when dropped. Its state file outlives restarts.
+pub struct OAuthServer {
+    child: Option<Child>,
+    pub port: u16,
+    cert: PathBuf,
+    key: PathBuf,
+    state: PathBuf,
+}
+
+impl OAuthServer {
+    pub fn start(ca: &TestCa) -> Self {
+        let mut server = Self {
+            child: None,
+            port: 0,
+            cert: ca.path("leaf.pem"),
+            key: ca.path("leaf.key"),
+            state: ca.path("oauth-state.json"),
+        };
+        server.run(0);
+        server
+    }
+
+    fn run(&mut self, port: u16) {
+        let mut child = Command::new("node")
+            .arg(fixture_dir().join("server.mjs"))
+            .args(["--cert".as_ref(), self.cert.as_os_str()])
+            .args(["--key".as_ref(), self.key.as_os_str()])
+            .args(["--state".as_ref(), self.state.as_os_str()])
+            .args(["--port", &port.to_string()])
+            .stdout(Stdio::piped())
+            // Its warnings and errors, to read when a test fails: <CA dir>/oauth-server.log.
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.state.with_file_name("oauth-server.log"))
+                    .unwrap(),
+            )
+            .spawn()
+            .expect("node starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let printed: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("the OAuth server did not start: {line:?}"));
+        self.port = printed["port"].as_u64().unwrap() as u16;
+        self.child = Some(child);
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port, with the tokens it knew.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.run(self.port);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for OAuthServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A providers file pointing `notion` (deep link, Notion-style revoke) and `google-docs`
+/// (loopback, RFC 7009) at the test server, trusting the test CA.
+pub fn write_providers_file(dir: &Path, ca: &TestCa, server: &OAuthServer) -> PathBuf {
+    let provider = |revocation: &str| {
+        serde_json::json!({
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "authorize_url": server.url("/auth"),
+            "token_url": server.url("/token"),
+            "revocation_url": server.url(revocation),
+            "userinfo_url": server.url("/me"),
+            "scopes": ["openid", "email", "profile"],
+        })
+    };
+    let file = dir.join("providers.json");
+    let body = serde_json::json!({
+        "ca_certificates": [ca.path("ca.pem")],
+        "providers": {
+            "notion": provider("/notion/v1/oauth/revoke"),
+            "google-docs": provider("/token/revocation"),
+        }
+    });
+    std::fs::write(&file, serde_json::to_vec_pretty(&body).unwrap()).unwrap();
+    file
+}
+
+/// A clock the test can move forward.
+#[derive(Clone, Default)]
+pub struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+
+    pub fn clock(&self) -> Clock {
+        let offset = self.0.clone();
+        Clock::new(move || pitchbar_core::clock::unix_ms() + offset.load(Ordering::SeqCst))
+    }
+}
+
+pub fn config(data_dir: &Path, providers: &Path, clock: &TestClock) -> OAuthConfig {
+    let mut config = OAuthConfig::new(data_dir).with_providers_file(providers);
+    config.clock = clock.clock();
+    config.retry_min_delay = Duration::from_millis(200);
+    config.retry_max_delay = Duration::from_secs(1);
+    config
+}
+
+/// A Core with a workspace whose owner is `Ada Owner`.
+pub fn core(data_dir: &Path, config: OAuthConfig) -> Core {
+    let core = Core::open_with(data_dir, config).unwrap();
+    if core.workspaces().session().unwrap().is_none() {
+        core.workspaces()
+            .set_up(
+                "Acme",
+                MemberInput {
+                    name: "Ada Owner".into(),
+                    email: "ada@acme.test".into(),
+                    role: Role::Owner,
+                },
+            )
+            .unwrap();
+    }
+    core
+}
+
+pub fn actor(core: &Core) -> Actor {
+    core.workspaces().actor().unwrap()
+}
+
+pub fn workspace_id(core: &Core) -> String {
+    core.workspaces().session().unwrap().unwrap().workspace.id
+}
+
+/// The system browser, as far as the tests need one: trusts the test CA, keeps the server's
+/// cookies, follows nothing by itself.
+pub fn browser(ca: &TestCa) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_certs_merge([reqwest::Certificate::from_pem(&ca.ca_pem()).unwrap()])
+        .build()
+        .unwrap()
+}
+
+/// Opens the authorization URL, logs in as `user` and consents (or denies), and returns the
+/// redirect to the app (`pitchbar://…` or `http://127.0.0.1:…/oauth/callback?…`) unvisited.
+pub async fn authorize(browser: &reqwest::Client, url: &str, user: &str, deny: bool) -> String {
+    let mut next = reqwest::Url::parse(url).unwrap();
+    let mut post = false;
+    for _ in 0..12 {
+        let request = if post {
+            let form: &[(&str, &str)] = if deny {
+                &[("decision", "deny")]
+            } else {
+                &[("login", user)]
+            };
+            browser.post(next.clone()).form(form)
+        } else {
+            browser.get(next.clone())
+        };
+        let resp = request.send().await.unwrap();
+        assert!(
+            resp.status().is_redirection(),
+            "{} answered {}: {}",
+            next,
+            resp.status(),
+            resp.text().await.unwrap_or_default()
+        );
+        let location = resp.headers()["location"].to_str().unwrap().to_string();
+        if location.starts_with("pitchbar:") || location.starts_with("http://127.0.0.1") {
+            return location;
+        }
+        next = next.join(&location).unwrap();
+        post = next.path().starts_with("/interaction/");
+    }
+    panic!("the OAuth server never redirected back to the app");
+}
+
+/// The refresh token in the connection's keychain entry (to check at the server later).
+pub fn stored_tokens(core: &Core, connection_id: &str) -> Option<serde_json::Value> {
+    let key = VaultKey::connection_tokens(&workspace_id(core), connection_id).unwrap();
+    core.vault()
+        .get(&key)
+        .unwrap()
+        .map(|s| serde_json::from_str(s.expose()).unwrap())
+}
+
+/// Whether the server still honours `refresh_token` (a refresh_token grant, as the app would).
+pub async fn refresh_works(ca: &TestCa, server: &OAuthServer, refresh_token: &str) -> bool {
+    let resp = browser(ca)
+        .post(server.url("/token"))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    resp.status().is_success()
+}
+
+/// Every file under `dir`, for greps.
+pub fn all_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(all_bytes(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
