@@ -18,7 +18,7 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
     let (dispatcher, api) = tauri::async_runtime::block_on(async {
         (
             core.start_dispatcher(Default::default()),
-            api_config().and_then(|c| core.start_api(c)),
+            ApiConfig::from_env().and_then(|c| core.start_api(c)),
         )
     });
     if let Err(err) = &dispatcher {
@@ -44,17 +44,6 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
         }
     });
     dispatcher.and(api.map(|_| ()))
-}
-
-fn api_config() -> Result<ApiConfig, Error> {
-    match std::env::var("PITCHBAR_API_PORT") {
-        Err(_) => Ok(ApiConfig::default()),
-        Ok(port) => port.trim().parse().map(|port| ApiConfig { port }).map_err(|_| {
-            Error::InvalidInput(format!(
-                "PITCHBAR_API_PORT is “{port}”, not a port number. Set it to 1–65535 (or 0 for any free port) and restart."
-            ))
-        }),
-    }
 }
 
 /// Lets attempts in flight finish and be logged, and requests in flight be answered.

@@ -23,7 +23,10 @@ use crate::new_id;
 use crate::store::Store;
 use crate::workspace::Actor;
 
-pub use run::Running;
+pub(crate) use attempt::{classify, header_map, read_body};
+pub use attempt::{delivery_headers, MAX_RESPONSE_BODY};
+pub(crate) use run::build_client;
+pub use run::{Running, USER_AGENT};
 
 /// What the dispatcher is tuned with. The defaults suit the app; tests shorten the backoff.
 #[derive(Debug, Clone)]

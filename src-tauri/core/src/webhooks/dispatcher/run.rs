@@ -143,7 +143,7 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: DispatcherConfig) 
     })
 }
 
-fn build_client(config: &DispatcherConfig) -> Result<reqwest::Client> {
+pub(crate) fn build_client(config: &DispatcherConfig) -> Result<reqwest::Client> {
     // Whoever installed a provider first wins; ring is ours when no one did.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
