@@ -6,6 +6,7 @@ pub mod endpoints;
 pub mod events;
 pub mod log;
 pub mod signing;
+pub mod snippets;
 
 pub use events::{EventData, EventType, Payload};
 pub use signing::{generate_secret, sign, verify, VerifyError};
