@@ -5,6 +5,7 @@ pub mod agents;
 pub mod api;
 pub mod api_key;
 pub mod catalog;
+pub mod cli;
 pub mod clock;
 pub mod connections;
 pub mod conversations;

@@ -49,14 +49,7 @@ impl Settings<'_> {
         if let Some(port) = self.api_port()? {
             return Ok(ApiConfig { port });
         }
-        match std::env::var("PITCHBAR_API_PORT") {
-            Err(_) => Ok(ApiConfig { port: DEFAULT_PORT }),
-            Ok(port) => port.trim().parse().map(|port| ApiConfig { port }).map_err(|_| {
-                Error::InvalidInput(format!(
-                    "PITCHBAR_API_PORT is “{port}”, not a port number. Set it to 1–65535 (or 0 for any free port) and restart."
-                ))
-            }),
-        }
+        ApiConfig::from_env()
     }
 }
 

@@ -36,6 +36,23 @@ impl Default for ApiConfig {
     }
 }
 
+/// Names the local API's port for the app and `pitchbar-admin serve` alike.
+pub const PORT_ENV: &str = "PITCHBAR_API_PORT";
+
+impl ApiConfig {
+    /// The port from `PITCHBAR_API_PORT` (0 picks any free one), else [`DEFAULT_PORT`].
+    pub fn from_env() -> Result<Self> {
+        match std::env::var(PORT_ENV) {
+            Err(_) => Ok(Self::default()),
+            Ok(port) => port.trim().parse().map(|port| Self { port }).map_err(|_| {
+                Error::InvalidInput(format!(
+                    "{PORT_ENV} is “{port}”, not a port number. Set it to 1–65535 (or 0 for any free port) and restart."
+                ))
+            }),
+        }
+    }
+}
+
 /// The handle of a running API server, owned by `Core`. Dropping it asks the server to stop.
 pub struct Running {
     addr: SocketAddr,

@@ -24,9 +24,10 @@ use crate::new_id;
 use crate::store::Store;
 use crate::workspace::Actor;
 
-pub(crate) use attempt::{classify, read_capped};
+pub(crate) use attempt::{classify, header_map, read_capped};
+pub use attempt::{delivery_headers, MAX_RESPONSE_BODY};
 pub(crate) use run::http_client;
-pub use run::Running;
+pub use run::{Running, USER_AGENT};
 
 /// What the dispatcher is tuned with. The defaults suit the app; tests shorten the backoff.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ pub mod log;
 pub(crate) mod secrets;
 pub mod signing;
 pub mod verify;
+pub mod snippets;
 
 pub use events::{EventData, EventType, Payload};
 pub use signing::{generate_secret, sign, verify, VerifyError};

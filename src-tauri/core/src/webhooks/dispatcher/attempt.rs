@@ -44,16 +44,13 @@ pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptReco
         .filter(|(_, exp)| exp.is_none_or(|e| e > attempted_at))
         .map(|(s, _)| s)
         .collect();
-    let mut sent: Vec<(&str, String)> = vec![
-        ("Content-Type", "application/json".into()),
-        ("User-Agent", USER_AGENT.into()),
-        (
-            SIGNATURE_HEADER,
-            signing::sign(&secrets, timestamp, &job.body),
-        ),
-        (EVENT_HEADER, job.event_type.to_string()),
-        (DELIVERY_HEADER, job.delivery_id.to_string()),
-    ];
+    let mut sent = delivery_headers(
+        &job.event_type,
+        &job.delivery_id,
+        &secrets,
+        timestamp,
+        &job.body,
+    );
     let mut early_error = ep.secret_error.clone();
     if ep.standard_webhooks && early_error.is_none() {
         match signing::standard_webhooks_headers(&job.delivery_id, timestamp, &job.body, &secrets) {
@@ -61,15 +58,7 @@ pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptReco
             Err(err) => early_error = Some(err.to_string()),
         }
     }
-    let mut headers = HeaderMap::with_capacity(sent.len());
-    for (name, value) in &sent {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.insert(n, v);
-        }
-    }
+    let headers = header_map(&sent);
     let request_headers = serde_json::to_string(&sent).unwrap_or_else(|_| "[]".into());
     let started = Instant::now();
     let mut rec = AttemptRecord {
@@ -158,8 +147,39 @@ pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptReco
     rec
 }
 
-/// Up to [`MAX_RESPONSE_BODY`] bytes of an answer's body, whether more was cut, and why
-/// reading stopped early (the sender closed, …) if it did.
+/// The headers of one signed delivery, in the order they are sent and logged: the same for the
+/// dispatcher and for `pitchbar-admin trigger`, so a receiver tested with one accepts the other.
+pub fn delivery_headers(
+    event_type: &str,
+    delivery_id: &str,
+    secrets: &[&Secret],
+    timestamp: i64,
+    body: &[u8],
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("Content-Type", "application/json".into()),
+        ("User-Agent", USER_AGENT.into()),
+        (SIGNATURE_HEADER, signing::sign(secrets, timestamp, body)),
+        (EVENT_HEADER, event_type.to_owned()),
+        (DELIVERY_HEADER, delivery_id.to_owned()),
+    ]
+}
+
+pub(crate) fn header_map(headers: &[(&str, String)]) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            map.insert(n, v);
+        }
+    }
+    map
+}
+
+/// Up to [`MAX_RESPONSE_BODY`] bytes of the answer, whether more was cut, and why reading
+/// stopped early if it failed.
 pub(crate) async fn read_capped(resp: &mut reqwest::Response) -> (Vec<u8>, bool, Option<String>) {
     let mut body = Vec::new();
     loop {

@@ -1,0 +1,166 @@
+//! The headless command line of `pitchbar-admin`: `trigger` and `serve` (and, with the receiver,
+//! `listen` and `verify`). The app binary hands its arguments here first; whatever is not a
+//! command (no arguments, a `pitchbar://` deep link, …) goes on to the window.
+
+mod serve;
+mod trigger;
+
+use std::ffi::OsString;
+use std::future::Future;
+use std::io::Write;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// The command ran and did what it was asked (for `trigger`: the receiver answered 2xx).
+pub const EXIT_OK: i32 = 0;
+/// The command ran but failed (a non-2xx answer, a refused connection, a port in use, …).
+pub const EXIT_FAILED: i32 = 1;
+/// The command line itself was wrong; clap's message (or ours) says how.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "pitchbar-admin",
+    version,
+    about = "Pitchbar Admin: integrations and signed webhooks for a Pitchbar workspace.",
+    after_help = "Without a command, the app opens its window.\n\
+                  Exit codes: 0 success, 1 failure, 2 usage error (each command's --help says more)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// One variant per command. `listen` (a local receiver that verifies and records deliveries)
+/// and `verify` (exit 0 valid, 1 invalid, 2 usage) come with the receiver and slot in here:
+/// each is a variant with its `Args`, a module, and an arm in [`run_until`].
+#[derive(Subcommand)]
+enum Command {
+    Trigger(trigger::TriggerArgs),
+    Serve(serve::ServeArgs),
+}
+
+/// Runs the command in `args` (as from [`std::env::args_os`], program name first) with the
+/// process's stdout and stderr, and returns its exit code; `None` when `args` are not a
+/// command, so the caller opens the window instead.
+pub fn main_if_command(args: Vec<OsString>) -> Option<i32> {
+    if !is_command(&args) {
+        return None;
+    }
+    Some(run(args, &mut std::io::stdout(), &mut std::io::stderr()))
+}
+
+/// Whether `args` (program name first) ask for the command line rather than the window: the
+/// first argument names a command, or asks for help or the version. Anything else (nothing, a
+/// deep-link URL, whatever an OS adds when it launches an app) is the window's.
+pub fn is_command(args: &[OsString]) -> bool {
+    let Some(first) = args.get(1).and_then(|a| a.to_str()) else {
+        return false;
+    };
+    matches!(first, "help" | "--help" | "-h" | "--version" | "-V")
+        || Cli::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == first)
+}
+
+/// Runs a command; a long-running one (`serve`) runs until Ctrl-C or SIGTERM. Must not be
+/// called from inside a tokio runtime: it builds its own.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    run_until(args, out, err, shutdown_signal())
+}
+
+/// [`run`], with `stop` ending a long-running command instead of a signal (tests, embedding).
+pub fn run_until(
+    args: Vec<OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    stop: impl Future<Output = ()>,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version come this way too, to stdout with exit 0.
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() {
+                err.write_all(text.as_bytes())
+            } else {
+                out.write_all(text.as_bytes())
+            };
+            return e.exit_code();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return fail(
+                err,
+                EXIT_FAILED,
+                &format!("the async runtime could not start ({e})."),
+            )
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Trigger(args) => trigger::run(args, out, err).await,
+            Command::Serve(args) => serve::run(args, out, err, stop).await,
+        }
+    })
+}
+
+/// Prints `error: <message>` and returns `code`.
+fn fail(err: &mut dyn Write, code: i32, message: &str) -> i32 {
+    let _ = writeln!(err, "error: {message}");
+    code
+}
+
+/// Ctrl-C anywhere, SIGTERM on Unix (service managers and `kill` send it).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    // Without a Ctrl-C handler, wait for SIGTERM or a kill rather than stop at once.
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_window_gets_what_is_not_a_command() {
+        assert!(!is_command(&args(&["pitchbar-admin"])));
+        assert!(!is_command(&args(&[
+            "pitchbar-admin",
+            "pitchbar://oauth/callback?code=x&state=y"
+        ])));
+        assert!(!is_command(&args(&["pitchbar-admin", "-psn_0_12345"])));
+        assert!(!is_command(&args(&["pitchbar-admin", "triggers"])));
+        assert_eq!(main_if_command(args(&["pitchbar-admin"])), None);
+        for cmd in ["trigger", "serve", "help", "--help", "-V"] {
+            assert!(is_command(&args(&["pitchbar-admin", cmd])), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,458 @@
+//! The command line, run in-process as the app binary runs it: `trigger` against a real
+//! receiver on 127.0.0.1 that checks the signature with our verifier, and `serve` answering
+//! the local API until it is told to stop.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use pitchbar_core::cli;
+use pitchbar_core::secret::Secret;
+use pitchbar_core::webhooks::dispatcher::USER_AGENT;
+use pitchbar_core::webhooks::signing::{verify, DEFAULT_TOLERANCE};
+use pitchbar_core::webhooks::EventType;
+use serde_json::Value;
+
+const SECRET: &str = "whsec_cli+test/secret0123456789abcdef";
+
+fn args(list: &[&str]) -> Vec<OsString> {
+    std::iter::once("pitchbar-admin")
+        .chain(list.iter().copied())
+        .map(OsString::from)
+        .collect()
+}
+
+/// Runs a command; returns its exit code, stdout and stderr.
+fn run(list: &[&str]) -> (i32, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::run(args(list), &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// One request as the receiver got it.
+#[derive(Clone, Debug)]
+struct Hit {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Hit {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}
+
+/// A real receiver on 127.0.0.1:0 on its own runtime: `/fail` answers 400, anything else 200
+/// when the signature verifies under [`SECRET`] and 401 when it does not.
+struct Receiver {
+    base: String,
+    hits: Arc<Mutex<Vec<Hit>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Receiver {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
+        let app = axum::Router::new()
+            .fallback(receive)
+            .with_state(hits.clone());
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self {
+            base,
+            hits,
+            _runtime: runtime,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+}
+
+async fn receive(
+    State(hits): State<Arc<Mutex<Vec<Hit>>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
+    let hit = Hit { headers, body };
+    let verified = verify(
+        Some(hit.header("x-pitchbar-signature")),
+        &hit.body,
+        &[&Secret::new(SECRET)],
+        now(),
+        DEFAULT_TOLERANCE,
+    );
+    hits.lock().unwrap().push(hit);
+    match (uri.path(), verified) {
+        ("/fail", _) => (StatusCode::BAD_REQUEST, "nope"),
+        (_, Ok(_)) => (StatusCode::OK, "thanks"),
+        (_, Err(_)) => (StatusCode::UNAUTHORIZED, "bad signature"),
+    }
+}
+
+/// A port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn trigger_sends_a_signed_sample_like_a_delivery() {
+    let rx = Receiver::start();
+    let url = rx.url("/hook");
+    let (code, out, err) = run(&[
+        "trigger",
+        "lead.captured",
+        "--url",
+        &url,
+        "--secret",
+        SECRET,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("200 OK"), "{out}");
+    assert!(out.contains("thanks"), "{out}");
+    assert_eq!(err, "");
+
+    let hits = rx.hits();
+    assert_eq!(hits.len(), 1);
+    let hit = &hits[0];
+    // The receiver answered 200, so our own verifier accepted it; check the rest of the shape.
+    assert_eq!(hit.header("x-pitchbar-event"), "lead.captured");
+    assert_eq!(hit.header("content-type"), "application/json");
+    assert_eq!(hit.header("user-agent"), USER_AGENT);
+    let delivery = hit.header("x-pitchbar-delivery");
+    assert!(delivery.parse::<ulid::Ulid>().is_ok(), "{delivery}");
+    assert!(out.contains(delivery), "{out}");
+    let body: Value = serde_json::from_slice(&hit.body).unwrap();
+    assert_eq!(body["event"], "lead.captured");
+    assert!(body["data"]["lead_id"].is_string(), "{body}");
+}
+
+#[test]
+fn trigger_json_prints_one_object_and_data_is_sent_as_given() {
+    let rx = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("event.json");
+    // Odd spacing and key order: the bytes must arrive (and be signed) exactly as written.
+    let bytes = b"{ \"event\":\"conversation.closed\",  \"data\": {\"x\": 1} }\n";
+    std::fs::write(&file, bytes).unwrap();
+    let url = rx.url("/hook");
+    let (code, out, err) = run(&[
+        "trigger",
+        "conversation.closed",
+        "--url",
+        &url,
+        "--secret",
+        SECRET,
+        "--data",
+        file.to_str().unwrap(),
+        "--json",
+        "--timeout",
+        "2.5",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let outcome: Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(out.trim().lines().count(), 1);
+    assert_eq!(outcome["ok"], true);
+    assert_eq!(outcome["status"], 200);
+    assert_eq!(outcome["event"], "conversation.closed");
+    assert_eq!(outcome["response_body"], "thanks");
+    assert!(outcome["duration_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(outcome["error"], Value::Null);
+
+    let hit = &rx.hits()[0];
+    assert_eq!(&hit.body[..], &bytes[..]);
+    assert_eq!(outcome["delivery_id"], hit.header("x-pitchbar-delivery"));
+    assert_eq!(hit.header("x-pitchbar-event"), "conversation.closed");
+}
+
+#[test]
+fn trigger_exits_1_on_a_non_2xx_answer() {
+    let rx = Receiver::start();
+    let url = rx.url("/fail");
+    let (code, out, err) = run(&["trigger", "lead.updated", "--url", &url, "--secret", SECRET]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("400 Bad Request"), "{out}");
+    assert!(out.contains("nope"), "{out}");
+    assert!(
+        err.starts_with("error: The receiver answered 400 Bad Request"),
+        "{err}"
+    );
+
+    // Signed with another secret: the receiver's verifier refuses it.
+    let url = rx.url("/hook");
+    let (code, out, _) = run(&[
+        "trigger",
+        "lead.updated",
+        "--url",
+        &url,
+        "--secret",
+        "whsec_other",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("401"), "{out}");
+}
+
+#[test]
+fn trigger_exits_1_when_the_connection_is_refused() {
+    let url = format!("http://127.0.0.1:{}/hook", closed_port());
+    let (code, out, err) = run(&[
+        "trigger",
+        "lead.captured",
+        "--url",
+        &url,
+        "--secret",
+        SECRET,
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.starts_with("error: The connection was refused"),
+        "{err}"
+    );
+    assert!(out.contains("no answer"), "{out}");
+
+    let (code, out, _) = run(&[
+        "trigger",
+        "lead.captured",
+        "--url",
+        &url,
+        "--secret",
+        SECRET,
+        "--json",
+    ]);
+    assert_eq!(code, 1);
+    let outcome: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(outcome["ok"], false);
+    assert_eq!(outcome["status"], Value::Null);
+    assert!(outcome["error"]
+        .as_str()
+        .unwrap()
+        .contains("connection was refused"));
+}
+
+#[test]
+fn trigger_usage_errors_exit_2_and_send_nothing() {
+    let rx = Receiver::start();
+    let url = rx.url("/hook");
+    let dir = tempfile::tempdir().unwrap();
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, b"{\"event\": \"lead.captured\",").unwrap();
+    let (code, _, err) = run(&[
+        "trigger",
+        "lead.captured",
+        "--url",
+        &url,
+        "--secret",
+        SECRET,
+        "--data",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: --data "), "{err}");
+    assert!(err.contains("is not valid JSON"), "{err}");
+
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, b"{\"event\": \"lead.updated\"}").unwrap();
+    let (code, _, err) = run(&[
+        "trigger",
+        "lead.captured",
+        "--url",
+        &url,
+        "--secret",
+        SECRET,
+        "--data",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"event\": \"lead.updated\""), "{err}");
+
+    let missing = dir.path().join("missing.json");
+    let (code, _, err) = run(&[
+        "trigger",
+        "lead.captured",
+        "--url",
+        &url,
+        "--secret",
+        SECRET,
+        "--data",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read --data"), "{err}");
+
+    let (code, _, err) = run(&["trigger", "lead.created", "--url", &url, "--secret", SECRET]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: "), "{err}");
+    let valid = EventType::ALL.map(EventType::as_str).join(", ");
+    assert!(err.contains(&valid), "{err}");
+
+    let (code, _, err) = run(&[
+        "trigger",
+        "lead.captured",
+        "--url",
+        "ftp://x",
+        "--secret",
+        SECRET,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("https://"), "{err}");
+
+    let (code, _, err) = run(&[
+        "trigger",
+        "lead.captured",
+        "--url",
+        &url,
+        "--secret",
+        SECRET,
+        "--timeout",
+        "0",
+    ]);
+    assert_eq!(code, 2, "{err}");
+
+    let (code, _, err) = run(&["trigger", "lead.captured", "--url", &url]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--secret"), "{err}");
+
+    assert!(rx.hits().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let (code, out, _) = run(&["trigger", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Exit codes"), "{out}");
+    assert!(out.contains("2  usage error"), "{out}");
+    assert!(!out.contains(SECRET));
+    let (code, out, _) = run(&["help", "serve"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Exit codes"), "{out}");
+    let (code, _, err) = run(&["serve", "--port", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(
+        cli::main_if_command(vec![
+            "pitchbar-admin".into(),
+            "pitchbar://oauth/callback?code=1".into()
+        ]),
+        None
+    );
+}
+
+/// Collects what a command running on another thread prints.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Shared {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[test]
+fn serve_answers_the_local_api_until_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let (out, err) = (Shared::default(), Shared::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = {
+        let (mut out, mut err) = (out.clone(), err.clone());
+        std::thread::spawn(move || {
+            cli::run_until(
+                args(&["serve", "--port", "0", "--data-dir", &data]),
+                &mut out,
+                &mut err,
+                async {
+                    let _ = stopped.await;
+                },
+            )
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        let text = out.text();
+        if let Some(rest) = text.split("local API: http://").nth(1) {
+            break rest.lines().next().unwrap().to_owned();
+        }
+        assert!(
+            !server.is_finished(),
+            "serve ended early: {text}{}",
+            err.text()
+        );
+        assert!(Instant::now() < deadline, "serve never listened: {text}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        out.text().contains("no workspace here yet"),
+        "{}",
+        out.text()
+    );
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("http://{addr}/v1/leads"))
+            .bearer_auth("sk_live_not_a_key")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 401);
+
+    // While it runs the port is taken: a second serve on it fails to start, with exit 1.
+    let port = addr.rsplit(':').next().unwrap();
+    let (code, _, e) = run(&[
+        "serve",
+        "--port",
+        port,
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(e.starts_with("error: Port "), "{e}");
+
+    stop.send(()).unwrap();
+    assert_eq!(server.join().unwrap(), 0, "{}", err.text());
+    assert!(out.text().ends_with("Stopped.\n"), "{}", out.text());
+    assert!(TcpStream::connect(&addr).is_err(), "the port is free again");
+}
