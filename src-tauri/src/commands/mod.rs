@@ -55,6 +55,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             webhooks::list_attempts,
             webhooks::get_attempt,
             webhooks::attempt_curl,
+            webhooks::endpoint_snippet,
             receiver::receiver_status,
             receiver::start_receiver,
             receiver::stop_receiver,

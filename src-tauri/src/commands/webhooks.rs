@@ -1,4 +1,4 @@
-//! Webhook endpoints, events, test sends, redelivery and the delivery log.
+//! Webhook endpoints, events, test sends, redelivery, the delivery log, and verification code.
 
 use std::time::Duration;
 
@@ -6,6 +6,7 @@ use pitchbar_core::webhooks::dispatcher::Dispatcher;
 use pitchbar_core::webhooks::endpoints::{DeleteImpact, EndpointInput, EndpointView};
 use pitchbar_core::webhooks::events::{self, EventInfo, EventType};
 use pitchbar_core::webhooks::log::{AttemptDetail, EndpointHealth, LogPage, LogQuery};
+use pitchbar_core::webhooks::snippets::{self, Language};
 use pitchbar_core::Error;
 use serde_json::Value;
 use tauri::State;
@@ -182,4 +183,34 @@ pub fn attempt_curl(state: State<'_, AppState>, attempt_id: i64) -> Result<Strin
 
 fn dispatcher<'a>(state: &'a State<'_, AppState>) -> Result<Dispatcher<'a>, Error> {
     Ok(state.core()?.webhook_dispatcher())
+}
+
+/// A snippet that verifies an endpoint's signatures, ready to save as `file_name`.
+#[derive(serde::Serialize, specta::Type)]
+pub struct Snippet {
+    pub file_name: String,
+    pub code: String,
+}
+
+/// The secret is filled in only when `reveal` (Owners and Admins); else a placeholder.
+#[tauri::command]
+#[specta::specta]
+pub fn endpoint_snippet(
+    state: State<'_, AppState>,
+    endpoint_id: String,
+    language: Language,
+    reveal: bool,
+) -> Result<Snippet, Error> {
+    let core = state.core()?;
+    let endpoints = core.webhook_endpoints();
+    let secret = if reveal {
+        Some(endpoints.reveal_secret(&core.workspaces().actor()?, &endpoint_id)?)
+    } else {
+        endpoints.get(&endpoint_id)?;
+        None
+    };
+    Ok(Snippet {
+        file_name: language.file_name().to_owned(),
+        code: snippets::snippet(language, secret.as_ref().map_or("whsec_…", |s| s.expose())),
+    })
 }

@@ -7,8 +7,8 @@ pub mod events;
 pub mod log;
 pub(crate) mod secrets;
 pub mod signing;
-pub mod verify;
 pub mod snippets;
+pub mod verify;
 
 pub use events::{EventData, EventType, Payload};
 pub use signing::{generate_secret, sign, verify, VerifyError};

@@ -62,6 +62,8 @@ export const commands = {
 	getAttempt: (attemptId: number) => __TAURI_INVOKE<AttemptDetail>("get_attempt", { attemptId }),
 	/**  The attempt as a `curl` command line, for "Copy as curl". */
 	attemptCurl: (attemptId: number) => __TAURI_INVOKE<string>("attempt_curl", { attemptId }),
+	/**  The secret is filled in only when `reveal` (Owners and Admins); else a placeholder. */
+	endpointSnippet: (endpointId: string, language: Language, reveal: boolean) => __TAURI_INVOKE<Snippet>("endpoint_snippet", { endpointId, language, reveal }),
 	receiverStatus: () => __TAURI_INVOKE<ReceiverStatus>("receiver_status"),
 	/**  Runs inside the async runtime: the listener is spawned on it. */
 	startReceiver: (start: ReceiverStart) => __TAURI_INVOKE<ReceiverStatus>("start_receiver", { start }),
@@ -149,6 +151,8 @@ export type Connection = {
 	/**  The name of the member who connected it, if they are still a member. */
 	connected_by: string | null,
 	connected_at: string,
+	/**  Why the status is not `active`, for the card ("reconnect: access was revoked"). */
+	status_detail: string | null,
 };
 
 /**  How an integration is connected. */
@@ -240,6 +244,11 @@ export type Error =
  *  window says so plainly and refuses: secrets are never kept anywhere else instead.
  */
 { code: "keychain"; message: string } | 
+/**
+ *  A provider (OAuth, an integration's API) refused or could not be reached; the message
+ *  names it and says whether to retry or reconnect.
+ */
+{ code: "upstream"; message: string } | 
 /**  Anything else; the details went to the log. */
 { code: "internal"; message: string };
 
@@ -293,6 +302,8 @@ export type Integration = {
 	/**  The brand colour of the logo mark (`#rrggbb`). */
 	color: string,
 };
+
+export type Language = "node" | "python" | "php" | "ruby" | "go" | "rust";
 
 export type Lead = {
 	id: string,
@@ -525,6 +536,12 @@ export type Session = {
 	assignable_roles: Role[],
 	/**  Per member, whether the active member may edit or remove them, and if not, why. */
 	member_actions: MemberActions[],
+};
+
+/**  A snippet that verifies an endpoint's signatures, ready to save as `file_name`. */
+export type Snippet = {
+	file_name: string,
+	code: string,
 };
 
 /**  What the window shows first. */
