@@ -16,6 +16,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_foundation.sql")),
     M::up(include_str!("../../migrations/0002_webhooks.sql")),
     M::up(include_str!("../../migrations/0003_leads.sql")),
+    M::up(include_str!("../../migrations/0004_dispatch_perf.sql")),
 ];
 
 /// The one connection to the workspace database. Writes are short, so one guarded
