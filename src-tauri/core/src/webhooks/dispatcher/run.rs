@@ -1,10 +1,11 @@
-//! The running dispatcher: a scheduler task (due jobs, retry timers, endpoint settings), one
-//! task per attempt under a global and a per-endpoint semaphore; attempts go to the log writer
-//! (writer.rs), which commits them in batches and only then schedules retries.
+//! The running dispatcher: a scheduler task (due jobs, retry timers, endpoint settings) that
+//! queues due jobs per endpoint, where up to `per_endpoint_concurrency` worker tasks take them
+//! in turn under a global semaphore; attempts go to the log writer (writer.rs), which commits
+//! them in batches and only then schedules retries.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-use std::sync::Arc;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -66,13 +67,54 @@ impl Drop for Running {
 /// Settings of one endpoint as attempts need them.
 pub(super) struct EndpointRt {
     pub(super) url: reqwest::Url,
+    /// The URL as logged with each attempt.
+    pub(super) url_text: Arc<str>,
     pub(super) active: bool,
     pub(super) policy: Policy,
     pub(super) max_attempts: u32,
     pub(super) timeout: Duration,
     pub(super) standard_webhooks: bool,
     pub(super) secrets: Vec<(Secret, Option<i64>)>,
-    pub(super) sem: Arc<Semaphore>,
+    pub(super) lane: Arc<Lane>,
+}
+
+/// One endpoint's due jobs and the workers taking them: a worker is started when a job
+/// arrives and fewer than the endpoint's limit run, and ends when it finds the queue empty.
+/// One task per worker rather than per job keeps a burst of thousands of deliveries from
+/// becoming thousands of tasks parked on semaphores.
+#[derive(Default)]
+pub(super) struct Lane {
+    state: Mutex<LaneState>,
+}
+
+#[derive(Default)]
+struct LaneState {
+    queue: VecDeque<(Arc<EndpointRt>, Job)>,
+    workers: usize,
+}
+
+impl Lane {
+    /// Queues the job; true when a new worker should start for it.
+    fn push(&self, ep: Arc<EndpointRt>, job: Job, max_workers: usize) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.queue.push_back((ep, job));
+        let start = state.workers < max_workers;
+        if start {
+            state.workers += 1;
+        }
+        start
+    }
+
+    /// The next job, or None when there is none, and then this worker is done (counted off
+    /// under the same lock that `push` looks at the count under, so no job is left unserved).
+    fn next(&self) -> Option<(Arc<EndpointRt>, Job)> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let next = state.queue.pop_front();
+        if next.is_none() {
+            state.workers -= 1;
+        }
+        next
+    }
 }
 
 pub(super) struct Ctx {
@@ -217,7 +259,7 @@ async fn scheduler(
     let mut timers: BinaryHeap<Reverse<Timed>> = BinaryHeap::new();
     let mut seq = 0u64;
     let mut endpoints: HashMap<String, Arc<EndpointRt>> = HashMap::new();
-    let mut sems: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let mut lanes: HashMap<String, Arc<Lane>> = HashMap::new();
     let mut loaded_gen = None;
     let mut tasks = JoinSet::new();
     loop {
@@ -229,9 +271,8 @@ async fn scheduler(
             let ep = endpoint(
                 &store,
                 &hub,
-                &ctx,
                 &mut endpoints,
-                &mut sems,
+                &mut lanes,
                 &mut loaded_gen,
                 &job,
             );
@@ -248,7 +289,7 @@ async fn scheduler(
                     let now = unix_ms();
                     for job in jobs {
                         if job.due_ms <= now {
-                            let ep = endpoint(&store, &hub, &ctx, &mut endpoints, &mut sems, &mut loaded_gen, &job);
+                            let ep = endpoint(&store, &hub, &mut endpoints, &mut lanes, &mut loaded_gen, &job);
                             dispatch(&ctx, &mut tasks, ep, job);
                         } else {
                             seq += 1;
@@ -282,9 +323,8 @@ async fn sleep_opt(wait: Option<Duration>) {
 fn endpoint(
     store: &Store,
     hub: &Hub,
-    ctx: &Ctx,
     cache: &mut HashMap<String, Arc<EndpointRt>>,
-    sems: &mut HashMap<String, Arc<Semaphore>>,
+    lanes: &mut HashMap<String, Arc<Lane>>,
     loaded_gen: &mut Option<u64>,
     job: &Job,
 ) -> Option<Arc<EndpointRt>> {
@@ -295,7 +335,7 @@ fn endpoint(
             .any(|(_, exp)| exp.is_some_and(|e| e <= unix_ms()))
     });
     if *loaded_gen != Some(generation) || secrets_expiring {
-        match load_endpoints(store, ctx, sems) {
+        match load_endpoints(store, lanes) {
             Ok(map) => {
                 *cache = map;
                 *loaded_gen = Some(generation);
@@ -308,8 +348,7 @@ fn endpoint(
 
 fn load_endpoints(
     store: &Store,
-    ctx: &Ctx,
-    sems: &mut HashMap<String, Arc<Semaphore>>,
+    lanes: &mut HashMap<String, Arc<Lane>>,
 ) -> Result<HashMap<String, Arc<EndpointRt>>> {
     let conn = store.conn();
     let mut stmt = conn.prepare(
@@ -333,14 +372,12 @@ fn load_endpoints(
         let Ok(url) = reqwest::Url::parse(&url) else {
             continue;
         };
-        let sem = sems
-            .entry(id.clone())
-            .or_insert_with(|| Arc::new(Semaphore::new(ctx.config.per_endpoint_concurrency.max(1))))
-            .clone();
+        let lane = lanes.entry(id.clone()).or_default().clone();
         let secrets = valid_secrets(&conn, &id)?;
         map.insert(
             id,
             Arc::new(EndpointRt {
+                url_text: Arc::from(url.as_str()),
                 url,
                 active,
                 policy: Policy::parse(&policy),
@@ -348,7 +385,7 @@ fn load_endpoints(
                 timeout: Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(5_000)),
                 standard_webhooks,
                 secrets,
-                sem,
+                lane,
             }),
         );
     }
@@ -368,15 +405,19 @@ fn dispatch(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, ep: Option<Arc<EndpointRt>>
             .send(LogMsg::Cancel(job.delivery_id, job.endpoint_id));
         return;
     }
+    let lane = ep.lane.clone();
+    if !lane.push(ep, job, ctx.config.per_endpoint_concurrency.max(1)) {
+        return;
+    }
     let ctx = ctx.clone();
     tasks.spawn(async move {
-        let Ok(_ep_permit) = ep.sem.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok(_permit) = ctx.global.clone().acquire_owned().await else {
-            return;
-        };
-        let record = attempt(&ctx, &ep, job).await;
-        let _ = ctx.log.send(LogMsg::Attempt(Box::new(record)));
+        while let Some((ep, job)) = lane.next() {
+            let Ok(permit) = ctx.global.acquire().await else {
+                return;
+            };
+            let record = attempt(&ctx, &ep, job).await;
+            drop(permit);
+            let _ = ctx.log.send(LogMsg::Attempt(Box::new(record)));
+        }
     });
 }
