@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::HeaderMap;
+use axum::extract::Request;
 use pitchbar_core::webhooks::dispatcher::DispatcherConfig;
 use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
@@ -29,10 +29,13 @@ type Received = Arc<Mutex<HashMap<String, Instant>>>;
 async fn receiver() -> (String, Received) {
     let received: Received = Arc::default();
     let r = received.clone();
-    let app = axum::Router::new().fallback(move |headers: HeaderMap| {
+    // Takes the request as it is (a `HeaderMap` extractor would copy every header) and notes
+    // only the delivery ID: the receiver should cost little beside what it measures.
+    let app = axum::Router::new().fallback(move |request: Request| {
         let r = r.clone();
         async move {
-            if let Some(id) = headers
+            if let Some(id) = request
+                .headers()
                 .get("x-pitchbar-delivery")
                 .and_then(|v| v.to_str().ok())
             {

@@ -290,3 +290,31 @@ fn curl_quotes_awkward_bytes() {
     assert!(args.contains(&&b"X-Test: a'b $(rm -rf /) `x`"[..]));
     assert!(args.contains(&&detail.request_body[..]));
 }
+
+#[test]
+fn a_row_logged_before_0007_still_reads_its_own_body_bytes() {
+    // Rows written before migration 0007 carry their body; newer ones refer to the event's
+    // payload. Both read back as the bytes sent.
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(dir.path()).unwrap();
+    let body = br#"{"event":"lead.captured","data":{"name":"Ana"}}"#;
+    let id: i64 = core
+        .store()
+        .write(|tx| {
+            tx.execute(
+                "INSERT INTO webhook_attempt (delivery_id, endpoint_id, event_type, trigger,
+                     attempt_no, attempted_at, url, request_headers, request_body, duration_us, ok)
+                 VALUES ('01D', '01E', 'lead.captured', 'event', 1, 1, 'http://127.0.0.1:9/',
+                     '[[\"Content-Type\",\"application/json\"]]', ?1, 5, 1)",
+                [&body[..]],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+        .unwrap();
+    let detail = core.delivery_log().get(id).unwrap();
+    assert_eq!(detail.request_body, body);
+    assert_eq!(
+        detail.request_header("content-type"),
+        Some("application/json")
+    );
+}

@@ -16,9 +16,10 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_foundation.sql")),
     M::up(include_str!("../../migrations/0002_webhooks.sql")),
     M::up(include_str!("../../migrations/0003_leads.sql")),
-    M::up(include_str!("../../migrations/0005_receiver.sql")),
-    M::up(include_str!("../../migrations/0006_settings.sql")),
-    M::up(include_str!("../../migrations/0007_oauth.sql")),
+    M::up(include_str!("../../migrations/0004_receiver.sql")),
+    M::up(include_str!("../../migrations/0005_settings.sql")),
+    M::up(include_str!("../../migrations/0006_oauth.sql")),
+    M::up(include_str!("../../migrations/0007_dispatch_perf.sql")),
 ];
 
 /// The one connection to the workspace database. Writes are short, so one guarded

@@ -136,6 +136,14 @@ const SUMMARY_COLUMNS: &str =
     "id, delivery_id, endpoint_id, event_type, trigger, attempt_no, attempted_at, url, \
      response_status, ok, error_class, duration_us, next_attempt_at";
 
+/// The request body as sent: the row's own bytes, or (flagged when the log writer saw that
+/// they were) the event's payload, read through the delivery. NULL, and so an error rather
+/// than wrong bytes, should that event be missing.
+const REQUEST_BODY: &str = "CASE WHEN request_body_is_payload THEN (
+         SELECT e.payload FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event_id
+         WHERE d.id = webhook_attempt.delivery_id)
+     ELSE request_body END";
+
 impl DeliveryLog<'_> {
     /// A page of attempts, newest first. Each filter narrows an indexed range, and the cursor
     /// continues strictly after the last row, so a page costs the same at any depth.
@@ -175,7 +183,9 @@ impl DeliveryLog<'_> {
         }
         if let Some(cursor) = &query.cursor {
             let (at, id) = parse_cursor(cursor)?;
-            wheres.push("(attempted_at < ? OR (attempted_at = ? AND id < ?))");
+            // The redundant `attempted_at <= ?` is what lets SQLite seek the index to the
+            // cursor: under the OR alone it walks every newer entry first (23 ms deep in 1M rows).
+            wheres.push("attempted_at <= ? AND (attempted_at < ? OR id < ?)");
             args.extend([
                 SqlValue::Integer(at),
                 SqlValue::Integer(at),
@@ -213,8 +223,8 @@ impl DeliveryLog<'_> {
         let conn = self.store.conn();
         conn.query_row(
             &format!(
-                "SELECT {SUMMARY_COLUMNS}, request_headers, request_body, response_headers, response_body,
-                        response_truncated, error_message
+                "SELECT {SUMMARY_COLUMNS}, request_headers, {REQUEST_BODY}, response_headers,
+                        response_body, response_truncated, error_message
                  FROM webhook_attempt WHERE id = ?1"
             ),
             [id],

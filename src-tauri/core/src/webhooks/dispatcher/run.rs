@@ -3,8 +3,8 @@
 //! (writer.rs), which commits them in batches and only then schedules retries.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-use std::sync::Arc;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -80,7 +80,46 @@ pub(super) struct EndpointRt {
     /// Why the current secret could not be read (keychain locked or gone): attempts are then
     /// logged as failed with this, never sent unsigned.
     pub(super) secret_error: Option<String>,
-    pub(super) sem: Arc<Semaphore>,
+    pub(super) lane: Arc<Lane>,
+}
+
+/// One endpoint's due jobs and the workers taking them: a worker is started when a job
+/// arrives and fewer than the endpoint's limit run, and ends when it finds the queue empty.
+/// One task per worker rather than per job keeps a burst of thousands of deliveries from
+/// becoming thousands of tasks parked on semaphores.
+#[derive(Default)]
+pub(super) struct Lane {
+    state: Mutex<LaneState>,
+}
+
+#[derive(Default)]
+struct LaneState {
+    queue: VecDeque<(Arc<EndpointRt>, Job)>,
+    workers: usize,
+}
+
+impl Lane {
+    /// Queues the job; true when a new worker should start for it.
+    fn push(&self, ep: Arc<EndpointRt>, job: Job, max_workers: usize) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.queue.push_back((ep, job));
+        let start = state.workers < max_workers;
+        if start {
+            state.workers += 1;
+        }
+        start
+    }
+
+    /// The next job, or None when there is none, and then this worker is done (counted off
+    /// under the same lock that `push` looks at the count under, so no job is left unserved).
+    fn next(&self) -> Option<(Arc<EndpointRt>, Job)> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let next = state.queue.pop_front();
+        if next.is_none() {
+            state.workers -= 1;
+        }
+        next
+    }
 }
 
 pub(super) struct Ctx {
@@ -153,7 +192,7 @@ pub(crate) fn start(
             secrets,
             hub: hub.clone(),
             endpoints: HashMap::new(),
-            sems: HashMap::new(),
+            lanes: HashMap::new(),
             loaded: None,
         },
         ctx,
@@ -249,7 +288,7 @@ async fn scheduler(
             let Some(Reverse(Timed(_, _, job))) = timers.pop() else {
                 break;
             };
-            let ep = loader.endpoint(&ctx, &job).await;
+            let ep = loader.endpoint(&job).await;
             dispatch(&ctx, &mut tasks, ep, job);
         }
         let wait = timers
@@ -263,7 +302,7 @@ async fn scheduler(
                     let now = unix_ms();
                     for job in jobs {
                         if job.due_ms <= now {
-                            let ep = loader.endpoint(&ctx, &job).await;
+                            let ep = loader.endpoint(&job).await;
                             dispatch(&ctx, &mut tasks, ep, job);
                         } else {
                             seq += 1;
@@ -299,8 +338,8 @@ struct Loader {
     secrets: Arc<SigningSecrets>,
     hub: Arc<Hub>,
     endpoints: HashMap<String, Arc<EndpointRt>>,
-    /// Outlive reloads, so attempts in flight keep counting against their endpoint's limit.
-    sems: HashMap<String, Arc<Semaphore>>,
+    /// Outlive reloads, so jobs queued and workers running keep their endpoint's limit.
+    lanes: HashMap<String, Arc<Lane>>,
     /// The endpoints' generation loaded, and when.
     loaded: Option<(u64, i64)>,
 }
@@ -308,7 +347,7 @@ struct Loader {
 impl Loader {
     /// The job's endpoint settings, reloaded when any endpoint changed, a previous secret
     /// expired, or a secret could not be read a while ago.
-    async fn endpoint(&mut self, ctx: &Ctx, job: &Job) -> Option<Arc<EndpointRt>> {
+    async fn endpoint(&mut self, job: &Job) -> Option<Arc<EndpointRt>> {
         let generation = self.hub.generation();
         let now = unix_ms();
         let stale = self.endpoints.get(&*job.endpoint_id).is_some_and(|ep| {
@@ -322,19 +361,18 @@ impl Loader {
         });
         if self.loaded.map(|(g, _)| g) != Some(generation) || stale {
             let (store, secrets) = (self.store.clone(), self.secrets.clone());
-            let mut sems = std::mem::take(&mut self.sems);
-            let per_endpoint = ctx.config.per_endpoint_concurrency.max(1);
+            let mut lanes = std::mem::take(&mut self.lanes);
             // A secret not in memory yet is read from the keychain, a blocking D-Bus call on
             // Linux (with the database lock taken in between): never on an executor thread,
             // where it would stall every other task scheduled there.
             let loaded = tokio::task::spawn_blocking(move || {
-                let map = load_endpoints(&store, &secrets, &mut sems, per_endpoint);
-                (map, sems)
+                let map = load_endpoints(&store, &secrets, &mut lanes);
+                (map, lanes)
             })
             .await;
             match loaded {
-                Ok((map, sems)) => {
-                    self.sems = sems;
+                Ok((map, lanes)) => {
+                    self.lanes = lanes;
                     match map {
                         Ok(map) => {
                             self.endpoints = map;
@@ -353,8 +391,7 @@ impl Loader {
 fn load_endpoints(
     store: &Store,
     secrets: &SigningSecrets,
-    sems: &mut HashMap<String, Arc<Semaphore>>,
-    per_endpoint_concurrency: usize,
+    lanes: &mut HashMap<String, Arc<Lane>>,
 ) -> Result<HashMap<String, Arc<EndpointRt>>> {
     secrets.move_legacy_or_log(store);
     let rows: Vec<(String, String, bool, String, u32, i64, bool)> = store
@@ -379,10 +416,7 @@ fn load_endpoints(
         let Ok(url) = reqwest::Url::parse(&url) else {
             continue;
         };
-        let sem = sems
-            .entry(id.clone())
-            .or_insert_with(|| Arc::new(Semaphore::new(per_endpoint_concurrency)))
-            .clone();
+        let lane = lanes.entry(id.clone()).or_default().clone();
         let (secrets, secret_error) = match valid_secrets(store, secrets, &id) {
             Ok(valid) => (valid, None),
             Err(err) => {
@@ -406,7 +440,7 @@ fn load_endpoints(
                 standard_webhooks,
                 secrets,
                 secret_error,
-                sem,
+                lane,
             }),
         );
     }
@@ -426,15 +460,19 @@ fn dispatch(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, ep: Option<Arc<EndpointRt>>
             .send(LogMsg::Cancel(job.delivery_id, job.endpoint_id));
         return;
     }
+    let lane = ep.lane.clone();
+    if !lane.push(ep, job, ctx.config.per_endpoint_concurrency.max(1)) {
+        return;
+    }
     let ctx = ctx.clone();
     tasks.spawn(async move {
-        let Ok(_ep_permit) = ep.sem.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok(_permit) = ctx.global.clone().acquire_owned().await else {
-            return;
-        };
-        let record = attempt(&ctx, &ep, job).await;
-        let _ = ctx.log.send(LogMsg::Attempt(Box::new(record)));
+        while let Some((ep, job)) = lane.next() {
+            let Ok(permit) = ctx.global.acquire().await else {
+                return;
+            };
+            let record = attempt(&ctx, &ep, job).await;
+            drop(permit);
+            let _ = ctx.log.send(LogMsg::Attempt(Box::new(record)));
+        }
     });
 }
