@@ -1,9 +1,11 @@
-//! The headless command line of `pitchbar-admin`: `trigger` and `serve` (and, with the receiver,
-//! `listen` and `verify`). The app binary hands its arguments here first; whatever is not a
-//! command (no arguments, a `pitchbar://` deep link, …) goes on to the window.
+//! The headless command line of `pitchbar-admin`: `listen`, `trigger`, `verify` and `serve`.
+//! The app binary hands its arguments here first; whatever is not a command (no arguments, a
+//! `pitchbar://` deep link, …) goes on to the window.
 
+mod listen;
 mod serve;
 mod trigger;
+mod verify;
 
 use std::ffi::OsString;
 use std::future::Future;
@@ -31,12 +33,12 @@ struct Cli {
     command: Command,
 }
 
-/// One variant per command. `listen` (a local receiver that verifies and records deliveries)
-/// and `verify` (exit 0 valid, 1 invalid, 2 usage) come with the receiver and slot in here:
-/// each is a variant with its `Args`, a module, and an arm in [`run_until`].
+/// One variant per command: its `Args`, a module, and an arm in [`run_until`].
 #[derive(Subcommand)]
 enum Command {
+    Listen(listen::ListenArgs),
     Trigger(trigger::TriggerArgs),
+    Verify(verify::VerifyArgs),
     Serve(serve::ServeArgs),
 }
 
@@ -105,10 +107,20 @@ pub fn run_until(
     };
     runtime.block_on(async {
         match cli.command {
+            Command::Listen(args) => listen::run(args, out, err, stop).await,
             Command::Trigger(args) => trigger::run(args, out, err).await,
+            Command::Verify(args) => verify::run(args, out, err),
             Command::Serve(args) => serve::run(args, out, err, stop).await,
         }
     })
+}
+
+/// A signing secret from the command line or `PITCHBAR_WEBHOOK_SECRET`.
+fn secret_arg(raw: &str) -> Result<crate::secret::Secret, String> {
+    if raw.trim().is_empty() {
+        return Err("give the endpoint's signing secret (whsec_…)".into());
+    }
+    Ok(crate::secret::Secret::new(raw))
 }
 
 /// Prints `error: <message>` and returns `code`.
@@ -154,7 +166,9 @@ mod tests {
         assert!(!is_command(&args(&["pitchbar-admin", "-psn_0_12345"])));
         assert!(!is_command(&args(&["pitchbar-admin", "triggers"])));
         assert_eq!(main_if_command(args(&["pitchbar-admin"])), None);
-        for cmd in ["trigger", "serve", "help", "--help", "-V"] {
+        for cmd in [
+            "listen", "trigger", "verify", "serve", "help", "--help", "-V",
+        ] {
             assert!(is_command(&args(&["pitchbar-admin", cmd])), "{cmd}");
         }
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{fail, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::{fail, secret_arg, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::clock::unix_ms;
 use crate::secret::Secret;
 use crate::webhooks::dispatcher::{
@@ -64,13 +64,6 @@ fn url_arg(raw: &str) -> Result<String, String> {
     check_url(raw)
         .map(|(url, _)| url)
         .map_err(|e| e.to_string())
-}
-
-fn secret_arg(raw: &str) -> Result<Secret, String> {
-    if raw.trim().is_empty() {
-        return Err("give the endpoint's signing secret (whsec_…)".into());
-    }
-    Ok(Secret::new(raw))
 }
 
 fn timeout_arg(raw: &str) -> Result<Duration, String> {
