@@ -39,6 +39,9 @@ export async function launch(name, { dataDir } = {}) {
     {
       env: { ...process.env, PITCHBAR_DATA_DIR: dataDir },
       stdio: ["ignore", "inherit", "inherit"],
+      // Its own process group (tauri-driver, WebKitWebDriver and the app), so closing ends
+      // them all: an app left running would take the next launch over (single instance).
+      detached: true,
     },
   );
   await waitForPort(port, child);
@@ -55,7 +58,13 @@ export async function launch(name, { dataDir } = {}) {
   });
   const close = async () => {
     await browser.deleteSession().catch(() => {});
-    child.kill();
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    // Give the app its clean exit (pending log writes) before the next launch.
+    await new Promise((r) => setTimeout(r, 500));
   };
   return { browser, close, dataDir };
 }
