@@ -86,6 +86,7 @@ describe("AvailableTab", () => {
         account_label: null,
         connected_by: null,
         connected_at: "2024-01-01T00:00:00Z",
+        status_detail: null,
       },
     ];
     render(AvailableTab, { canManage: true, onopen: () => {} });
