@@ -83,7 +83,8 @@ function makeCa(dir) {
   return { dir, ca: p("ca.pem"), cert: p("leaf.pem"), key: p("leaf.key") };
 }
 
-async function startOAuthServer(tls) {
+/** Starts the server (on `port`, to come back where the app expects it after a stop). */
+async function startOAuthServer(tls, port = 0) {
   const child = spawn(
     "node",
     [
@@ -94,6 +95,8 @@ async function startOAuthServer(tls) {
       tls.key,
       "--state",
       join(tls.dir, "state.json"),
+      "--port",
+      String(port),
     ],
     {
       stdio: [
@@ -110,8 +113,12 @@ async function startOAuthServer(tls) {
       reject(new Error(`the OAuth server exited with ${code}`)),
     );
   });
-  const { port } = JSON.parse(line);
-  return { child, url: (path) => `https://127.0.0.1:${port}${path}` };
+  const listening = JSON.parse(line).port;
+  return {
+    child,
+    port: listening,
+    url: (path) => `https://127.0.0.1:${listening}${path}`,
+  };
 }
 
 /** One HTTPS request trusting only the test CA; redirects are returned, not followed. */
@@ -196,6 +203,16 @@ function deliver(url, dataDir) {
   });
 }
 
+/** Opens Notion's detail modal from the Available tab (scrolled clear of any toast). */
+async function openNotion(browser) {
+  const card = await visible(
+    browser,
+    `${sel("integration-card")}[data-id=notion]`,
+  );
+  await card.scrollIntoView({ block: "center" });
+  await card.click();
+}
+
 describe("connecting an OAuth integration", () => {
   let session;
   let server;
@@ -240,9 +257,7 @@ describe("connecting an OAuth integration", () => {
     const { browser, dataDir } = session;
     await (await browser.$(sel("nav-integrations"))).click();
     await (await visible(browser, sel("tab-available"))).click();
-    await (
-      await visible(browser, `${sel("integration-card")}[data-id=notion]`)
-    ).click();
+    await openNotion(browser);
     const connect = await visible(browser, sel("modal-connect"));
     assert.equal(await connect.isEnabled(), true);
     await connect.click();
@@ -312,9 +327,7 @@ describe("connecting an OAuth integration", () => {
   test("a declined sign-in says so in the dialog, which offers Try again", async () => {
     const { browser, dataDir } = session;
     await (await browser.$(sel("tab-available"))).click();
-    await (
-      await visible(browser, `${sel("integration-card")}[data-id=notion]`)
-    ).click();
+    await openNotion(browser);
     await (await visible(browser, sel("modal-connect"))).click();
     await (await visible(browser, sel("connect-continue"))).click();
     await visible(browser, sel("connect-waiting"));
@@ -338,5 +351,60 @@ describe("connecting an OAuth integration", () => {
     await screenshot(browser, "connect-7-declined");
     await browser.keys("Escape");
     await gone(browser, sel("connect-modal"));
+  });
+
+  test("with the provider down, Disconnect leaves the card saying revocation is pending; it goes once the provider answers", async () => {
+    const { browser, dataDir } = session;
+    await (await browser.$(sel("tab-available"))).click();
+    await openNotion(browser);
+    await (await visible(browser, sel("modal-connect"))).click();
+    await (await visible(browser, sel("connect-continue"))).click();
+    await visible(browser, sel("connect-waiting"));
+    const link = await browser.execute(
+      (selector) => document.querySelector(selector)?.textContent?.trim() ?? "",
+      sel("authorization-link"),
+    );
+    await deliver(await signIn(readFileSync(tls.ca), link, "bob"), dataDir);
+    await visible(browser, sel("connect-success"), 20000);
+    await (await browser.$(sel("connect-done"))).click();
+    await gone(browser, sel("connect-modal"));
+
+    await (await browser.$(sel("tab-connected"))).click();
+    const card = `${sel("connection-card")}[data-id=notion]`;
+    await textOf(browser, card, /bob@example\.test/);
+
+    // The provider cannot be reached: disconnected here, revocation owed.
+    const port = server.port;
+    server.child.kill();
+    await new Promise((r) => server.child.once("exit", r));
+    await (await (await browser.$(card)).$(sel("disconnect"))).click();
+    await visible(browser, sel("disconnect-modal"));
+    await (await browser.$(sel("confirm-disconnect"))).click();
+    await gone(browser, sel("disconnect-modal"), 30000);
+    await browser.waitUntil(
+      async () =>
+        (await (await browser.$(card)).getAttribute("data-status")) ===
+        "revocation_pending",
+      {
+        timeout: 10000,
+        timeoutMsg: "the card did not say revocation is pending",
+      },
+    );
+    await textOf(
+      browser,
+      `${card} ${sel("connection-status")}`,
+      /Disconnecting/,
+    );
+    await textOf(browser, `${card} ${sel("connection-detail")}`, /./);
+    await screenshot(browser, "connect-8-revocation-pending");
+
+    // Back up: the retrier revokes, and the card goes by itself (connections://changed).
+    server = await startOAuthServer(tls, port);
+    await browser.waitUntil(async () => (await browser.$$(card)).length === 0, {
+      timeout: 90000,
+      interval: 500,
+      timeoutMsg: "the card stayed after the provider came back",
+    });
+    await screenshot(browser, "connect-9-revoked");
   });
 });
