@@ -81,3 +81,25 @@ pub fn focus_main_window(app: &AppHandle) {
         let _ = window.set_focus();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn only_oauth_callbacks_go_to_the_sign_in() {
+        assert!(is_oauth_callback(&url(
+            "pitchbar://oauth/callback?code=c&state=s"
+        )));
+        assert!(is_oauth_callback(&url(
+            "pitchbar://oauth/callback/?error=access_denied"
+        )));
+        assert!(!is_oauth_callback(&url("pitchbar://oauth/other?code=c")));
+        assert!(!is_oauth_callback(&url("pitchbar://open")));
+        assert!(!is_oauth_callback(&url("https://oauth/callback?code=c")));
+    }
+}
