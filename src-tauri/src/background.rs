@@ -6,12 +6,18 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast::{self, error::RecvError};
 
+use pitchbar_core::oauth::OAuthEvent;
 use pitchbar_core::{Core, Error};
 
 /// After each batch of delivery-log writes.
 pub const DELIVERIES_CHANGED: &str = "deliveries://changed";
 /// After each batch of receiver writes (new requests, a forward's answer, a clear).
 pub const RECEIVER_CHANGED: &str = "receiver://changed";
+/// A sign-in ended: `OAuthEvent::Finished` (an empty `authorization_id` is a callback link that
+/// matched no sign-in in progress).
+pub const OAUTH_FINISHED: &str = "oauth://finished";
+/// A connection was added, changed or wound down.
+pub const CONNECTIONS_CHANGED: &str = "connections://changed";
 
 /// Starts the dispatcher and the local API (on the port chosen in the app, else
 /// `PITCHBAR_API_PORT`, else 4787) and forwards what the core announces. A failure of one does not stop the other:
@@ -35,6 +41,7 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
 
     forward(app, core.subscribe_deliveries(), DELIVERIES_CHANGED);
     forward(app, core.subscribe_receiver(), RECEIVER_CHANGED);
+    forward_oauth(app, core.subscribe_oauth());
     dispatcher.and(api.map(|_| ()))
 }
 
@@ -53,6 +60,28 @@ fn forward<T: Clone + Serialize + Send + 'static>(
                 }
                 // The window refetches anyway: a skipped notice loses nothing.
                 Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+/// OAuth's announcements, each to its own window event.
+fn forward_oauth(app: &AppHandle, mut notices: broadcast::Receiver<OAuthEvent>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match notices.recv().await {
+                Ok(notice @ OAuthEvent::Finished { .. }) => {
+                    let _ = app.emit(OAUTH_FINISHED, notice);
+                }
+                Ok(notice @ OAuthEvent::ConnectionsChanged) => {
+                    let _ = app.emit(CONNECTIONS_CHANGED, notice);
+                }
+                Err(RecvError::Lagged(_)) => {
+                    // A missed outcome stays with the waiting dialog; the list refetches.
+                    let _ = app.emit(CONNECTIONS_CHANGED, OAuthEvent::ConnectionsChanged);
+                }
                 Err(RecvError::Closed) => break,
             }
         }

@@ -1,8 +1,12 @@
 //! `pitchbar://` links: registration, and routing each link that reaches the app
 //! (cold start or forwarded by the single-instance plugin) to its handler.
 
-use tauri::{AppHandle, Manager, Url};
+use pitchbar_core::oauth::{OAuthEvent, Outcome, DEEP_LINK_CALLBACK};
+use tauri::{AppHandle, Emitter, Manager, Url};
 use tauri_plugin_deep_link::DeepLinkExt;
+
+use crate::background::OAUTH_FINISHED;
+use crate::AppState;
 
 pub fn install(app: &AppHandle) {
     // Installed bundles register the scheme through their desktop entry; a build run from
@@ -26,8 +30,47 @@ pub fn install(app: &AppHandle) {
 
 fn route(app: &AppHandle, url: &Url) {
     focus_main_window(app);
+    if is_oauth_callback(url) {
+        complete_oauth(app, url.as_str().to_string());
+        return;
+    }
     // Only the scheme and host are logged: a link may carry an authorization code.
     tracing::warn!(host = ?url.host_str(), "a pitchbar:// link arrived that this version does not handle");
+}
+
+/// `pitchbar://oauth/callback?…`, whatever follows the path.
+fn is_oauth_callback(url: &Url) -> bool {
+    let mut base = url.clone();
+    base.set_query(None);
+    base.set_fragment(None);
+    base.as_str().trim_end_matches('/') == DEEP_LINK_CALLBACK
+}
+
+/// Ends the sign-in the link belongs to. The core announces how a sign-in it could match
+/// ended; a link it could not match (replayed, cancelled, malformed) is announced here, with no
+/// sign-in id, so the waiting dialog shows why nothing happened.
+fn complete_oauth(app: &AppHandle, url: String) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let oauth = match app.state::<AppState>().core() {
+            Ok(core) => core.oauth(),
+            Err(error) => return announce_failure(&app, error),
+        };
+        if let Err(error) = oauth.complete(&url).await {
+            tracing::warn!(error = %error, "an OAuth callback link did not complete a sign-in");
+            announce_failure(&app, error);
+        }
+    });
+}
+
+fn announce_failure(app: &AppHandle, error: pitchbar_core::Error) {
+    let _ = app.emit(
+        OAUTH_FINISHED,
+        OAuthEvent::Finished {
+            authorization_id: String::new(),
+            outcome: Outcome::Failed { error },
+        },
+    );
 }
 
 /// Brings the window to the front, for a forwarded launch or a link.
@@ -36,5 +79,27 @@ pub fn focus_main_window(app: &AppHandle) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn only_oauth_callbacks_go_to_the_sign_in() {
+        assert!(is_oauth_callback(&url(
+            "pitchbar://oauth/callback?code=c&state=s"
+        )));
+        assert!(is_oauth_callback(&url(
+            "pitchbar://oauth/callback/?error=access_denied"
+        )));
+        assert!(!is_oauth_callback(&url("pitchbar://oauth/other?code=c")));
+        assert!(!is_oauth_callback(&url("pitchbar://open")));
+        assert!(!is_oauth_callback(&url("https://oauth/callback?code=c")));
     }
 }

@@ -109,23 +109,23 @@ describe("a new workspace, as a new user meets it", () => {
   test("the detail modal opens, keeps focus inside, says why Connect is off, and closes with Esc", async () => {
     const { browser } = session;
     await (
-      await browser.$(`${sel("integration-card")}[data-id=slack]`)
+      await browser.$(`${sel("integration-card")}[data-id=discord]`)
     ).click();
     const modal = await visible(
       browser,
       `[role=dialog]${sel("integration-modal")}`,
     );
     const text = await modal.getText();
-    assert.match(text, /Slack Integration/);
+    assert.match(text, /Discord Integration/);
     assert.match(text, /Features/);
     assert.match(text, /Permissions Required/);
     const connect = await browser.$(sel("modal-connect"));
     assert.equal(
       await connect.isEnabled(),
       false,
-      "Connect must be disabled until connecting exists",
+      "Connect must be disabled for integrations not connected over OAuth yet",
     );
-    assert.match(text, /next version/i);
+    assert.match(text, /later version/i);
     await screenshot(browser, "desktop-detail-modal");
 
     for (let i = 0; i < 12; i++) {

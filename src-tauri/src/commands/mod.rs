@@ -2,6 +2,7 @@
 
 mod api_key;
 mod catalog;
+mod connections;
 mod leads;
 mod receiver;
 mod webhooks;
@@ -17,6 +18,8 @@ pub fn builder() -> Builder<tauri::Wry> {
         .disable_serde_phases()
         // Row ids, counts and durations stay far below 2^53.
         .dangerously_cast_bigints_to_number()
+        // The payload of `oauth://finished` and `connections://changed`.
+        .typ::<pitchbar_core::oauth::OAuthEvent>()
         .commands(collect_commands![
             workspace::startup,
             workspace::set_up_workspace,
@@ -27,6 +30,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             workspace::remove_member,
             catalog::list_integrations,
             catalog::list_connections,
+            connections::connect_integration,
+            connections::cancel_connect,
+            connections::disconnect_integration,
             api_key::api_key,
             api_key::reveal_api_key,
             api_key::regenerate_api_key,

@@ -16,6 +16,18 @@ export const commands = {
 	removeMember: (memberId: string) => __TAURI_INVOKE<null>("remove_member", { memberId }),
 	listIntegrations: () => __TAURI_INVOKE<Integration[]>("list_integrations"),
 	listConnections: () => __TAURI_INVOKE<Connection[]>("list_connections"),
+	/**
+	 *  Starts connecting `provider_id` and opens its sign-in link in the system browser. The link
+	 *  is returned too: the window shows it, for when no browser opened.
+	 */
+	connectIntegration: (providerId: string) => __TAURI_INVOKE<Authorization>("connect_integration", { providerId }),
+	/**  Abandons a sign-in (its dialog was closed). */
+	cancelConnect: (authorizationId: string) => __TAURI_INVOKE<null>("cancel_connect", { authorizationId }),
+	/**
+	 *  Disconnects: access is revoked at the provider (retried until it succeeds, meanwhile the
+	 *  connection is `revocation_pending`).
+	 */
+	disconnectIntegration: (connectionId: string) => __TAURI_INVOKE<Connection>("disconnect_integration", { connectionId }),
 	apiKey: () => __TAURI_INVOKE<ApiKeyView>("api_key"),
 	/**  The key in clear: only when the user presses Show or Copy. */
 	revealApiKey: () => __TAURI_INVOKE<string>("reveal_api_key"),
@@ -137,6 +149,17 @@ export type AttemptSummary = {
 	error_class: string | null,
 	duration_us: number,
 	next_attempt_at: string | null,
+};
+
+/**  A sign-in in progress, as the window shows it. */
+export type Authorization = {
+	id: string,
+	provider: string,
+	/**  The link to open in the system browser (shown too, for opening by hand). */
+	url: string,
+	redirect_style: RedirectStyle,
+	/**  RFC 3339; after it the sign-in must be started again. */
+	expires_at: string,
 };
 
 export type Category = "CRM" | "Communication" | "Analytics" | "E-commerce" | "Support" | "Marketing" | "Knowledge" | "Automation";
@@ -391,6 +414,16 @@ export type MemberInput = {
 	role: Role,
 };
 
+/**  What OAuth announces; the shell forwards each as a window event. */
+export type OAuthEvent = 
+/**  A sign-in ended (either redirect style): the connect dialog shows the outcome. */
+{ kind: "finished"; authorization_id: string; outcome: Outcome } | 
+/**
+ *  A connection's status or label changed (refresh failure, revocation done): refetch
+ *  the Connected tab.
+ */
+{ kind: "connections_changed" };
+
 export type OAuthProvider = {
 	redirect: RedirectStyle,
 	authorize_url: string,
@@ -399,6 +432,11 @@ export type OAuthProvider = {
 	revocation: Revocation | null,
 	scopes: string[],
 };
+
+/**  How a sign-in ended. */
+export type Outcome = { result: "connected"; connection: Connection } | 
+/**  Declined, refused by the provider, expired or cancelled: the message says which. */
+{ result: "failed"; error: Error };
 
 /**  How an endpoint's deliveries are attempted. */
 export type Policy = 

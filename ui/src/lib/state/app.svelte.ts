@@ -1,6 +1,7 @@
 // What the window knows from the backend: how it started, the session, the catalog and the
 // connections. Every change is followed by a refetch; nothing polls.
 
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   commands,
   type Connection,
@@ -23,6 +24,7 @@ class AppState {
   connections = $state.raw<Connection[]>([]);
   catalogLoaded = $state(false);
   catalogError = $state<string | null>(null);
+  #unlistenConnections: UnlistenFn | null = null;
 
   /** Asks the backend what to show first. */
   async start(): Promise<void> {
@@ -53,6 +55,38 @@ class AppState {
     this.session = session;
     this.boot = { kind: "ready" };
     if (!this.catalogLoaded) void this.loadCatalog();
+    void this.#listenConnections();
+  }
+
+  /** Connections change under the window (a sign-in ended, a revocation went through). */
+  async #listenConnections(): Promise<void> {
+    if (this.#unlistenConnections) return;
+    try {
+      this.#unlistenConnections = await listen("connections://changed", () => {
+        void this.refreshConnections();
+      });
+    } catch {
+      // Outside the app window (unit tests) there are no events to hear.
+    }
+  }
+
+  /** Refetches the Connected tab's list. */
+  async refreshConnections(): Promise<void> {
+    try {
+      this.connections = await commands.listConnections();
+      this.catalogError = null;
+    } catch (error) {
+      this.catalogError = errorMessage(error);
+    }
+  }
+
+  /** Puts a connection the backend just returned in the list (or updates it) at once. */
+  upsertConnection(connection: Connection): void {
+    const others = this.connections.filter((c) => c.id !== connection.id);
+    this.connections =
+      connection.status === "inactive"
+        ? others
+        : [...others, connection].sort((a, b) => a.connected_at.localeCompare(b.connected_at));
   }
 
   /** Refetches the session after a change to the workspace or its members. */

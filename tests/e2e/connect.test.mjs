@@ -1,0 +1,410 @@
+// Connecting Notion through the real window against a real OAuth server (oidc-provider over TLS,
+// tests/fixtures/oauth-server) with a CA this test makes: Connect, consent, the waiting dialog's
+// link signed in to over HTTP, the pitchbar:// callback delivered by a second launch of the app
+// (forwarded by the single-instance plugin), the success dialog and the Connected card; then
+// Disconnect through its confirmation.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync, readFileSync, openSync } from "node:fs";
+import { request } from "node:https";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { launch, screenshot } from "./driver.mjs";
+import { sel, visible, gone, textOf, resize, setUp } from "./helpers.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fixture = join(here, "../fixtures/oauth-server/server.mjs");
+const CLIENT_ID = "pitchbar-admin-test";
+const CLIENT_SECRET = "test-client-secret-0123456789";
+
+/** A CA and a leaf for 127.0.0.1 signed by it, with the openssl CLI. */
+function makeCa(dir) {
+  mkdirSync(dir, { recursive: true });
+  const p = (name) => join(dir, name);
+  const ssl = (...args) => execFileSync("openssl", args, { stdio: "pipe" });
+  ssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    p("ca.key"),
+    "-out",
+    p("ca.pem"),
+    "-days",
+    "2",
+    "-subj",
+    "/CN=Pitchbar e2e OAuth CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
+  ssl(
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    p("leaf.key"),
+    "-out",
+    p("leaf.csr"),
+    "-subj",
+    "/CN=127.0.0.1",
+  );
+  writeFileSync(
+    p("leaf.ext"),
+    "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+  );
+  ssl(
+    "x509",
+    "-req",
+    "-in",
+    p("leaf.csr"),
+    "-CA",
+    p("ca.pem"),
+    "-CAkey",
+    p("ca.key"),
+    "-CAcreateserial",
+    "-out",
+    p("leaf.pem"),
+    "-days",
+    "2",
+    "-extfile",
+    p("leaf.ext"),
+  );
+  return { dir, ca: p("ca.pem"), cert: p("leaf.pem"), key: p("leaf.key") };
+}
+
+/** Starts the server (on `port`, to come back where the app expects it after a stop). */
+async function startOAuthServer(tls, port = 0) {
+  const child = spawn(
+    "node",
+    [
+      fixture,
+      "--cert",
+      tls.cert,
+      "--key",
+      tls.key,
+      "--state",
+      join(tls.dir, "state.json"),
+      "--port",
+      String(port),
+    ],
+    {
+      stdio: [
+        "ignore",
+        "pipe",
+        openSync(join(tls.dir, "oauth-server.log"), "a"),
+      ],
+    },
+  );
+  const line = await new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once("line", resolve);
+    child.once("exit", (code) =>
+      reject(new Error(`the OAuth server exited with ${code}`)),
+    );
+  });
+  const listening = JSON.parse(line).port;
+  return {
+    child,
+    port: listening,
+    url: (path) => `https://127.0.0.1:${listening}${path}`,
+  };
+}
+
+/** One HTTPS request trusting only the test CA; redirects are returned, not followed. */
+function fetchTls(ca, url, { method = "GET", body, cookies }) {
+  return new Promise((resolve, reject) => {
+    const headers = {};
+    if (cookies.size)
+      headers.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    if (body) {
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      headers["content-length"] = Buffer.byteLength(body);
+    }
+    const req = request(url, { method, headers, ca }, (res) => {
+      for (const c of res.headers["set-cookie"] ?? []) {
+        const [pair] = c.split(";");
+        const at = pair.indexOf("=");
+        cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
+      }
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode,
+          location: res.headers.location,
+          text,
+        }),
+      );
+    });
+    req.on("error", reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+/** Logs in as `user` and consents, as a person in the browser would; returns the callback. */
+async function signIn(ca, authorizationUrl, user, { deny = false } = {}) {
+  const cookies = new Map();
+  let next = new URL(authorizationUrl);
+  let post = false;
+  for (let i = 0; i < 12; i++) {
+    const res = await fetchTls(
+      ca,
+      next.href,
+      post
+        ? {
+            method: "POST",
+            body: new URLSearchParams(
+              deny ? { decision: "deny" } : { login: user },
+            ).toString(),
+            cookies,
+          }
+        : { cookies },
+    );
+    assert.ok(
+      res.status >= 300 && res.status < 400,
+      `${next} answered ${res.status}: ${res.text}`,
+    );
+    if (res.location.startsWith("pitchbar:")) return res.location;
+    next = new URL(res.location, next);
+    post = next.pathname.startsWith("/interaction/");
+  }
+  throw new Error("the OAuth server never redirected back to the app");
+}
+
+/** Launches the app a second time with `url`; the running one receives it and this one exits. */
+function deliver(url, dataDir) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.env.PITCHBAR_APP, [url], {
+      env: { ...process.env, PITCHBAR_DATA_DIR: dataDir },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(
+        new Error("the second launch did not hand the link over and exit"),
+      );
+    }, 30000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+/** Opens Notion's detail modal from the Available tab (scrolled clear of any toast). */
+async function openNotion(browser) {
+  const card = await visible(
+    browser,
+    `${sel("integration-card")}[data-id=notion]`,
+  );
+  await card.scrollIntoView({ block: "center" });
+  await card.click();
+}
+
+describe("connecting an OAuth integration", () => {
+  let session;
+  let server;
+  let tls;
+  before(async () => {
+    tls = makeCa(join(process.env.PITCHBAR_E2E_SCRATCH, "oauth-ca"));
+    server = await startOAuthServer(tls);
+    const dataDir = join(process.env.PITCHBAR_E2E_SCRATCH, "data-connect");
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(
+      join(dataDir, "providers.json"),
+      JSON.stringify({
+        ca_certificates: [tls.ca],
+        providers: {
+          notion: {
+            client_id: CLIENT_ID,
+            client_secret: CLIENT_SECRET,
+            authorize_url: server.url("/auth"),
+            token_url: server.url("/token"),
+            revocation_url: server.url("/notion/v1/oauth/revoke"),
+            userinfo_url: server.url("/me"),
+            scopes: ["openid", "email", "profile"],
+          },
+        },
+      }),
+    );
+    session = await launch("connect", { dataDir });
+    await resize(session.browser, 1280, 800);
+    await setUp(
+      session.browser,
+      "Connect Co",
+      "Cora Owner",
+      "cora@connect.test",
+    );
+  });
+  after(async () => {
+    await session?.close();
+    server?.child.kill();
+  });
+
+  test("Notion: consent, sign in in the browser, the link comes back, connected; then disconnected", async () => {
+    const { browser, dataDir } = session;
+    await (await browser.$(sel("nav-integrations"))).click();
+    await (await visible(browser, sel("tab-available"))).click();
+    await openNotion(browser);
+    const connect = await visible(browser, sel("modal-connect"));
+    assert.equal(await connect.isEnabled(), true);
+    await connect.click();
+
+    const consent = await visible(browser, sel("connect-consent"));
+    assert.match(await consent.getText(), /We will request permission to/);
+    await screenshot(browser, "connect-1-consent");
+    await (await browser.$(sel("connect-continue"))).click();
+
+    await visible(browser, sel("connect-waiting"));
+    await textOf(
+      browser,
+      sel("connect-waiting"),
+      /Waiting for you to approve in your browser/,
+    );
+    const link = await browser.execute(
+      (selector) => document.querySelector(selector)?.textContent?.trim() ?? "",
+      sel("authorization-link"),
+    );
+    assert.ok(link.startsWith(server.url("/auth?")), `unexpected link ${link}`);
+    await screenshot(browser, "connect-2-waiting");
+
+    const callback = await signIn(readFileSync(tls.ca), link, "alice");
+    assert.match(callback, /^pitchbar:\/\/oauth\/callback\?/);
+    await deliver(callback, dataDir);
+
+    const success = await visible(browser, sel("connect-success"), 20000);
+    assert.match(await success.getText(), /Notion connected/);
+    await textOf(browser, sel("connect-account"), /alice@example\.test/);
+    await screenshot(browser, "connect-3-success");
+    await (await browser.$(sel("connect-done"))).click();
+    await gone(browser, sel("connect-modal"));
+
+    await (await browser.$(sel("tab-connected"))).click();
+    const card = await visible(
+      browser,
+      `${sel("connection-card")}[data-id=notion]`,
+    );
+    assert.match(await card.getText(), /alice@example\.test/);
+    assert.match(await card.getText(), /Connected by Cora Owner/);
+    assert.equal(await card.getAttribute("data-status"), "active");
+    await screenshot(browser, "connect-4-connected-card");
+
+    await (await card.$(sel("disconnect"))).click();
+    const confirm = await visible(browser, sel("disconnect-modal"));
+    const words = await confirm.getText();
+    assert.match(words, /Are you sure you want to disconnect Notion\?/);
+    assert.match(words, /Revoke Pitchbar's access at Notion/);
+    assert.match(words, /stop refreshing/);
+    await screenshot(browser, "connect-5-disconnect-confirm");
+    await (await browser.$(sel("confirm-disconnect"))).click();
+    await gone(browser, sel("disconnect-modal"), 20000);
+
+    // Revoked at once (the server is up): the connection leaves the Connected tab.
+    await browser.waitUntil(
+      async () =>
+        (await browser.$$(`${sel("connection-card")}[data-id=notion]`))
+          .length === 0,
+      {
+        timeout: 15000,
+        timeoutMsg: "the Notion card did not go after disconnecting",
+      },
+    );
+    await screenshot(browser, "connect-6-disconnected");
+  });
+
+  test("a declined sign-in says so in the dialog, which offers Try again", async () => {
+    const { browser, dataDir } = session;
+    await (await browser.$(sel("tab-available"))).click();
+    await openNotion(browser);
+    await (await visible(browser, sel("modal-connect"))).click();
+    await (await visible(browser, sel("connect-continue"))).click();
+    await visible(browser, sel("connect-waiting"));
+    const link = await browser.execute(
+      (selector) => document.querySelector(selector)?.textContent?.trim() ?? "",
+      sel("authorization-link"),
+    );
+    const callback = await signIn(readFileSync(tls.ca), link, "alice", {
+      deny: true,
+    });
+    await deliver(callback, dataDir);
+    const failed = await visible(browser, sel("connect-failed"), 20000);
+    assert.match(
+      await failed.getText(),
+      /not granted at Notion.*nothing was connected/is,
+    );
+    assert.equal(
+      await (await browser.$(sel("connect-retry"))).isDisplayed(),
+      true,
+    );
+    await screenshot(browser, "connect-7-declined");
+    await browser.keys("Escape");
+    await gone(browser, sel("connect-modal"));
+  });
+
+  test("with the provider down, Disconnect leaves the card saying revocation is pending; it goes once the provider answers", async () => {
+    const { browser, dataDir } = session;
+    await (await browser.$(sel("tab-available"))).click();
+    await openNotion(browser);
+    await (await visible(browser, sel("modal-connect"))).click();
+    await (await visible(browser, sel("connect-continue"))).click();
+    await visible(browser, sel("connect-waiting"));
+    const link = await browser.execute(
+      (selector) => document.querySelector(selector)?.textContent?.trim() ?? "",
+      sel("authorization-link"),
+    );
+    await deliver(await signIn(readFileSync(tls.ca), link, "bob"), dataDir);
+    await visible(browser, sel("connect-success"), 20000);
+    await (await browser.$(sel("connect-done"))).click();
+    await gone(browser, sel("connect-modal"));
+
+    await (await browser.$(sel("tab-connected"))).click();
+    const card = `${sel("connection-card")}[data-id=notion]`;
+    await textOf(browser, card, /bob@example\.test/);
+
+    // The provider cannot be reached: disconnected here, revocation owed.
+    const port = server.port;
+    server.child.kill();
+    await new Promise((r) => server.child.once("exit", r));
+    await (await (await browser.$(card)).$(sel("disconnect"))).click();
+    await visible(browser, sel("disconnect-modal"));
+    await (await browser.$(sel("confirm-disconnect"))).click();
+    await gone(browser, sel("disconnect-modal"), 30000);
+    await browser.waitUntil(
+      async () =>
+        (await (await browser.$(card)).getAttribute("data-status")) ===
+        "revocation_pending",
+      {
+        timeout: 10000,
+        timeoutMsg: "the card did not say revocation is pending",
+      },
+    );
+    await textOf(
+      browser,
+      `${card} ${sel("connection-status")}`,
+      /Disconnecting/,
+    );
+    await textOf(browser, `${card} ${sel("connection-detail")}`, /./);
+    await screenshot(browser, "connect-8-revocation-pending");
+
+    // Back up: the retrier revokes, and the card goes by itself (connections://changed).
+    server = await startOAuthServer(tls, port);
+    await browser.waitUntil(async () => (await browser.$$(card)).length === 0, {
+      timeout: 90000,
+      interval: 500,
+      timeoutMsg: "the card stayed after the provider came back",
+    });
+    await screenshot(browser, "connect-9-revoked");
+  });
+});
