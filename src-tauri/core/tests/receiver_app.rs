@@ -167,3 +167,122 @@ async fn a_member_cannot_start_the_receiver_or_send_to_it() {
         Err(Error::Forbidden(_))
     ));
 }
+
+/// Waits until the delivery log holds `n` attempts; returns them, newest first.
+async fn attempts(core: &Core, n: usize) -> Vec<pitchbar_core::webhooks::log::AttemptSummary> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let page = core.delivery_log().list(&Default::default()).unwrap();
+        if page.attempts.len() >= n {
+            return page.attempts;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {n} attempts logged",
+            page.attempts.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The receiver's answers drive each of the dispatcher's paths: 429 with Retry-After schedules
+/// the retry that far ahead, a delay past the endpoint's timeout is a timeout, 410 turns the
+/// endpoint off and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failure_injection_drives_each_dispatcher_policy_path() {
+    use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
+    use pitchbar_core::webhooks::events::sample_data;
+    use pitchbar_core::webhooks::{EventType, Payload};
+
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(dir.path()).unwrap();
+    core.workspaces()
+        .set_up(
+            "Acme",
+            member("Olive Owner", "olive@acme.test", Role::Owner),
+        )
+        .unwrap();
+    let owner = core.workspaces().actor().unwrap();
+    core.start_dispatcher(DispatcherConfig::default()).unwrap();
+    let addr = core
+        .start_receiver_as(&owner, start(VerifyChoice::Endpoints))
+        .unwrap();
+    let endpoint = core
+        .webhook_endpoints()
+        .create(
+            &owner,
+            EndpointInput {
+                url: format!("http://{addr}/webhooks"),
+                events: vec!["lead.captured".into()],
+                active: true,
+                policy: Policy::AtLeastOnce,
+                max_attempts: Some(3),
+                timeout_ms: Some(1_000),
+                standard_webhooks: false,
+                ..EndpointInput::default()
+            },
+        )
+        .unwrap();
+    // Real events: a test send is always a single attempt, whatever the policy.
+    let send = || {
+        let payload = Payload::now(sample_data(EventType::LeadCaptured));
+        core.webhook_dispatcher().fire(&payload).unwrap();
+    };
+
+    // 429 with Retry-After: 120 → failed, the next attempt two minutes out (not the 10 s backoff).
+    core.set_receiver_response(ResponseSpec {
+        retry_after_secs: Some(120),
+        ..ResponseSpec::status(429)
+    })
+    .unwrap();
+    send();
+    let first = &attempts(&core, 1).await[0];
+    assert_eq!(first.response_status, Some(429));
+    let next = time::OffsetDateTime::parse(
+        first
+            .next_attempt_at
+            .as_deref()
+            .expect("a retry is scheduled"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let wait = next - time::OffsetDateTime::now_utc();
+    assert!(
+        wait > time::Duration::seconds(100) && wait <= time::Duration::seconds(121),
+        "Retry-After 120 s honoured, next attempt in {wait}"
+    );
+
+    // A delay past the endpoint's 1 s timeout: the attempt is a timeout.
+    core.set_receiver_response(ResponseSpec {
+        delay_ms: 2_500,
+        ..ResponseSpec::status(200)
+    })
+    .unwrap();
+    send();
+    let timed_out = &attempts(&core, 2).await[0];
+    assert_eq!(
+        timed_out.error_class.as_deref(),
+        Some("timeout"),
+        "{timed_out:?}"
+    );
+    assert_eq!(timed_out.response_status, None);
+
+    // 410 Gone: the endpoint is turned off, and its card says why.
+    core.set_receiver_response(ResponseSpec::status(410))
+        .unwrap();
+    send();
+    assert_eq!(attempts(&core, 3).await[0].response_status, Some(410));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let view = loop {
+        let view = core.webhook_endpoints().get(&endpoint.id).unwrap();
+        if !view.active || Instant::now() > deadline {
+            break view;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(!view.active, "410 turns the endpoint off");
+    assert!(view.disabled_reason.unwrap().contains("410"));
+
+    core.stop_receiver().await;
+    core.stop_dispatcher().await;
+}
