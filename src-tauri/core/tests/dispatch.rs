@@ -16,8 +16,12 @@ use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::log::LogQuery;
 use pitchbar_core::webhooks::{verify, EventType, Payload};
-use pitchbar_core::workspace::{Actor, MemberInput, Role};
+use pitchbar_core::workspace::{MemberInput, Role};
 use pitchbar_core::Core;
+
+#[path = "support/workspace.rs"]
+mod workspace;
+use workspace::{member_actor, owner_core};
 
 #[derive(Clone, Debug)]
 struct Hit {
@@ -116,23 +120,6 @@ fn test_config() -> DispatcherConfig {
         retry_after_max: Duration::from_secs(2),
         ..DispatcherConfig::default()
     }
-}
-
-fn owner_core() -> (tempfile::TempDir, Core, Actor) {
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(dir.path()).unwrap();
-    core.workspaces()
-        .set_up(
-            "Acme",
-            MemberInput {
-                name: "Olivia Owner".into(),
-                email: "olivia@acme.test".into(),
-                role: Role::Owner,
-            },
-        )
-        .unwrap();
-    let actor = core.workspaces().actor().unwrap();
-    (dir, core, actor)
 }
 
 fn endpoint(url: &str, policy: Policy, max_attempts: Option<u32>) -> EndpointInput {
@@ -759,24 +746,6 @@ async fn send_test_uses_the_edited_payload_and_refuses_a_member() {
         .replay_failed_since(&member, "2020-01-01T00:00:00Z")
         .unwrap_err();
     assert!(matches!(err, pitchbar_core::Error::Forbidden(_)));
-}
-
-fn member_actor(core: &Core, owner: &Actor) -> Actor {
-    let m = core
-        .workspaces()
-        .add_member(
-            owner,
-            MemberInput {
-                name: "Mia Member".into(),
-                email: "mia@acme.test".into(),
-                role: Role::Member,
-            },
-        )
-        .unwrap();
-    core.workspaces().switch_to(&m.id).unwrap();
-    let actor = core.workspaces().actor().unwrap();
-    core.workspaces().switch_to(&owner.member().id).unwrap();
-    actor
 }
 
 #[tokio::test]

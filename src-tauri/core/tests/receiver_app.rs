@@ -10,16 +10,11 @@ use pitchbar_core::receiver::{
 };
 use pitchbar_core::webhooks::dispatcher::DispatcherConfig;
 use pitchbar_core::webhooks::verify::VerdictCode;
-use pitchbar_core::workspace::{MemberInput, Role};
 use pitchbar_core::{Core, Error};
 
-fn member(name: &str, email: &str, role: Role) -> MemberInput {
-    MemberInput {
-        name: name.into(),
-        email: email.into(),
-        role,
-    }
-}
+#[path = "support/workspace.rs"]
+mod workspace;
+use workspace::{member_actor, owner_core};
 
 fn start(verify: VerifyChoice) -> ReceiverStart {
     ReceiverStart {
@@ -49,15 +44,7 @@ async fn nth(core: &Core, n: usize) -> ReceivedDetail {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_test_events_here_is_verified_at_once_and_after_a_rotation() {
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(dir.path()).unwrap();
-    core.workspaces()
-        .set_up(
-            "Acme",
-            member("Olive Owner", "olive@acme.test", Role::Owner),
-        )
-        .unwrap();
-    let owner = core.workspaces().actor().unwrap();
+    let (_dir, core, owner) = owner_core();
     core.start_dispatcher(DispatcherConfig::default()).unwrap();
 
     // Nothing to send to before the receiver runs.
@@ -142,21 +129,8 @@ async fn send_test_events_here_is_verified_at_once_and_after_a_rotation() {
 
 #[tokio::test]
 async fn a_member_cannot_start_the_receiver_or_send_to_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(dir.path()).unwrap();
-    core.workspaces()
-        .set_up(
-            "Acme",
-            member("Olive Owner", "olive@acme.test", Role::Owner),
-        )
-        .unwrap();
-    let owner = core.workspaces().actor().unwrap();
-    let mia = core
-        .workspaces()
-        .add_member(&owner, member("Mia Member", "mia@acme.test", Role::Member))
-        .unwrap();
-    core.workspaces().switch_to(&mia.id).unwrap();
-    let actor = core.workspaces().actor().unwrap();
+    let (_dir, core, owner) = owner_core();
+    let actor = member_actor(&core, &owner);
     let err = core
         .start_receiver_as(&actor, start(VerifyChoice::Nothing))
         .unwrap_err();
@@ -194,15 +168,7 @@ async fn failure_injection_drives_each_dispatcher_policy_path() {
     use pitchbar_core::webhooks::events::sample_data;
     use pitchbar_core::webhooks::{EventType, Payload};
 
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(dir.path()).unwrap();
-    core.workspaces()
-        .set_up(
-            "Acme",
-            member("Olive Owner", "olive@acme.test", Role::Owner),
-        )
-        .unwrap();
-    let owner = core.workspaces().actor().unwrap();
+    let (_dir, core, owner) = owner_core();
     core.start_dispatcher(DispatcherConfig::default()).unwrap();
     let addr = core
         .start_receiver_as(&owner, start(VerifyChoice::Endpoints))

@@ -4,23 +4,11 @@
 use std::net::{Ipv4Addr, TcpListener};
 
 use pitchbar_core::api::ApiConfig;
-use pitchbar_core::workspace::{MemberInput, Role};
-use pitchbar_core::{Core, Error};
+use pitchbar_core::Error;
 
-fn core_with_owner(dir: &std::path::Path) -> Core {
-    let core = Core::open(dir).unwrap();
-    core.workspaces()
-        .set_up(
-            "Acme",
-            MemberInput {
-                name: "Olive Owner".into(),
-                email: "olive@acme.test".into(),
-                role: Role::Owner,
-            },
-        )
-        .unwrap();
-    core
-}
+#[path = "support/workspace.rs"]
+mod workspace;
+use workspace::{member_actor, owner_core};
 
 /// A port nothing listens on right now.
 fn free_port() -> u16 {
@@ -40,9 +28,7 @@ async fn answers(port: u16) -> bool {
 
 #[tokio::test]
 async fn the_api_moves_to_a_chosen_port_and_remembers_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let core = core_with_owner(dir.path());
-    let owner = core.workspaces().actor().unwrap();
+    let (dir, core, owner) = owner_core();
     let old = core.start_api(ApiConfig { port: 0 }).unwrap().port();
     assert!(answers(old).await);
 
@@ -60,16 +46,14 @@ async fn the_api_moves_to_a_chosen_port_and_remembers_it() {
     drop(core);
 
     // The saved choice wins over PITCHBAR_API_PORT and the default.
-    let core = Core::open(dir.path()).unwrap();
+    let core = pitchbar_core::Core::open(dir.path()).unwrap();
     assert_eq!(core.settings().api_port().unwrap(), Some(port));
     assert_eq!(core.settings().api_config().unwrap().port, port);
 }
 
 #[tokio::test]
 async fn a_taken_or_reserved_port_leaves_the_api_where_it_was() {
-    let dir = tempfile::tempdir().unwrap();
-    let core = core_with_owner(dir.path());
-    let owner = core.workspaces().actor().unwrap();
+    let (_dir, core, owner) = owner_core();
     let old = core.start_api(ApiConfig { port: 0 }).unwrap().port();
 
     let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
@@ -95,22 +79,8 @@ async fn a_taken_or_reserved_port_leaves_the_api_where_it_was() {
 
 #[tokio::test]
 async fn a_member_cannot_move_the_api() {
-    let dir = tempfile::tempdir().unwrap();
-    let core = core_with_owner(dir.path());
-    let owner = core.workspaces().actor().unwrap();
-    let member = core
-        .workspaces()
-        .add_member(
-            &owner,
-            MemberInput {
-                name: "Mia Member".into(),
-                email: "mia@acme.test".into(),
-                role: Role::Member,
-            },
-        )
-        .unwrap();
-    core.workspaces().switch_to(&member.id).unwrap();
-    let actor = core.workspaces().actor().unwrap();
+    let (_dir, core, owner) = owner_core();
+    let actor = member_actor(&core, &owner);
     let err = core.change_api_port(&actor, free_port()).await.unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
     assert_eq!(core.settings().api_port().unwrap(), None);
