@@ -265,6 +265,29 @@ describe("an admin's webhook tools", () => {
     await (await browser.$(sel("receiver-stop"))).click();
     await textOf(browser, sel("receiver-state"), /Stopped/);
   });
+
+  test("an endpoint at a Zapier catch hook shows as the Zapier card on the Connected tab", async () => {
+    const { browser } = session;
+    // Subscribed to an event nothing here fires: no delivery tries to reach Zapier.
+    await addEndpoint(
+      browser,
+      "https://hooks.zapier.com/hooks/catch/123456/abcdef/",
+      "Zap: leads to the CRM",
+      ["conversation.closed"],
+    );
+    await (await browser.$(sel("tab-connected"))).click();
+    await textOf(browser, sel("zapier-zaps"), /^1 active Zap$/);
+    await textOf(browser, sel("tab-connected"), /Connected \(1\)/);
+    await screenshot(browser, "desktop-connected-zapier");
+    await (await browser.$(`${sel("zapier-card")} button`)).click();
+    const tab = await browser.$(sel("tab-webhooks"));
+    await browser.waitUntil(
+      async () => (await tab.getAttribute("aria-selected")) === "true",
+      {
+        timeoutMsg: "Configure did not lead to the endpoints",
+      },
+    );
+  });
 });
 
 /** The value of the Playground's agent option named `name`. */

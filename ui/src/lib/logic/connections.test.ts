@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { STATUS, connectedLine } from "./connections";
+import { STATUS, connectedLine, zapierEndpoints, zapsLine } from "./connections";
 
 const utc = { locale: "en-US", timeZone: "UTC" };
 
@@ -32,5 +32,23 @@ describe("STATUS", () => {
     expect(STATUS.needs_reauth.tone).toBe("warning");
     expect(STATUS.revocation_pending.tone).toBe("warning");
     expect(STATUS.inactive.tone).toBe("neutral");
+  });
+});
+
+describe("Zapier", () => {
+  it("finds the endpoints that are Zapier catch hooks", () => {
+    const eps = [
+      { url: "https://hooks.zapier.com/hooks/catch/123/abc/", active: true },
+      { url: "https://example.com/hooks/catch/123/", active: true },
+      { url: "HTTPS://hooks.zapier.com/hooks/catch/9/x", active: false },
+      { url: "https://hooks.zapier.com/other/1", active: true },
+    ];
+    expect(zapierEndpoints(eps).map((e) => e.url)).toEqual([eps[0]?.url, eps[2]?.url]);
+  });
+
+  it("counts the active Zaps", () => {
+    expect(zapsLine([{ active: true }, { active: true }, { active: true }])).toBe("3 active Zaps");
+    expect(zapsLine([{ active: true }, { active: false }])).toBe("1 active Zap · 1 off");
+    expect(zapsLine([{ active: false }, { active: false }])).toBe("No active Zaps · 2 off");
   });
 });

@@ -21,3 +21,18 @@ export function connectedLine(
   const by = connection.connected_by?.trim();
   return by ? `Connected by ${by} · ${when}` : `Connected · ${when}`;
 }
+
+/** Zapier's catch hooks: an endpoint pointing at one is a Zap, shown as the Zapier card. */
+export const ZAPIER_HOOK_PREFIX = "https://hooks.zapier.com/hooks/catch/";
+
+export function zapierEndpoints<T extends { url: string }>(endpoints: readonly T[]): T[] {
+  return endpoints.filter((e) => e.url.trim().toLowerCase().startsWith(ZAPIER_HOOK_PREFIX));
+}
+
+/** "3 active Zaps", "1 active Zap · 1 off", "No active Zaps · 2 off". */
+export function zapsLine(endpoints: readonly { active: boolean }[]): string {
+  const on = endpoints.filter((e) => e.active).length;
+  const off = endpoints.length - on;
+  const head = on === 0 ? "No active Zaps" : `${on} active Zap${on === 1 ? "" : "s"}`;
+  return off > 0 ? `${head} · ${off} off` : head;
+}

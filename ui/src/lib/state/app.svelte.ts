@@ -5,10 +5,12 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   commands,
   type Connection,
+  type EndpointView,
   type Integration,
   type Session,
   type Workspace,
 } from "$lib/api/bindings";
+import { zapierEndpoints } from "$lib/logic/connections";
 import { errorMessage } from "$lib/logic/errors";
 
 export type Boot =
@@ -22,6 +24,8 @@ class AppState {
   session = $state.raw<Session | null>(null);
   integrations = $state.raw<Integration[]>([]);
   connections = $state.raw<Connection[]>([]);
+  /** Webhook endpoints that are Zapier catch hooks: the Connected tab's Zapier card. */
+  zaps = $state.raw<EndpointView[]>([]);
   catalogLoaded = $state(false);
   catalogError = $state<string | null>(null);
   #unlistenConnections: UnlistenFn | null = null;
@@ -78,6 +82,21 @@ class AppState {
     } catch (error) {
       this.catalogError = errorMessage(error);
     }
+    await this.refreshZaps();
+  }
+
+  /** Best effort: without the endpoints the Connected tab still lists the OAuth connections. */
+  async refreshZaps(): Promise<void> {
+    try {
+      this.zaps = zapierEndpoints(await commands.listEndpoints());
+    } catch {
+      this.zaps = [];
+    }
+  }
+
+  /** How many cards the Connected tab shows: the connections, and Zapier if any Zap. */
+  get connectedCount(): number {
+    return this.connections.length + (this.zaps.length ? 1 : 0);
   }
 
   /** Puts a connection the backend just returned in the list (or updates it) at once. */
@@ -108,6 +127,7 @@ class AppState {
       this.integrations = integrations;
       this.connections = connections;
       this.catalogError = null;
+      void this.refreshZaps();
     } catch (error) {
       this.catalogError = errorMessage(error);
     } finally {
