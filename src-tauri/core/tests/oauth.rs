@@ -60,6 +60,13 @@ async fn connect(w: &World, core: &pitchbar_core::Core, provider: &str) -> conne
         "{}",
         auth.url
     );
+    // Google issues a refresh token only when asked for offline access (the catalog says so).
+    assert_eq!(
+        provider == "google-docs",
+        auth.url.contains("access_type=offline"),
+        "{}",
+        auth.url
+    );
     let browser = browser(&w.ca);
     let redirect = authorize(&browser, &auth.url, "alice", false).await;
     match auth.redirect_style {

@@ -59,6 +59,10 @@ pub struct OAuthProvider {
     /// `None` where the provider offers no revocation call (access is removed in its own UI).
     pub revocation: Option<Revocation>,
     pub scopes: Vec<String>,
+    /// Extra parameters of the authorization request the provider needs, e.g. Google's
+    /// `access_type=offline` without which it issues no refresh token.
+    #[serde(default)]
+    pub authorize_params: std::collections::BTreeMap<String, String>,
 }
 
 /// How an integration is connected.

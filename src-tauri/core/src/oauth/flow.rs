@@ -75,11 +75,15 @@ impl OAuth {
         rand::rng().fill_bytes(&mut bytes);
         let state = URL_SAFE_NO_PAD.encode(bytes);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, _) = client::client(&provider, Some(&redirect_uri))?
+        let oauth_client = client::client(&provider, Some(&redirect_uri))?;
+        let mut request = oauth_client
             .authorize_url(|| CsrfToken::new(state.clone()))
             .add_scopes(provider.scopes.iter().cloned().map(Scope::new))
-            .set_pkce_challenge(challenge)
-            .url();
+            .set_pkce_challenge(challenge);
+        for (name, value) in &provider.authorize_params {
+            request = request.add_extra_param(name, value);
+        }
+        let (url, _) = request.url();
         let ttl = self.hub.config.authorization_ttl;
         let expires_at_ms = self
             .hub

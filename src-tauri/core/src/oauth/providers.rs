@@ -79,6 +79,8 @@ pub struct Provider {
     pub userinfo_url: Option<Url>,
     pub api_base_url: Option<Url>,
     pub scopes: Vec<String>,
+    /// From the catalog: what the provider needs beside the standard parameters.
+    pub authorize_params: Vec<(String, String)>,
     pub client_id: String,
     pub client_secret: Option<Secret>,
 }
@@ -217,6 +219,11 @@ impl Providers {
                 .map(|u| url("api_base_url", u))
                 .transpose()?,
             scopes: o.scopes.clone().unwrap_or_else(|| oauth.scopes.clone()),
+            authorize_params: oauth
+                .authorize_params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             client_id,
             client_secret: o
                 .client_secret

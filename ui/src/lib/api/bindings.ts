@@ -431,6 +431,11 @@ export type OAuthProvider = {
 	/**  `None` where the provider offers no revocation call (access is removed in its own UI). */
 	revocation: Revocation | null,
 	scopes: string[],
+	/**
+	 *  Extra parameters of the authorization request the provider needs, e.g. Google's
+	 *  `access_type=offline` without which it issues no refresh token.
+	 */
+	authorize_params?: { [key in string]: string },
 };
 
 /**  How a sign-in ended. */
