@@ -148,6 +148,26 @@ pub(super) fn failure<T: ErrorResponse + 'static>(
             grant_refused: false,
         },
         RequestTokenError::Parse(_, body) => {
+            // Slack answers errors with 200 and {"ok": false, "error": "invalid_code"}.
+            if let Some(code) = slack_error(&body) {
+                tracing::warn!(provider = %provider.id, code, doing, "provider refused");
+                let grant_refused = matches!(
+                    code.as_str(),
+                    "invalid_code" | "invalid_refresh_token" | "token_revoked" | "invalid_grant"
+                );
+                return Failure {
+                    error: Error::Upstream(format!(
+                        "{name} refused {doing} ({code}). {}",
+                        if grant_refused {
+                            format!("Connect {name} again.")
+                        } else {
+                            "Check the integration's settings in the providers file, then try again."
+                                .into()
+                        }
+                    )),
+                    grant_refused,
+                };
+            }
             tracing::warn!(provider = %provider.id, doing, bytes = body.len(), "unreadable provider answer");
             Failure {
                 error: Error::Upstream(format!(
@@ -166,6 +186,15 @@ pub(super) fn failure<T: ErrorResponse + 'static>(
             }
         }
     }
+}
+
+/// The `error` of a Slack-style `{"ok": false, "error": "…"}` answer.
+fn slack_error(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if v.get("ok")? != &serde_json::Value::Bool(false) {
+        return None;
+    }
+    v.get("error")?.as_str().map(str::to_owned)
 }
 
 /// A provider that could not be reached: said without URLs or bodies.
@@ -190,4 +219,20 @@ pub(super) fn unreachable(provider: &Provider, doing: &str, err: &reqwest::Error
     Error::Upstream(format!(
         "{name} {why}, so {doing} did not happen. Check the internet connection and try again."
     ))
+}
+
+#[cfg(test)]
+mod slack_tests {
+    #[test]
+    fn slack_errors_are_read_from_a_200_answer() {
+        assert_eq!(
+            super::slack_error(br#"{"ok":false,"error":"invalid_code"}"#).as_deref(),
+            Some("invalid_code")
+        );
+        assert_eq!(
+            super::slack_error(br#"{"ok":true,"access_token":"x"}"#),
+            None
+        );
+        assert_eq!(super::slack_error(b"<html>"), None);
+    }
 }
