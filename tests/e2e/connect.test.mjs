@@ -253,8 +253,9 @@ describe("connecting an OAuth integration", () => {
     server?.child.kill();
   });
 
-  test("Notion: consent, sign in in the browser, the link comes back, connected; then disconnected", async () => {
-    const { browser, dataDir } = session;
+  test("Notion: consent, sign in in the browser, the link comes back, connected, still connected after a restart; then disconnected", async () => {
+    const { dataDir } = session;
+    let { browser } = session;
     await (await browser.$(sel("nav-integrations"))).click();
     await (await visible(browser, sel("tab-available"))).click();
     await openNotion(browser);
@@ -301,7 +302,21 @@ describe("connecting an OAuth integration", () => {
     assert.equal(await card.getAttribute("data-status"), "active");
     await screenshot(browser, "connect-4-connected-card");
 
-    await (await card.$(sel("disconnect"))).click();
+    // Quit and start the app again: the connection (row and keychain entry) is still there.
+    await session.close();
+    session = await launch("connect", { dataDir });
+    browser = session.browser;
+    await resize(browser, 1280, 800);
+    await (await visible(browser, sel("nav-integrations"))).click();
+    await (await visible(browser, sel("tab-connected"))).click();
+    const again = await visible(
+      browser,
+      `${sel("connection-card")}[data-id=notion]`,
+    );
+    assert.equal(await again.getAttribute("data-status"), "active");
+    assert.match(await again.getText(), /alice@example\.test/);
+
+    await (await again.$(sel("disconnect"))).click();
     const confirm = await visible(browser, sel("disconnect-modal"));
     const words = await confirm.getText();
     assert.match(words, /Are you sure you want to disconnect Notion\?/);
