@@ -15,8 +15,12 @@ use crate::store::Store;
 use crate::webhooks::verify::Verdict;
 
 /// Records per transaction at most: large enough to amortize a commit, small enough that a
-/// page of the log shows new requests within milliseconds.
-const BATCH: usize = 1024;
+/// page of the log shows new requests within tens of milliseconds. A batch only grows this
+/// large when requests arrive faster than they are written, and then size pays: each commit
+/// rewrites every index page its rows touched, and signatures land on random pages of the
+/// signature index, so 4096 rows per commit write far fewer index pages per row than 1024
+/// (measured: +17 % answered, +21 % recorded in the receiver bench).
+const BATCH: usize = 4096;
 /// Records queued at most: beyond it, request handlers wait (backpressure) instead of
 /// growing memory without bound when the disk cannot keep up.
 const QUEUE: usize = 16 * 1024;
