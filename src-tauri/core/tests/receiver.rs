@@ -281,6 +281,128 @@ async fn a_replay_after_a_restart_is_still_recognised() {
     core.stop_receiver().await;
 }
 
+/// Pushes every logged request an hour into the past, as if received in an earlier run: the
+/// in-memory replay set loaded at start leaves them out, so only the log's index knows them.
+fn age_the_log(core: &Core) {
+    core.store()
+        .write(|tx| {
+            tx.execute(
+                "UPDATE receiver_request SET received_at = received_at - 3600000",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_old_signature_received_in_an_earlier_run_is_found_in_the_log() {
+    let (dir, core, base) = started(VerifyWith::Secret(Secret::new(SECRET))).await;
+    let old = signed(SECRET, now() - 1_000, BODY.as_bytes());
+    let other = signed(SECRET, now() - 1_001, BODY.as_bytes());
+    post(&base, "/first", Some(&old), BODY.as_bytes()).await;
+    recorded(&core, 1).await;
+    core.stop_receiver().await;
+    age_the_log(&core);
+    drop(core);
+
+    let core = Core::open(dir.path()).unwrap();
+    let addr = core
+        .start_receiver(config(VerifyWith::Secret(Secret::new(SECRET))))
+        .unwrap();
+    post(
+        &format!("http://{addr}"),
+        "/other",
+        Some(&other),
+        BODY.as_bytes(),
+    )
+    .await;
+    let fresh = newest(&core, 2).await;
+    assert_eq!(fresh.verdict.code, VerdictCode::TimestampTooOld);
+    assert!(
+        !fresh.verdict.detail.contains("received before"),
+        "{}",
+        fresh.verdict.detail
+    );
+    post(
+        &format!("http://{addr}"),
+        "/again",
+        Some(&old),
+        BODY.as_bytes(),
+    )
+    .await;
+    let again = newest(&core, 3).await;
+    assert_eq!(again.summary.path, "/again");
+    assert!(
+        again.verdict.detail.contains("received before"),
+        "{}",
+        again.verdict.detail
+    );
+    // The lookup seeks the replay index rather than scanning the log.
+    let plan: String = core
+        .store()
+        .conn()
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT 1 FROM receiver_request
+             WHERE signed_at = 1 AND signature = x'00' LIMIT 1",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("receiver_request_replay"), "{plan}");
+    core.stop_receiver().await;
+}
+
+#[tokio::test]
+async fn requests_logged_before_the_replay_index_are_still_known_after_the_upgrade() {
+    let (dir, core, base) = started(VerifyWith::Secret(Secret::new(SECRET))).await;
+    let old = signed(SECRET, now() - 1_000, BODY.as_bytes());
+    post(&base, "/first", Some(&old), BODY.as_bytes()).await;
+    recorded(&core, 1).await;
+    core.stop_receiver().await;
+    age_the_log(&core);
+    // Back to the schema before migration 0008: no signed_at, the index on the signature alone.
+    core.store()
+        .write(|tx| {
+            tx.execute_batch(
+                "DROP INDEX receiver_request_replay;
+                 ALTER TABLE receiver_request DROP COLUMN signed_at;
+                 CREATE INDEX receiver_request_signature ON receiver_request (signature)
+                     WHERE signature IS NOT NULL;
+                 PRAGMA user_version = 7;",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    drop(core);
+
+    let core = Core::open(dir.path()).unwrap();
+    let version: i64 = core
+        .store()
+        .conn()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert!(version >= 8);
+    let addr = core
+        .start_receiver(config(VerifyWith::Secret(Secret::new(SECRET))))
+        .unwrap();
+    post(
+        &format!("http://{addr}"),
+        "/again",
+        Some(&old),
+        BODY.as_bytes(),
+    )
+    .await;
+    let again = newest(&core, 2).await;
+    assert_eq!(again.verdict.code, VerdictCode::TimestampTooOld);
+    assert!(
+        again.verdict.detail.contains("received before"),
+        "{}",
+        again.verdict.detail
+    );
+    core.stop_receiver().await;
+}
+
 #[tokio::test]
 async fn response_presets_retry_after_and_custom_body_change_while_running() {
     let (_dir, core, base) = started(VerifyWith::Nothing).await;

@@ -1,6 +1,6 @@
 //! Replay detection: which authentic signatures were received before. In memory for speed, exact for
 //! every request whose timestamp is still within the tolerance (the only ones that could be
-//! valid); older ones are looked up in the log's signature index instead.
+//! valid); older ones are looked up in the log's replay index instead.
 //!
 //! Why memory suffices for the recent ones: a signature within the tolerance now was made less
 //! than `tolerance` ago, so an earlier copy of it arrived at most `2 × tolerance` ago (unless it
@@ -82,13 +82,16 @@ impl Seen {
     }
 }
 
-/// Whether the log holds any of `sigs` (the signature index): for requests outside the window.
-pub(crate) fn in_log(store: &Store, sigs: &[[u8; 32]]) -> Result<bool> {
+/// Whether the log holds any of `sigs`, signed at `signed_at` (the replay index): for requests
+/// outside the window.
+pub(crate) fn in_log(store: &Store, signed_at: i64, sigs: &[[u8; 32]]) -> Result<bool> {
     let conn = store.conn();
-    let mut stmt =
-        conn.prepare_cached("SELECT 1 FROM receiver_request WHERE signature = ?1 LIMIT 1")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT 1 FROM receiver_request
+         WHERE signed_at = ?1 AND signature = ?2 LIMIT 1",
+    )?;
     for sig in sigs {
-        if stmt.exists([&sig[..]])? {
+        if stmt.exists(rusqlite::params![signed_at, &sig[..]])? {
             return Ok(true);
         }
     }

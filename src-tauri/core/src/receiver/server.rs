@@ -110,8 +110,8 @@ impl Shared {
             return false;
         }
         let store = self.store.clone();
-        let sigs = parsed.v1.clone();
-        tokio::task::spawn_blocking(move || in_log(&store, &sigs).unwrap_or(false))
+        let (signed_at, sigs) = (parsed.timestamp, parsed.v1.clone());
+        tokio::task::spawn_blocking(move || in_log(&store, signed_at, &sigs).unwrap_or(false))
             .await
             .unwrap_or(false)
     }

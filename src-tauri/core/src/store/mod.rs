@@ -20,6 +20,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0005_settings.sql")),
     M::up(include_str!("../../migrations/0006_oauth.sql")),
     M::up(include_str!("../../migrations/0007_dispatch_perf.sql")),
+    M::up(include_str!(
+        "../../migrations/0008_receiver_replay_index.sql"
+    )),
 ];
 
 /// The one connection to the workspace database. Writes are short, so one guarded
@@ -55,9 +58,9 @@ impl Store {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(mode, "the database did not switch to WAL");
         }
-        // A 16 MB page cache (the default is 2 MB): the receiver's log inserts signatures at
-        // random places in its index, which thrashes a small cache once the log holds some
-        // tens of thousands of requests. Memory only; durability is as set above.
+        // A 16 MB page cache (the default is 2 MB): the delivery log's and the receiver's
+        // indexes stay in memory while a burst is written. Memory only; durability is as set
+        // above.
         conn.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;",
         )?;
