@@ -3,6 +3,8 @@
 //! middle of it; a fresh `Core` on the same data directory then delivers every accepted event,
 //! and any duplicate carries the same `X-Pitchbar-Delivery` as its first receipt.
 
+#[path = "support/workspace.rs"]
+mod workspace;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
@@ -19,7 +21,6 @@ use pitchbar_core::webhooks::dispatcher::DispatcherConfig;
 use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::{EventType, Payload};
-use pitchbar_core::workspace::{MemberInput, Role};
 use pitchbar_core::Core;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Notify;
@@ -56,17 +57,7 @@ fn crash_child_process() {
         .unwrap();
     rt.block_on(async {
         let core = Core::open(Path::new(dir)).unwrap();
-        core.workspaces()
-            .set_up(
-                "Acme",
-                MemberInput {
-                    name: "Olivia Owner".into(),
-                    email: "olivia@acme.test".into(),
-                    role: Role::Owner,
-                },
-            )
-            .unwrap();
-        let actor = core.workspaces().actor().unwrap();
+        let actor = workspace::set_up_owner(&core);
         core.webhook_endpoints()
             .create(
                 &actor,

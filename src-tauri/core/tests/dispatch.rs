@@ -16,7 +16,6 @@ use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::log::LogQuery;
 use pitchbar_core::webhooks::{verify, EventType, Payload};
-use pitchbar_core::workspace::{MemberInput, Role};
 use pitchbar_core::Core;
 
 #[path = "support/workspace.rs"]
@@ -784,17 +783,7 @@ async fn a_crash_mid_burst_loses_nothing_and_duplicates_share_the_delivery_id() 
     let fired_ids: HashSet<String>;
     {
         let core = Core::open(dir.path()).unwrap();
-        core.workspaces()
-            .set_up(
-                "Acme",
-                MemberInput {
-                    name: "Olivia Owner".into(),
-                    email: "olivia@acme.test".into(),
-                    role: Role::Owner,
-                },
-            )
-            .unwrap();
-        let actor = core.workspaces().actor().unwrap();
+        let actor = workspace::set_up_owner(&core);
         // Flaky: every delivery's first attempt fails, so the crash catches retries too.
         core.webhook_endpoints()
             .create(

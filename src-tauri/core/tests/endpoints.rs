@@ -3,6 +3,8 @@
 //! in a real Secret Service: run through `scripts/with-keychain.sh`; keychain failures come
 //! from a store that refuses everything and from keyring's mock store.
 
+#[path = "support/workspace.rs"]
+mod workspace;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -27,17 +29,7 @@ fn set_up() -> (tempfile::TempDir, Core, Actor, Actor) {
 fn set_up_with(vault: Vault) -> (tempfile::TempDir, Core, Actor, Actor) {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open_with_vault(dir.path(), vault).unwrap();
-    core.workspaces()
-        .set_up(
-            "Acme",
-            MemberInput {
-                name: "Olivia Owner".into(),
-                email: "olivia@acme.test".into(),
-                role: Role::Owner,
-            },
-        )
-        .unwrap();
-    let owner = core.workspaces().actor().unwrap();
+    let owner = workspace::set_up_owner(&core);
     let m = core
         .workspaces()
         .add_member(

@@ -1,6 +1,8 @@
 //! The delivery log over real deliveries to a real receiver: filters, keyset paging, one
 //! attempt's bytes, copy as curl (run through a real shell), endpoint health.
 
+#[path = "support/workspace.rs"]
+mod workspace;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -10,7 +12,6 @@ use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::log::{LogQuery, StatusClass};
 use pitchbar_core::webhooks::{EventType, Payload};
-use pitchbar_core::workspace::{MemberInput, Role};
 use pitchbar_core::Core;
 
 async fn receiver() -> String {
@@ -37,17 +38,7 @@ async fn fixture() -> Fixture {
     let base = receiver().await;
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path()).unwrap();
-    core.workspaces()
-        .set_up(
-            "Acme",
-            MemberInput {
-                name: "Olivia Owner".into(),
-                email: "olivia@acme.test".into(),
-                role: Role::Owner,
-            },
-        )
-        .unwrap();
-    let actor = core.workspaces().actor().unwrap();
+    let actor = workspace::set_up_owner(&core);
     let make = |path: &str| EndpointInput {
         url: format!("{base}{path}"),
         events: vec!["lead.captured".into(), "conversation.started".into()],

@@ -1,6 +1,8 @@
 //! The local receiver over real loopback HTTP and a real SQLite file: recording, every
 //! diagnosis, response control, forwarding, persistence, and the dispatcher delivering to it.
 
+#[path = "support/workspace.rs"]
+mod workspace;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,7 +18,6 @@ use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::sign;
 use pitchbar_core::webhooks::verify::{Candidate, CandidateState, VerdictCode};
 use pitchbar_core::webhooks::EventType;
-use pitchbar_core::workspace::{MemberInput, Role};
 use pitchbar_core::Core;
 
 const SECRET: &str = "whsec_receiver_test_secret_0123456789";
@@ -729,17 +730,7 @@ async fn user_errors_are_clear() {
 async fn the_dispatcher_delivers_to_the_receiver_and_it_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let core = Arc::new(Core::open(dir.path()).unwrap());
-    core.workspaces()
-        .set_up(
-            "Acme",
-            MemberInput {
-                name: "Olivia Owner".into(),
-                email: "olivia@acme.test".into(),
-                role: Role::Owner,
-            },
-        )
-        .unwrap();
-    let actor = core.workspaces().actor().unwrap();
+    let actor = workspace::set_up_owner(&core);
     // The app's wiring: every endpoint's secrets, refreshed when an endpoint is created.
     let provider = core.endpoint_candidates();
     let addr = core

@@ -5,6 +5,8 @@
 //! OLD secret must still accept. Node and Python always run (CI has both); PHP, Ruby and Go run
 //! when their tools are on PATH, else say so (their escaping is unit-tested in the crate).
 
+#[path = "support/workspace.rs"]
+mod workspace;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -17,7 +19,6 @@ use pitchbar_core::webhooks::log::{AttemptDetail, LogQuery};
 use pitchbar_core::webhooks::signing::{parse_signature_header, sign, SIGNATURE_HEADER};
 use pitchbar_core::webhooks::snippets::{snippet, Language};
 use pitchbar_core::webhooks::EventType;
-use pitchbar_core::workspace::{MemberInput, Role};
 use pitchbar_core::Core;
 
 /// The others start in well under a second; Go is built before it starts.
@@ -131,17 +132,7 @@ fn start(lang: Language, dir: &Path, port: u16) -> Running {
 
 fn owner_core(dir: &Path) -> (Core, pitchbar_core::workspace::Actor) {
     let core = Core::open(dir).unwrap();
-    core.workspaces()
-        .set_up(
-            "Acme",
-            MemberInput {
-                name: "Olivia Owner".into(),
-                email: "olivia@acme.test".into(),
-                role: Role::Owner,
-            },
-        )
-        .unwrap();
-    let actor = core.workspaces().actor().unwrap();
+    let actor = workspace::set_up_owner(&core);
     (core, actor)
 }
 

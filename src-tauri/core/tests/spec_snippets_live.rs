@@ -3,6 +3,8 @@
 //! keeps the exact body bytes and `X-Pitchbar-Signature`; the snippets must accept those, and
 //! reject a tampered body and (004's) an old timestamp.
 
+#[path = "support/workspace.rs"]
+mod workspace;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -18,7 +20,6 @@ use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::signing::{parse_signature_header, sign};
 use pitchbar_core::webhooks::{EventType, Payload};
-use pitchbar_core::workspace::{MemberInput, Role};
 use pitchbar_core::Core;
 use tokio::sync::Notify;
 
@@ -126,17 +127,7 @@ async fn spec_snippets_accept_real_deliveries_and_reject_tampering_and_old_times
     // A real Core on a real SQLite file, a single-attempt endpoint, the running dispatcher.
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path()).unwrap();
-    core.workspaces()
-        .set_up(
-            "Acme",
-            MemberInput {
-                name: "Olivia Owner".into(),
-                email: "olivia@acme.test".into(),
-                role: Role::Owner,
-            },
-        )
-        .unwrap();
-    let actor = core.workspaces().actor().unwrap();
+    let actor = workspace::set_up_owner(&core);
     let ep = core
         .webhook_endpoints()
         .create(

@@ -10,14 +10,19 @@ use pitchbar_core::Core;
 pub fn owner_core() -> (tempfile::TempDir, Core, Actor) {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path()).unwrap();
+    let actor = set_up_owner(&core);
+    (dir, core, actor)
+}
+
+/// Sets up workspace "Acme" on `core` with Olivia as Owner and returns her as the actor.
+pub fn set_up_owner(core: &Core) -> Actor {
     core.workspaces()
         .set_up(
             "Acme",
             member_input("Olivia Owner", "olivia@acme.test", Role::Owner),
         )
         .unwrap();
-    let actor = core.workspaces().actor().unwrap();
-    (dir, core, actor)
+    core.workspaces().actor().unwrap()
 }
 
 pub fn member_input(name: &str, email: &str, role: Role) -> MemberInput {
