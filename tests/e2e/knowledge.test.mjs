@@ -162,6 +162,15 @@ describe("knowledge sources", () => {
     await visible(browser, sel("picker-item"), 15000);
     await visible(browser, sel("picker-more"));
     await screenshot(browser, "knowledge-2-picker");
+    // Slow pages of blocks, so the progress can be seen.
+    await fetch(`http://127.0.0.1:${fake.port}/_test/script`, {
+      method: "POST",
+      body: JSON.stringify({
+        path: "000000000002/children$",
+        delayMs: 1200,
+        times: 3,
+      }),
+    });
     await pick(browser, "handbook", "Pitchbar Handbook");
     await pick(browser, "release", "Release Notes Archive");
     await textOf(browser, sel("add-sources"), /Add 2 sources/);
@@ -170,6 +179,12 @@ describe("knowledge sources", () => {
 
     // On the Knowledge page, both become ready (pushed by sources://changed, never polled).
     await visible(browser, row("Pitchbar Handbook"));
+    await textOf(
+      browser,
+      `${row("Release Notes Archive")} ${sel("source-status")}`,
+      /Indexing · \d+ blocks/,
+    );
+    await screenshot(browser, "knowledge-2b-indexing");
     await waitStatus(browser, "Pitchbar Handbook", "ready");
     await waitStatus(browser, "Release Notes Archive", "ready");
     await textOf(browser, `${row("Pitchbar Handbook")}`, /Ready/);

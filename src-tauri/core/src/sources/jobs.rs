@@ -91,13 +91,15 @@ pub(crate) fn start(
 }
 
 impl Worker {
+    /// The oldest queued source: in the order they were added (rowid; ULIDs made within one
+    /// millisecond are not ordered).
     fn next_queued(&self) -> Result<Option<String>> {
         Ok(self
             .store
             .conn()
             .query_row(
                 "SELECT id FROM knowledge_source WHERE status = 'queued'
-                 ORDER BY added_at, id LIMIT 1",
+                 ORDER BY rowid LIMIT 1",
                 [],
                 |r| r.get(0),
             )

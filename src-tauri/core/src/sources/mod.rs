@@ -227,7 +227,7 @@ impl Sources<'_> {
     pub fn list(&self) -> Result<Vec<Source>> {
         self.rebind_orphans()?;
         let conn = self.store.conn();
-        let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY s.added_at DESC, s.id DESC"))?;
+        let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY s.rowid DESC"))?;
         let rows = stmt.query_map([], from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
