@@ -273,6 +273,11 @@ describe("knowledge sources", () => {
     await screenshot(browser, "knowledge-6-narrow");
     await (await browser.$(sel("knowledge-search"))).scrollIntoView();
     await screenshot(browser, "knowledge-7-narrow-search");
+    await (await browser.$(sel("add-source"))).click();
+    await visible(browser, sel("picker-item"), 15000);
+    await screenshot(browser, "knowledge-8-narrow-picker");
+    await browser.keys("Escape");
+    await gone(browser, sel("add-source-modal"));
     await resize(browser, 1280, 800);
   });
 });
