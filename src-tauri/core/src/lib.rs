@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod receiver;
 pub mod secret;
 pub mod settings;
+pub mod sources;
 pub mod store;
 pub mod vault;
 pub mod webhooks;
@@ -51,6 +52,9 @@ pub struct Core {
     webhook_secrets: Arc<webhooks::secrets::SigningSecrets>,
     oauth_hub: Arc<oauth::Hub>,
     revocation_retrier: Mutex<Option<oauth::Retrier>>,
+    sources_hub: Arc<sources::Hub>,
+    sources_worker: Mutex<Option<sources::Running>>,
+    sources_config: Mutex<sources::SourcesConfig>,
     data_dir: PathBuf,
 }
 
@@ -103,6 +107,9 @@ impl Core {
             vault,
             oauth_hub: Arc::new(oauth::Hub::new(oauth)),
             revocation_retrier: Mutex::new(None),
+            sources_hub: Arc::default(),
+            sources_worker: Mutex::new(None),
+            sources_config: Mutex::default(),
             data_dir: data_dir.to_path_buf(),
         })
     }
@@ -368,6 +375,46 @@ impl Core {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
+        if let Some(running) = running {
+            running.stop().await;
+        }
+    }
+
+    /// Knowledge sources: the picker, adding, reindexing, removing, searching.
+    pub fn sources(&self) -> sources::Sources<'_> {
+        sources::Sources {
+            store: &self.store,
+            hub: &self.sources_hub,
+            oauth: self.oauth(),
+            config: lock(&self.sources_config).clone(),
+        }
+    }
+
+    /// Announces source changes (added, progress, state, removed); the shell emits
+    /// `sources://changed`.
+    pub fn subscribe_sources(&self) -> tokio::sync::broadcast::Receiver<sources::SourcesChanged> {
+        self.sources_hub.subscribe()
+    }
+
+    /// Starts the ingestion worker (inside a tokio runtime): sources queued or being read when
+    /// the app quit are read again. Starting it twice is a no-op.
+    pub fn start_sources(&self, config: sources::SourcesConfig) -> Result<()> {
+        let mut slot = lock(&self.sources_worker);
+        if slot.is_none() {
+            *lock(&self.sources_config) = config.clone();
+            *slot = Some(sources::start(
+                self.store.clone(),
+                self.sources_hub.clone(),
+                self.oauth(),
+                config,
+            )?);
+        }
+        Ok(())
+    }
+
+    /// Stops the ingestion worker; a source being read is queued again for the next start.
+    pub async fn stop_sources(&self) {
+        let running = lock(&self.sources_worker).take();
         if let Some(running) = running {
             running.stop().await;
         }

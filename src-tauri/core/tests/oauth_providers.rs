@@ -116,3 +116,39 @@ fn mistakes_are_named_with_the_file() {
     );
     assert!(m.contains("does not exist"), "{m}");
 }
+
+#[test]
+fn an_api_base_may_be_plain_http_only_on_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = |url: &str| {
+        let file = write(
+            dir.path(),
+            &format!(
+                r#"{{"providers": {{"notion": {{"client_id": "x", "api_base_url": "{url}"}}}}}}"#
+            ),
+        );
+        Providers::load(&file, true).unwrap().provider("notion")
+    };
+    for ok in [
+        "https://notion.example",
+        "http://127.0.0.1:8080/notion",
+        "http://localhost:1/x",
+    ] {
+        assert_eq!(
+            base(ok)
+                .unwrap()
+                .api_base_url
+                .unwrap()
+                .as_str()
+                .trim_end_matches('/'),
+            ok
+        );
+    }
+    let m = message(base("http://notion.example").unwrap_err());
+    assert!(
+        m.contains(
+            "providers.notion.api_base_url must be an https:// URL, or http:// on 127.0.0.1"
+        ),
+        "{m}"
+    );
+}

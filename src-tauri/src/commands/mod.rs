@@ -5,6 +5,7 @@ mod catalog;
 mod connections;
 mod leads;
 mod receiver;
+mod sources;
 mod webhooks;
 mod workspace;
 
@@ -20,6 +21,8 @@ pub fn builder() -> Builder<tauri::Wry> {
         .dangerously_cast_bigints_to_number()
         // The payload of `oauth://finished` and `connections://changed`.
         .typ::<pitchbar_core::oauth::OAuthEvent>()
+        // The payload of `sources://changed`.
+        .typ::<pitchbar_core::sources::SourcesChanged>()
         .commands(collect_commands![
             workspace::startup,
             workspace::set_up_workspace,
@@ -72,6 +75,12 @@ pub fn builder() -> Builder<tauri::Wry> {
             receiver::clear_received,
             receiver::send_test_events_here,
             receiver::verify_signature,
+            sources::list_sources,
+            sources::browse_sources,
+            sources::add_sources,
+            sources::reindex_source,
+            sources::remove_source,
+            sources::search_sources,
         ])
 }
 

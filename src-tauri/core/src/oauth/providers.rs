@@ -216,7 +216,7 @@ impl Providers {
             api_base_url: o
                 .api_base_url
                 .as_deref()
-                .map(|u| url("api_base_url", u))
+                .map(|u| self.api_url(id, u))
                 .transpose()?,
             scopes: o.scopes.clone().unwrap_or_else(|| oauth.scopes.clone()),
             authorize_params: oauth
@@ -262,6 +262,28 @@ impl Providers {
             return Err(self.bad_key(id, key, &format!("must be an https:// URL (“{value}”)")));
         }
         Ok(parsed)
+    }
+
+    /// An API base: https, or plain http to this machine's loopback (a local stand-in for the
+    /// provider: its requests never leave the machine).
+    fn api_url(&self, id: &str, value: &str) -> Result<Url> {
+        let parsed = Url::parse(value)
+            .map_err(|_| self.bad_key(id, "api_base_url", &format!("is not a URL (“{value}”)")))?;
+        let loopback = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost",
+            None => false,
+        };
+        match parsed.scheme() {
+            "https" => Ok(parsed),
+            "http" if loopback => Ok(parsed),
+            _ => Err(self.bad_key(
+                id,
+                "api_base_url",
+                &format!("must be an https:// URL, or http:// on 127.0.0.1 (“{value}”)"),
+            )),
+        }
     }
 
     fn bad_key(&self, id: &str, key: &str, what: &str) -> Error {

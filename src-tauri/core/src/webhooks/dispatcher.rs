@@ -24,7 +24,7 @@ use crate::new_id;
 use crate::store::Store;
 use crate::workspace::Actor;
 
-pub(crate) use attempt::{classify, header_map, read_capped};
+pub(crate) use attempt::{classify, header_map, parse_retry_after, read_capped};
 pub use attempt::{delivery_headers, MAX_RESPONSE_BODY};
 pub(crate) use run::http_client;
 pub use run::{Running, USER_AGENT};

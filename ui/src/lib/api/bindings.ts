@@ -88,6 +88,16 @@ export const commands = {
 	clearReceived: () => __TAURI_INVOKE<number>("clear_received"),
 	sendTestEventsHere: () => __TAURI_INVOKE<SentHere>("send_test_events_here"),
 	verifySignature: (input: VerifyInput) => __TAURI_INVOKE<Verdict>("verify_signature", { input }),
+	listSources: () => __TAURI_INVOKE<Source[]>("list_sources"),
+	/**
+	 *  A page of `provider`'s pages and databases (Notion) or documents (Google Docs) matching
+	 *  `query`; `cursor` is the previous page's `next_cursor`.
+	 */
+	browseSources: (provider: string, query: string, cursor: string | null) => __TAURI_INVOKE<PickerPage>("browse_sources", { provider, query, cursor }),
+	addSources: (provider: string, items: PickerItem[]) => __TAURI_INVOKE<Source[]>("add_sources", { provider, items }),
+	reindexSource: (id: string) => __TAURI_INVOKE<Source>("reindex_source", { id }),
+	removeSource: (id: string) => __TAURI_INVOKE<null>("remove_source", { id }),
+	searchSources: (query: string) => __TAURI_INVOKE<SearchHit[]>("search_sources", { query }),
 };
 
 /* Types */
@@ -443,6 +453,24 @@ export type Outcome = { result: "connected"; connection: Connection } |
 /**  Declined, refused by the provider, expired or cancelled: the message says which. */
 { result: "failed"; error: Error };
 
+/**  A page, database or document the picker offers. */
+export type PickerItem = {
+	external_id: string,
+	kind: SourceKind,
+	title: string,
+	url: string | null,
+	/**  RFC 3339, as the provider reports it. */
+	edited_at: string | null,
+	/**  Already a source: shown checked and disabled. */
+	added: boolean,
+};
+
+/**  One page of the picker; `next_cursor` fetches the next. */
+export type PickerPage = {
+	items: PickerItem[],
+	next_cursor: string | null,
+};
+
 /**  How an endpoint's deliveries are attempted. */
 export type Policy = 
 /**  One POST, no retry: v1's behaviour. */
@@ -559,6 +587,17 @@ export type RevocationStyle =
 
 export type Role = "owner" | "admin" | "member";
 
+/**  One passage that matched a search. */
+export type SearchHit = {
+	source_id: string,
+	source_title: string,
+	provider: string,
+	/**  The heading the passage is under ("" at the top of a page). */
+	heading: string,
+	/**  The passage around the match; parts with `hit` are the matched words. */
+	snippet: SnippetPart[],
+};
+
 /**  What "Send test events here" did. */
 export type SentHere = {
 	endpoint_id: string,
@@ -585,6 +624,44 @@ export type Session = {
 export type Snippet = {
 	file_name: string,
 	code: string,
+};
+
+export type SnippetPart = {
+	text: string,
+	hit: boolean,
+};
+
+/**  A source as the Knowledge page shows it. */
+export type Source = {
+	id: string,
+	/**  The catalog id: `notion` or `google-docs`. */
+	provider: string,
+	kind: SourceKind,
+	external_id: string,
+	title: string,
+	url: string | null,
+	status: SourceStatus,
+	/**  Why the last ingestion failed (what to do is in the message). */
+	status_reason: string | null,
+	/**  Items (blocks, rows, document elements) read so far by the running ingestion. */
+	progress: number,
+	/**  RFC 3339; `None` until the first ingestion succeeded. */
+	last_indexed_at: string | null,
+	/**  Bytes of indexed text, as of the last successful ingestion. */
+	size_bytes: number,
+	chunk_count: number,
+	/**  Its connection was disconnected: still searchable, not reindexable until reconnected. */
+	orphaned: boolean,
+	added_at: string,
+};
+
+export type SourceKind = "page" | "database" | "doc";
+
+export type SourceStatus = "queued" | "ingesting" | "ready" | "failed";
+
+/**  A source was added, changed state or progress, or was removed: refetch the Knowledge page. */
+export type SourcesChanged = {
+	source_id: string | null,
 };
 
 /**  What the window shows first. */

@@ -12,6 +12,7 @@ describe("pageFromHash", () => {
     ["#/settings?x=1", "settings"],
     ["#/billing", "integrations"],
     ["#/integrations", "integrations"],
+    ["#/knowledge", "knowledge"],
   ])("%j → %s", (hash, page) => {
     expect(pageFromHash(hash)).toBe(page);
   });

@@ -1,10 +1,11 @@
 // The app's pages, addressed by the location hash so a reload stays on the same page.
 
-export const PAGES = ["integrations", "playground", "settings"] as const;
+export const PAGES = ["integrations", "knowledge", "playground", "settings"] as const;
 export type Page = (typeof PAGES)[number];
 
 export const PAGE_TITLES: Record<Page, string> = {
   integrations: "Integrations",
+  knowledge: "Knowledge",
   playground: "Playground",
   settings: "Settings",
 };

@@ -55,4 +55,26 @@ describe("ConnectionCard", () => {
     );
     expect(disconnect().disabled).toBe(true);
   });
+
+  it("offers Add source on a connected Notion card, for Owners and Admins only", () => {
+    render(ConnectionCard, {
+      connection: connection("active"),
+      integration: notion,
+      canManage: true,
+    });
+    const configure = document.querySelector<HTMLButtonElement>("[data-testid=configure]")!;
+    expect(configure.textContent).toMatch(/Add source/);
+    expect(configure.disabled).toBe(false);
+  });
+
+  it("keeps Add source off for Members", () => {
+    render(ConnectionCard, {
+      connection: connection("active"),
+      integration: notion,
+      canManage: false,
+    });
+    const configure = document.querySelector<HTMLButtonElement>("[data-testid=configure]")!;
+    expect(configure.disabled).toBe(true);
+    expect(configure.title).toMatch(/Only Owners and Admins/);
+  });
 });

@@ -1,0 +1,432 @@
+//! Knowledge sources: Notion pages and databases and Google Docs picked by the user, ingested
+//! into a full-text index by background jobs, reindexed by hand (nothing polls a provider), and
+//! kept searchable when their connection is disconnected ("orphaned").
+
+mod api;
+mod google;
+mod index;
+mod jobs;
+mod notion;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use tokio::sync::{broadcast, Notify};
+
+use crate::connections::{self, ConnectionStatus};
+use crate::error::{Error, Result};
+use crate::oauth::OAuth;
+use crate::store::Store;
+use crate::workspace::Actor;
+
+pub use index::{SearchHit, SnippetPart};
+pub(crate) use jobs::start;
+pub use jobs::Running;
+
+pub const NOTION: &str = "notion";
+pub const GOOGLE_DOCS: &str = "google-docs";
+
+/// The providers' real API hosts. A providers file's `api_base_url` replaces them: for
+/// `google-docs` one base serves both the Drive and the Docs paths (`/drive/v3/…`, `/v1/documents/…`).
+const NOTION_API: &str = "https://api.notion.com";
+const DRIVE_API: &str = "https://www.googleapis.com";
+const DOCS_API: &str = "https://docs.googleapis.com";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Page,
+    Database,
+    Doc,
+}
+
+impl SourceKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::Database => "database",
+            Self::Doc => "doc",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "database" => Self::Database,
+            "doc" => Self::Doc,
+            _ => Self::Page,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceStatus {
+    Queued,
+    Ingesting,
+    Ready,
+    Failed,
+}
+
+impl SourceStatus {
+    fn parse(s: &str) -> Self {
+        match s {
+            "queued" => Self::Queued,
+            "ingesting" => Self::Ingesting,
+            "ready" => Self::Ready,
+            _ => Self::Failed,
+        }
+    }
+}
+
+/// A source as the Knowledge page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+pub struct Source {
+    pub id: String,
+    /// The catalog id: `notion` or `google-docs`.
+    pub provider: String,
+    pub kind: SourceKind,
+    pub external_id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub status: SourceStatus,
+    /// Why the last ingestion failed (what to do is in the message).
+    pub status_reason: Option<String>,
+    /// Items (blocks, rows, document elements) read so far by the running ingestion.
+    pub progress: u32,
+    /// RFC 3339; `None` until the first ingestion succeeded.
+    pub last_indexed_at: Option<String>,
+    /// Bytes of indexed text, as of the last successful ingestion.
+    pub size_bytes: u32,
+    pub chunk_count: u32,
+    /// Its connection was disconnected: still searchable, not reindexable until reconnected.
+    pub orphaned: bool,
+    pub added_at: String,
+}
+
+const SELECT: &str = "SELECT s.id, s.provider, s.kind, s.external_id, s.title, s.url, s.status,
+        s.status_reason, s.progress, s.last_indexed_at, s.size_bytes, s.chunk_count,
+        c.status, s.added_at
+     FROM knowledge_source s JOIN integration_connection c ON c.id = s.connection_id";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Source> {
+    let connection: String = r.get(12)?;
+    Ok(Source {
+        id: r.get(0)?,
+        provider: r.get(1)?,
+        kind: SourceKind::parse(&r.get::<_, String>(2)?),
+        external_id: r.get(3)?,
+        title: r.get(4)?,
+        url: r.get(5)?,
+        status: SourceStatus::parse(&r.get::<_, String>(6)?),
+        status_reason: r.get(7)?,
+        progress: r.get(8)?,
+        last_indexed_at: r.get(9)?,
+        size_bytes: r.get(10)?,
+        chunk_count: r.get(11)?,
+        orphaned: is_orphaning(&connection),
+        added_at: r.get(13)?,
+    })
+}
+
+/// Disconnected (or being wound down): the sources stay, their provider can no longer be read.
+fn is_orphaning(connection_status: &str) -> bool {
+    matches!(connection_status, "inactive" | "revocation_pending")
+}
+
+/// A page, database or document the picker offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct PickerItem {
+    pub external_id: String,
+    pub kind: SourceKind,
+    pub title: String,
+    pub url: Option<String>,
+    /// RFC 3339, as the provider reports it.
+    pub edited_at: Option<String>,
+    /// Already a source: shown checked and disabled.
+    pub added: bool,
+}
+
+/// One page of the picker; `next_cursor` fetches the next.
+#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+pub struct PickerPage {
+    pub items: Vec<PickerItem>,
+    pub next_cursor: Option<String>,
+}
+
+/// A source was added, changed state or progress, or was removed: refetch the Knowledge page.
+#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+pub struct SourcesChanged {
+    pub source_id: Option<String>,
+}
+
+/// How ingestion talks to providers; [`SourcesConfig::default`] gives the app's settings.
+#[derive(Debug, Clone)]
+pub struct SourcesConfig {
+    /// Timeout of each provider request.
+    pub request_timeout: Duration,
+    /// Retries of a `429` or a `5xx`: the first delay (a `Retry-After` replaces it), and how many.
+    pub retry_min_delay: Duration,
+    pub retry_times: usize,
+    /// A `Retry-After` longer than this is cut to it.
+    pub retry_after_max: Duration,
+}
+
+impl Default for SourcesConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            retry_min_delay: Duration::from_secs(1),
+            retry_times: 5,
+            retry_after_max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the service and its ingestion worker share.
+pub struct Hub {
+    events: broadcast::Sender<SourcesChanged>,
+    /// Rings when a source is queued, so the worker looks at once.
+    wake: Notify,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            events: broadcast::channel(256).0,
+            wake: Notify::new(),
+        }
+    }
+}
+
+impl Hub {
+    pub fn subscribe(&self) -> broadcast::Receiver<SourcesChanged> {
+        self.events.subscribe()
+    }
+
+    fn publish(&self, source_id: Option<&str>) {
+        let _ = self.events.send(SourcesChanged {
+            source_id: source_id.map(str::to_string),
+        });
+    }
+}
+
+/// The knowledge sources service.
+pub struct Sources<'a> {
+    pub(crate) store: &'a Arc<Store>,
+    pub(crate) hub: &'a Arc<Hub>,
+    pub(crate) oauth: OAuth,
+    pub(crate) config: SourcesConfig,
+}
+
+impl Sources<'_> {
+    /// Every source, newest first. Sources of a provider that was reconnected under another
+    /// connection are re-bound to it first.
+    pub fn list(&self) -> Result<Vec<Source>> {
+        self.rebind_orphans()?;
+        let conn = self.store.conn();
+        let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY s.rowid DESC"))?;
+        let rows = stmt.query_map([], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Source> {
+        get(self.store, id)
+    }
+
+    /// A page of the provider's pages and databases (Notion) or documents (Google Docs) whose
+    /// title matches `query`, for the Add source picker.
+    pub async fn browse(
+        &self,
+        actor: &Actor,
+        provider: &str,
+        query: &str,
+        cursor: Option<&str>,
+    ) -> Result<PickerPage> {
+        actor.require_manage()?;
+        let connection = active_connection(self.store, provider)?;
+        let api = api::Api::open(&self.oauth, &connection, &self.config).await?;
+        let mut page = match provider {
+            NOTION => notion::browse(&api, query.trim(), cursor).await?,
+            _ => google::browse(&api, query.trim(), cursor).await?,
+        };
+        let conn = self.store.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT 1 FROM knowledge_source WHERE provider = ?1 AND external_id = ?2",
+        )?;
+        for item in &mut page.items {
+            item.added = stmt.exists(params![provider, item.external_id])?;
+        }
+        Ok(page)
+    }
+
+    /// Adds the picked items as sources and queues their ingestion. Items already added are
+    /// left as they are; the new sources are returned.
+    pub fn add(&self, actor: &Actor, provider: &str, items: &[PickerItem]) -> Result<Vec<Source>> {
+        actor.require_manage()?;
+        if items.is_empty() {
+            return Err(Error::invalid("Pick at least one item to add."));
+        }
+        let connection = active_connection(self.store, provider)?;
+        for item in items {
+            let fits = match provider {
+                NOTION => matches!(item.kind, SourceKind::Page | SourceKind::Database),
+                _ => item.kind == SourceKind::Doc,
+            };
+            let id_ok = match provider {
+                NOTION => notion::check_id(&item.external_id).is_ok(),
+                _ => google::check_id(&item.external_id).is_ok(),
+            };
+            if !fits || !id_ok {
+                return Err(Error::invalid(format!(
+                    "“{}” is not a {} item. Pick it again from the list.",
+                    item.title,
+                    provider_name(provider)
+                )));
+            }
+        }
+        let now = crate::clock::now_rfc3339();
+        let ids = self.store.write(|tx| {
+            let mut ids = Vec::new();
+            for item in items {
+                let id = crate::new_id();
+                let title = if item.title.trim().is_empty() {
+                    "Untitled".to_string()
+                } else {
+                    item.title.trim().to_string()
+                };
+                let added = tx.execute(
+                    "INSERT INTO knowledge_source (id, provider, external_id, kind, title, url,
+                         connection_id, status, added_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8)
+                     ON CONFLICT (provider, external_id) DO NOTHING",
+                    params![
+                        id,
+                        provider,
+                        item.external_id.trim(),
+                        item.kind.as_str(),
+                        title,
+                        item.url,
+                        connection.id,
+                        now
+                    ],
+                )?;
+                if added == 1 {
+                    ids.push(id);
+                }
+            }
+            Ok(ids)
+        })?;
+        self.hub.wake.notify_one();
+        self.hub.publish(None);
+        ids.iter().map(|id| get(self.store, id)).collect()
+    }
+
+    /// Queues a fresh ingestion of the source. Its indexed text stays searchable until the new
+    /// text has been read in full, and stays as it was if that fails.
+    pub fn reindex(&self, actor: &Actor, id: &str) -> Result<Source> {
+        actor.require_manage()?;
+        self.rebind_orphans()?;
+        let source = get(self.store, id)?;
+        if source.orphaned {
+            let name = provider_name(&source.provider);
+            return Err(Error::Conflict(format!(
+                "{name} is disconnected, so “{}” cannot be reindexed. Its indexed content stays searchable; reconnect {name} to reindex it.",
+                source.title
+            )));
+        }
+        if matches!(
+            source.status,
+            SourceStatus::Queued | SourceStatus::Ingesting
+        ) {
+            return Ok(source);
+        }
+        self.store.conn().execute(
+            "UPDATE knowledge_source SET status = 'queued', status_reason = NULL, progress = 0
+             WHERE id = ?1",
+            [id],
+        )?;
+        self.hub.wake.notify_one();
+        self.hub.publish(Some(id));
+        get(self.store, id)
+    }
+
+    /// Removes the source and everything indexed from it. An ingestion in flight stops.
+    pub fn remove(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.require_manage()?;
+        let removed = self.store.write(|tx| {
+            tx.execute("DELETE FROM knowledge_chunk WHERE source_id = ?1", [id])?;
+            Ok(tx.execute("DELETE FROM knowledge_source WHERE id = ?1", [id])?)
+        })?;
+        if removed == 0 {
+            return Err(Error::NotFound(
+                "This source was already removed. Refresh the list.".into(),
+            ));
+        }
+        self.hub.publish(Some(id));
+        Ok(())
+    }
+
+    /// The best-matching passages for `query` (any text: it is searched as words, the last
+    /// one as a prefix), with highlighted snippets and their source.
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        index::search(&self.store.conn(), query, limit.clamp(1, 100))
+    }
+
+    /// Sources whose connection is gone while their provider has an active connection again
+    /// move to it (reconnecting normally re-binds the same connection; this covers a new one).
+    fn rebind_orphans(&self) -> Result<()> {
+        self.store.conn().execute(
+            "UPDATE knowledge_source SET connection_id = (
+                 SELECT a.id FROM integration_connection a
+                 WHERE a.provider = knowledge_source.provider AND a.status = 'active'
+                 ORDER BY a.connected_at DESC LIMIT 1)
+             WHERE connection_id IN (
+                 SELECT id FROM integration_connection WHERE status IN ('inactive', 'revocation_pending'))
+               AND EXISTS (
+                 SELECT 1 FROM integration_connection a
+                 WHERE a.provider = knowledge_source.provider AND a.status = 'active')",
+            [],
+        )?;
+        Ok(())
+    }
+}
+
+fn get(store: &Store, id: &str) -> Result<Source> {
+    store
+        .conn()
+        .query_row(&format!("{SELECT} WHERE s.id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::NotFound("This source no longer exists. Refresh the list.".into()))
+}
+
+pub(crate) fn provider_name(provider: &str) -> &'static str {
+    match provider {
+        NOTION => "Notion",
+        GOOGLE_DOCS => "Google Docs",
+        _ => "The provider",
+    }
+}
+
+/// The provider's active connection, or a message saying to connect it.
+fn active_connection(store: &Store, provider: &str) -> Result<connections::Connection> {
+    if provider != NOTION && provider != GOOGLE_DOCS {
+        return Err(Error::invalid(format!(
+            "Knowledge sources come from Notion or Google Docs, not “{provider}”."
+        )));
+    }
+    let name = provider_name(provider);
+    match connections::latest_for_provider(store, provider)? {
+        Some(c) if c.status == ConnectionStatus::Active => Ok(c),
+        Some(c) if c.status == ConnectionStatus::NeedsReauth => {
+            Err(Error::Conflict(c.status_detail.unwrap_or_else(|| {
+                format!("{name} needs to be reconnected.")
+            })))
+        }
+        _ => Err(Error::Conflict(format!(
+            "{name} is not connected. Connect it under Integrations → Available, then add sources."
+        ))),
+    }
+}

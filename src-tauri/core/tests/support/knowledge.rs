@@ -1,0 +1,180 @@
+//! The knowledge tests' world: the fake Notion + Google Drive/Docs API of
+//! tests/fixtures/knowledge-fake on loopback, the real OAuth server (support/oauth.rs) signing
+//! in to `notion` and `google-docs`, and a providers file pointing both at the two servers.
+//! Included by path next to support/oauth.rs.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use pitchbar_core::catalog::RedirectStyle;
+use pitchbar_core::connections::Connection;
+use pitchbar_core::sources::{Source, SourceStatus, SourcesConfig};
+use pitchbar_core::Core;
+use serde_json::{json, Value};
+
+use super::support::*;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/knowledge-fake/server.mjs")
+}
+
+/// The fake provider APIs; killed when dropped.
+pub struct Fake {
+    child: Child,
+    pub port: u16,
+    http: reqwest::Client,
+}
+
+impl Fake {
+    pub fn start() -> Self {
+        let mut child = Command::new("node")
+            .arg(fixture())
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let printed: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("the knowledge fake did not start: {line:?}"));
+        Self {
+            child,
+            port: printed["port"].as_u64().unwrap() as u16,
+            http: {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                reqwest::Client::new()
+            },
+        }
+    }
+
+    pub fn base(&self, provider: &str) -> String {
+        format!("http://127.0.0.1:{}/{provider}", self.port)
+    }
+
+    /// A control call (`/_test/…`); panics unless it answers 200.
+    pub async fn control(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("http://127.0.0.1:{}/_test/{path}", self.port);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let resp = self
+            .http
+            .request(method, url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert_eq!(status, 200, "control {path}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// The provider calls made so far (see the fixture's README).
+    pub async fn calls(&self) -> Vec<Value> {
+        self.control("GET", "calls", Value::Null).await["calls"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct World {
+    pub ca: TestCa,
+    pub oauth: OAuthServer,
+    pub fake: Fake,
+    pub data: tempfile::TempDir,
+    pub providers: PathBuf,
+    pub clock: TestClock,
+}
+
+/// Everything started; `None` (after a loud notice) only when Node is missing.
+pub fn world() -> Option<World> {
+    if !prerequisites() {
+        return None;
+    }
+    let ca = TestCa::new();
+    let oauth = OAuthServer::start(&ca);
+    let fake = Fake::start();
+    let data = tempfile::tempdir().unwrap();
+    let providers = write_providers_file(ca.dir.path(), &ca, &oauth);
+    // The same file, with the APIs pointed at the fake.
+    let mut file: Value = serde_json::from_slice(&std::fs::read(&providers).unwrap()).unwrap();
+    file["providers"]["notion"]["api_base_url"] = json!(fake.base("notion"));
+    file["providers"]["google-docs"]["api_base_url"] = json!(fake.base("google"));
+    std::fs::write(&providers, serde_json::to_vec_pretty(&file).unwrap()).unwrap();
+    Some(World {
+        ca,
+        oauth,
+        fake,
+        data,
+        providers,
+        clock: TestClock::default(),
+    })
+}
+
+/// Fast retries, so a scripted 429 or 500 does not hold a test up.
+pub fn fast_config() -> SourcesConfig {
+    SourcesConfig {
+        retry_min_delay: Duration::from_millis(20),
+        retry_times: 3,
+        ..SourcesConfig::default()
+    }
+}
+
+impl World {
+    /// A Core on the world's data dir with its ingestion worker running.
+    pub fn core(&self) -> Core {
+        let core = core(
+            self.data.path(),
+            config(self.data.path(), &self.providers, &self.clock),
+        );
+        core.start_sources(fast_config()).unwrap();
+        core
+    }
+
+    /// Signs in to `provider` as the user and the OS would.
+    pub async fn connect(&self, core: &Core, provider: &str) -> Connection {
+        let oauth = core.oauth();
+        let auth = oauth.begin(&actor(core), provider).await.unwrap();
+        let browser = browser(&self.ca);
+        let redirect = authorize(&browser, &auth.url, "alice", false).await;
+        match auth.redirect_style {
+            RedirectStyle::DeepLink => oauth.complete(&redirect).await.unwrap(),
+            RedirectStyle::Loopback => {
+                assert_eq!(browser.get(&redirect).send().await.unwrap().status(), 200);
+                oauth.wait(&auth.id).await.unwrap()
+            }
+        }
+    }
+}
+
+/// Waits (up to 60 s) until the source is ready or failed, and returns it.
+pub async fn settled(core: &Core, id: &str) -> Source {
+    let mut events = core.subscribe_sources();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let source = core.sources().get(id).unwrap();
+        if matches!(source.status, SourceStatus::Ready | SourceStatus::Failed) {
+            return source;
+        }
+        // Woken by the worker's announcements; the timeout only guards against a hang.
+        let _ = tokio::time::timeout_at(deadline, events.recv()).await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "source {id} never settled: {source:?}"
+        );
+    }
+}

@@ -1,0 +1,283 @@
+// Knowledge sources through the real window, as a new user would: connect Notion (the real
+// OAuth server over TLS), pick two pages in Add source (the fake Notion API of
+// tests/fixtures/knowledge-fake on loopback), watch them become ready, search a sentence;
+// disconnect Notion and still find it (orphaned sources); reconnect and reindex.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync, readFileSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { launch, screenshot } from "./driver.mjs";
+import { sel, visible, gone, textOf, type, resize, setUp } from "./helpers.mjs";
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  makeCa,
+  startOAuthServer,
+  signIn,
+  deliver,
+} from "./oauth.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fakeServer = join(here, "../fixtures/knowledge-fake/server.mjs");
+
+/** The fake Notion + Google API; resolves once it listens. */
+async function startFake() {
+  const child = spawn("node", [fakeServer, "--port", "0"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once("line", resolve);
+    child.once("exit", (code) =>
+      reject(new Error(`the knowledge fake exited with ${code}`)),
+    );
+  });
+  return { child, port: JSON.parse(line).port };
+}
+
+/** Connects Notion from the Available tab, signing in as `user` at the OAuth server. */
+async function connectNotion(browser, { ca, dataDir, user }) {
+  await (await visible(browser, sel("nav-integrations"))).click();
+  await (await visible(browser, sel("tab-available"))).click();
+  const card = await visible(
+    browser,
+    `${sel("integration-card")}[data-id=notion]`,
+  );
+  await card.scrollIntoView({ block: "center" });
+  await card.click();
+  await (await visible(browser, sel("modal-connect"))).click();
+  await (await visible(browser, sel("connect-continue"))).click();
+  await visible(browser, sel("connect-waiting"));
+  const link = await browser.execute(
+    (selector) => document.querySelector(selector)?.textContent?.trim() ?? "",
+    sel("authorization-link"),
+  );
+  await deliver(await signIn(ca, link, user), dataDir);
+  await visible(browser, sel("connect-success"), 20000);
+  await (await browser.$(sel("connect-done"))).click();
+  await gone(browser, sel("connect-modal"));
+}
+
+const row = (title) => `${sel("source-row")}[data-title="${title}"]`;
+
+async function waitStatus(browser, title, status, timeout = 30000) {
+  await browser.waitUntil(
+    async () =>
+      (await (await browser.$(row(title))).getAttribute("data-status")) ===
+      status,
+    {
+      timeout,
+      timeoutMsg: `“${title}” did not become ${status}`,
+    },
+  );
+}
+
+/** Checks the picker item titled `title` after searching for `query`. */
+async function pick(browser, query, title) {
+  await type(browser, sel("picker-search"), query);
+  const item = `${sel("picker-item")}[data-title="${title}"]`;
+  const el = await visible(browser, item, 15000);
+  await (await el.$("input")).click();
+}
+
+async function search(browser, query) {
+  await type(browser, sel("knowledge-search"), query);
+  await visible(browser, sel("search-hit"), 10000);
+}
+
+describe("knowledge sources", () => {
+  let session;
+  let oauth;
+  let fake;
+  let tls;
+  let ca;
+  before(async () => {
+    tls = makeCa(join(process.env.PITCHBAR_E2E_SCRATCH, "knowledge-ca"));
+    ca = readFileSync(tls.ca);
+    oauth = await startOAuthServer(tls);
+    fake = await startFake();
+    const dataDir = join(process.env.PITCHBAR_E2E_SCRATCH, "data-knowledge");
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(
+      join(dataDir, "providers.json"),
+      JSON.stringify({
+        ca_certificates: [tls.ca],
+        providers: {
+          notion: {
+            client_id: CLIENT_ID,
+            client_secret: CLIENT_SECRET,
+            authorize_url: oauth.url("/auth"),
+            token_url: oauth.url("/token"),
+            revocation_url: oauth.url("/notion/v1/oauth/revoke"),
+            userinfo_url: oauth.url("/me"),
+            api_base_url: `http://127.0.0.1:${fake.port}/notion`,
+            scopes: ["openid", "email", "profile"],
+          },
+        },
+      }),
+    );
+    session = await launch("knowledge", { dataDir });
+    await resize(session.browser, 1280, 800);
+    await setUp(
+      session.browser,
+      "Knowledge Co",
+      "Kira Owner",
+      "kira@knowledge.test",
+    );
+  });
+  after(async () => {
+    await session?.close();
+    oauth?.child.kill();
+    fake?.child.kill();
+  });
+
+  test("connect Notion, pick two pages, see them indexed, search a sentence; disconnect and still find it; reconnect and reindex", async () => {
+    const { browser, dataDir } = session;
+
+    // Nothing connected yet: the page and Add source say what to do.
+    await (await visible(browser, sel("nav-knowledge"))).click();
+    await visible(browser, sel("sources-empty"));
+    await (await visible(browser, sel("add-source"))).click();
+    await textOf(
+      browser,
+      sel("add-source-empty"),
+      /Connect Notion or Google Docs first/,
+    );
+    await screenshot(browser, "knowledge-1-nothing-connected");
+    await browser.keys("Escape");
+    await gone(browser, sel("add-source-modal"));
+
+    await connectNotion(browser, { ca, dataDir, user: "alice" });
+
+    // Add source from the connected Notion card: two pages.
+    await (await visible(browser, sel("tab-connected"))).click();
+    const card = await visible(
+      browser,
+      `${sel("connection-card")}[data-id=notion]`,
+    );
+    await (await card.$(sel("configure"))).click();
+    await visible(browser, sel("add-source-modal"));
+    await visible(browser, sel("picker-item"), 15000);
+    await visible(browser, sel("picker-more"));
+    await screenshot(browser, "knowledge-2-picker");
+    // Slow pages of blocks, so the progress can be seen.
+    await fetch(`http://127.0.0.1:${fake.port}/_test/script`, {
+      method: "POST",
+      body: JSON.stringify({
+        path: "000000000002/children$",
+        delayMs: 1200,
+        times: 3,
+      }),
+    });
+    await pick(browser, "handbook", "Pitchbar Handbook");
+    await pick(browser, "release", "Release Notes Archive");
+    await textOf(browser, sel("add-sources"), /Add 2 sources/);
+    await (await browser.$(sel("add-sources"))).click();
+    await gone(browser, sel("add-source-modal"));
+
+    // On the Knowledge page, both become ready (pushed by sources://changed, never polled).
+    await visible(browser, row("Pitchbar Handbook"));
+    await textOf(
+      browser,
+      `${row("Release Notes Archive")} ${sel("source-status")}`,
+      /Indexing · \d+ blocks/,
+    );
+    await screenshot(browser, "knowledge-2b-indexing");
+    await waitStatus(browser, "Pitchbar Handbook", "ready");
+    await waitStatus(browser, "Release Notes Archive", "ready");
+    await textOf(browser, `${row("Pitchbar Handbook")}`, /Ready/);
+    await textOf(browser, `${row("Pitchbar Handbook")}`, /KB/);
+
+    await search(browser, "saffron lighthouse");
+    await textOf(browser, sel("hit-source"), /Pitchbar Handbook/);
+    await textOf(
+      browser,
+      sel("hit-snippet"),
+      /Nested deep inside the toggle lives the saffron lighthouse/,
+    );
+    const marked = await browser.execute(
+      (s) =>
+        [...document.querySelectorAll(`${s} mark`)].map((m) => m.textContent),
+      sel("hit-snippet"),
+    );
+    assert.deepEqual(marked.slice(0, 2), ["saffron", "lighthouse"]);
+    await screenshot(browser, "knowledge-3-ready-and-search");
+
+    // Disconnect Notion: the sources are orphaned, still searchable, not reindexable.
+    await (await visible(browser, sel("nav-integrations"))).click();
+    await (await visible(browser, sel("tab-connected"))).click();
+    const notion = await visible(
+      browser,
+      `${sel("connection-card")}[data-id=notion]`,
+    );
+    await (await notion.$(sel("disconnect"))).click();
+    await visible(browser, sel("disconnect-modal"));
+    await (await browser.$(sel("confirm-disconnect"))).click();
+    await gone(browser, sel("disconnect-modal"), 20000);
+
+    await (await visible(browser, sel("nav-knowledge"))).click();
+    await textOf(
+      browser,
+      `${row("Pitchbar Handbook")} ${sel("source-status")}`,
+      /Orphaned/,
+    );
+    await textOf(
+      browser,
+      `${row("Pitchbar Handbook")} ${sel("source-reason")}`,
+      /Notion is disconnected/,
+    );
+    assert.equal(
+      await (
+        await browser.$(`${row("Pitchbar Handbook")} ${sel("reindex")}`)
+      ).isEnabled(),
+      false,
+    );
+    await search(browser, "purple walrus");
+    await textOf(browser, sel("hit-source"), /Pitchbar Handbook/);
+    await screenshot(browser, "knowledge-4-orphaned-still-searchable");
+
+    // Reconnect: the same sources, reindexable again; an edit in Notion shows after Reindex.
+    await connectNotion(browser, { ca, dataDir, user: "alice" });
+    await fetch(
+      `http://127.0.0.1:${fake.port}/_test/notion/pages/1a000000-0000-4000-8000-000000000001`,
+      {
+        method: "PATCH",
+        body: JSON.stringify({
+          replace: { from: "purple walrus", to: "green narwhal" },
+        }),
+      },
+    );
+    await (await visible(browser, sel("nav-knowledge"))).click();
+    await textOf(
+      browser,
+      `${row("Pitchbar Handbook")} ${sel("source-status")}`,
+      /Ready/,
+    );
+    const reindex = await browser.$(
+      `${row("Pitchbar Handbook")} ${sel("reindex")}`,
+    );
+    await browser.waitUntil(() => reindex.isEnabled(), {
+      timeout: 5000,
+      timeoutMsg: "Reindex stayed off after reconnecting",
+    });
+    await reindex.click();
+    await waitStatus(browser, "Pitchbar Handbook", "ready");
+    await search(browser, "green narwhal");
+    await textOf(browser, sel("hit-source"), /Pitchbar Handbook/);
+    await screenshot(browser, "knowledge-5-reconnected-reindexed");
+
+    // A phone-sized window.
+    await resize(browser, 390, 844);
+    await screenshot(browser, "knowledge-6-narrow");
+    await (await browser.$(sel("knowledge-search"))).scrollIntoView();
+    await screenshot(browser, "knowledge-7-narrow-search");
+    await (await browser.$(sel("add-source"))).click();
+    await visible(browser, sel("picker-item"), 15000);
+    await screenshot(browser, "knowledge-8-narrow-picker");
+    await browser.keys("Escape");
+    await gone(browser, sel("add-source-modal"));
+    await resize(browser, 1280, 800);
+  });
+});
