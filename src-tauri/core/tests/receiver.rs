@@ -356,34 +356,35 @@ async fn an_old_signature_received_in_an_earlier_run_is_found_in_the_log() {
 
 #[tokio::test]
 async fn requests_logged_before_the_replay_index_are_still_known_after_the_upgrade() {
-    let (dir, core, base) = started(VerifyWith::Secret(Secret::new(SECRET))).await;
-    let old = signed(SECRET, now() - 1_000, BODY.as_bytes());
-    post(&base, "/first", Some(&old), BODY.as_bytes()).await;
-    recorded(&core, 1).await;
-    core.stop_receiver().await;
-    age_the_log(&core);
-    // Back to the schema before migration 0008: no signed_at, the index on the signature alone.
-    core.store()
-        .write(|tx| {
-            tx.execute_batch(
-                "DROP INDEX receiver_request_replay;
-                 ALTER TABLE receiver_request DROP COLUMN signed_at;
-                 CREATE INDEX receiver_request_signature ON receiver_request (signature)
-                     WHERE signature IS NOT NULL;
-                 PRAGMA user_version = 7;",
-            )?;
-            Ok(())
-        })
-        .unwrap();
-    drop(core);
+    // A log written by a build before migration 0008: no signed_at column, the signed
+    // timestamp only inside the verdict's JSON, received an hour ago (outside the window
+    // loaded into memory at start).
+    let dir = tempfile::tempdir().unwrap();
+    pitchbar_core::store::create_at_version(dir.path(), 7).unwrap();
+    let t = now() - 1_000;
+    let old = signed(SECRET, t, BODY.as_bytes());
+    let sig = pitchbar_core::webhooks::signing::parse_signature_header(&old)
+        .unwrap()
+        .v1[0];
+    let conn = rusqlite::Connection::open(dir.path().join("pitchbar.db")).unwrap();
+    conn.execute(
+        "INSERT INTO receiver_request (received_at, method, path, body_size, valid, verdict_code,
+             verdict_title, response_status, response_closed, response_delay_ms, signature,
+             verdict, headers, body)
+         VALUES (?1, 'POST', '/first', ?2, 0, 'timestamp_too_old', 'Timestamp too old', 200, 0,
+             0, ?3, ?4, '[]', ?5)",
+        rusqlite::params![
+            (now() - 3_600) * 1000,
+            BODY.len() as i64,
+            &sig[..],
+            format!(r#"{{"valid":false,"code":"timestamp_too_old","timestamp":{t}}}"#),
+            BODY.as_bytes(),
+        ],
+    )
+    .unwrap();
+    drop(conn);
 
     let core = Core::open(dir.path()).unwrap();
-    let version: i64 = core
-        .store()
-        .conn()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert!(version >= 8);
     let addr = core
         .start_receiver(config(VerifyWith::Secret(Secret::new(SECRET))))
         .unwrap();
@@ -395,6 +396,7 @@ async fn requests_logged_before_the_replay_index_are_still_known_after_the_upgra
     )
     .await;
     let again = newest(&core, 2).await;
+    assert_eq!(again.summary.path, "/again");
     assert_eq!(again.verdict.code, VerdictCode::TimestampTooOld);
     assert!(
         again.verdict.detail.contains("received before"),

@@ -98,6 +98,16 @@ pub fn schema_version() -> usize {
     MIGRATIONS.len()
 }
 
+/// Creates the database in `dir` with the schema of the first `version` migrations only, as an
+/// older build left it: for upgrade tests.
+#[doc(hidden)]
+pub fn create_at_version(dir: &Path, version: usize) -> Result<()> {
+    let mut conn = Connection::open(dir.join(DB_FILE))?;
+    Migrations::from_slice(MIGRATIONS)
+        .to_version(&mut conn, version)
+        .map_err(|err| Error::Internal(format!("cannot build schema {version}: {err}")))
+}
+
 fn migrate(conn: &mut Connection) -> Result<()> {
     let migrations = Migrations::from_slice(MIGRATIONS);
     match migrations.to_latest(conn) {
