@@ -20,6 +20,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0005_settings.sql")),
     M::up(include_str!("../../migrations/0006_oauth.sql")),
     M::up(include_str!("../../migrations/0007_dispatch_perf.sql")),
+    M::up(include_str!("../../migrations/0009_notify.sql")),
 ];
 
 /// The one connection to the workspace database. Writes are short, so one guarded
