@@ -18,6 +18,8 @@ pub const RECEIVER_CHANGED: &str = "receiver://changed";
 pub const OAUTH_FINISHED: &str = "oauth://finished";
 /// A connection was added, changed or wound down.
 pub const CONNECTIONS_CHANGED: &str = "connections://changed";
+/// A notification target's card changed (sent, failed, paused, reply status).
+pub const NOTIFY_CHANGED: &str = "notify://changed";
 
 /// Starts the dispatcher and the local API (on the port chosen in the app, else
 /// `PITCHBAR_API_PORT`, else 4787) and forwards what the core announces. A failure of one does not stop the other:
@@ -26,6 +28,8 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
     let (dispatcher, api) = tauri::async_runtime::block_on(async {
         // Revocations still owed to providers resume (with backoff) after every start.
         core.start_oauth();
+        // Notifications owed, and a daily summary missed while closed, go out now.
+        core.start_notifier(Default::default());
         (
             core.start_dispatcher(Default::default()),
             core.settings().api_config().and_then(|c| core.start_api(c)),
@@ -41,6 +45,7 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
 
     forward(app, core.subscribe_deliveries(), DELIVERIES_CHANGED);
     forward(app, core.subscribe_receiver(), RECEIVER_CHANGED);
+    forward(app, core.subscribe_notify(), NOTIFY_CHANGED);
     forward_oauth(app, core.subscribe_oauth());
     dispatcher.and(api.map(|_| ()))
 }
@@ -94,6 +99,7 @@ pub fn stop(core: &Core) {
         core.stop_api().await;
         core.stop_receiver().await;
         core.stop_oauth().await;
+        core.stop_notifier().await;
         core.stop_dispatcher().await;
     });
 }

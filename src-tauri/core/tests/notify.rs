@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use pitchbar_core::conversations::{ConversationInput, MessageInput, ReasonInput, VisitorInput};
 use pitchbar_core::leads::LeadInput;
-use pitchbar_core::notify::{NotifyConfig, SlackSettings, Target, Toggles, WebhookSettings};
+use pitchbar_core::notify::{
+    NotifyConfig, NotifyTarget, NotifyToggles, SlackSettings, WebhookSettings,
+};
 use pitchbar_core::webhooks::events::Direction;
 use pitchbar_core::{Core, Error};
 use serde_json::{json, Value};
@@ -77,7 +79,7 @@ impl World {
         oauth.complete(&redirect).await.unwrap().id
     }
 
-    async fn slack_ready(&self, toggles: Toggles, reply: bool) -> Core {
+    async fn slack_ready(&self, toggles: NotifyToggles, reply: bool) -> Core {
         let core = self.core();
         core.start_notifier(self.notify_config());
         self.connect_slack(&core).await;
@@ -97,8 +99,8 @@ impl World {
     }
 }
 
-fn leads_only() -> Toggles {
-    Toggles {
+fn leads_only() -> NotifyToggles {
+    NotifyToggles {
         new_leads: true,
         new_conversations: false,
         escalations: false,
@@ -118,7 +120,7 @@ fn lead(core: &Core, name: &str) {
         .unwrap();
 }
 
-fn target(core: &Core, provider: &str) -> Target {
+fn target(core: &Core, provider: &str) -> NotifyTarget {
     core.notifications().get(provider).unwrap().unwrap()
 }
 
@@ -292,7 +294,7 @@ async fn a_reply_in_the_thread_of_a_routed_conversation_reaches_it() {
     let Some(w) = world(Some("xapp-1-A0PITCHBAR-test")) else {
         return;
     };
-    let toggles = Toggles {
+    let toggles = NotifyToggles {
         escalations: true,
         ..leads_only()
     };
@@ -331,7 +333,7 @@ async fn a_reply_in_the_thread_of_a_routed_conversation_reaches_it() {
     assert!(blocks.contains("no answer about refunds") && blocks.contains("Can I get a refund?"));
     eventually(10, "the Socket Mode connection", || async {
         let t = target(&core, "slack");
-        (t.reply == pitchbar_core::notify::ReplyStatus::Connected).then_some(())
+        (t.reply == pitchbar_core::notify::SlackReplyStatus::Connected).then_some(())
     })
     .await;
 
@@ -426,12 +428,12 @@ async fn reply_from_slack_without_an_app_token_says_what_is_missing() {
         let t = target(&core, "slack");
         matches!(
             t.reply,
-            pitchbar_core::notify::ReplyStatus::Unavailable { .. }
+            pitchbar_core::notify::SlackReplyStatus::Unavailable { .. }
         )
         .then_some(t)
     })
     .await;
-    let pitchbar_core::notify::ReplyStatus::Unavailable { message } = t.reply else {
+    let pitchbar_core::notify::SlackReplyStatus::Unavailable { message } = t.reply else {
         unreachable!()
     };
     assert!(
@@ -621,7 +623,7 @@ async fn the_daily_summary_goes_out_on_time_once_and_after_a_missed_day() {
     let core = w.core();
     core.start_notifier(w.notify_config());
     w.connect_slack(&core).await;
-    let toggles = Toggles {
+    let toggles = NotifyToggles {
         new_leads: false,
         daily_summary: true,
         ..leads_only()

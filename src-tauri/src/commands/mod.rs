@@ -4,6 +4,7 @@ mod api_key;
 mod catalog;
 mod connections;
 mod leads;
+mod notify;
 mod receiver;
 mod webhooks;
 mod workspace;
@@ -20,6 +21,8 @@ pub fn builder() -> Builder<tauri::Wry> {
         .dangerously_cast_bigints_to_number()
         // The payload of `oauth://finished` and `connections://changed`.
         .typ::<pitchbar_core::oauth::OAuthEvent>()
+        // The payload of `notify://changed`.
+        .typ::<pitchbar_core::notify::NotifyChanged>()
         .commands(collect_commands![
             workspace::startup,
             workspace::set_up_workspace,
@@ -72,6 +75,12 @@ pub fn builder() -> Builder<tauri::Wry> {
             receiver::clear_received,
             receiver::send_test_events_here,
             receiver::verify_signature,
+            notify::list_notification_targets,
+            notify::list_slack_channels,
+            notify::configure_slack,
+            notify::configure_webhook_target,
+            notify::remove_notification_target,
+            notify::retry_notifications,
         ])
 }
 

@@ -50,7 +50,7 @@ pub(crate) fn run_ctx(
         config,
     }
 }
-pub use slack::Channel;
+pub use slack::SlackChannel;
 
 pub const SLACK: &str = "slack";
 pub const TEAMS: &str = "microsoft-teams";
@@ -58,7 +58,7 @@ pub const DISCORD: &str = "discord";
 
 /// Which notifications a target gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
-pub struct Toggles {
+pub struct NotifyToggles {
     pub new_leads: bool,
     pub new_conversations: bool,
     /// Conversations routed to a human.
@@ -68,7 +68,7 @@ pub struct Toggles {
     pub daily_summary: bool,
 }
 
-impl Default for Toggles {
+impl Default for NotifyToggles {
     fn default() -> Self {
         Self {
             new_leads: true,
@@ -83,7 +83,7 @@ impl Default for Toggles {
 /// Whether replies in Slack threads reach the conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
 #[serde(tag = "state", rename_all = "snake_case")]
-pub enum ReplyStatus {
+pub enum SlackReplyStatus {
     Off,
     /// Socket Mode needs something the user must provide; the message says what.
     Unavailable {
@@ -99,13 +99,13 @@ pub enum ReplyStatus {
 
 /// A target as the Connected tab and the Configure dialog show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Type)]
-pub struct Target {
+pub struct NotifyTarget {
     pub provider: String,
     /// Slack: its OAuth connection.
     pub connection_id: Option<String>,
     pub channel_id: Option<String>,
     pub channel_name: Option<String>,
-    pub toggles: Toggles,
+    pub toggles: NotifyToggles,
     pub reply_from_slack: bool,
     /// "HH:MM", this computer's local time.
     pub summary_time: String,
@@ -119,7 +119,7 @@ pub struct Target {
     /// Notifications waiting to be sent (or waiting out a rate limit).
     pub pending: u64,
     pub last_sent_at: Option<String>,
-    pub reply: ReplyStatus,
+    pub reply: SlackReplyStatus,
     pub connected_by: Option<String>,
     pub connected_at: String,
 }
@@ -128,7 +128,7 @@ pub struct Target {
 #[derive(Debug, Clone, Deserialize, Type)]
 pub struct SlackSettings {
     pub channel_id: String,
-    pub toggles: Toggles,
+    pub toggles: NotifyToggles,
     pub reply_from_slack: bool,
     pub summary_time: String,
 }
@@ -138,7 +138,7 @@ pub struct SlackSettings {
 pub struct WebhookSettings {
     pub provider: String,
     pub url: Option<String>,
-    pub toggles: Toggles,
+    pub toggles: NotifyToggles,
     pub summary_time: String,
 }
 
@@ -187,7 +187,7 @@ pub struct NotifyChanged {
 pub struct Hub {
     pub(crate) wake: Notify,
     changes: broadcast::Sender<NotifyChanged>,
-    reply: Mutex<HashMap<String, ReplyStatus>>,
+    reply: Mutex<HashMap<String, SlackReplyStatus>>,
     /// The notifier's clock (set when it starts), so settings and sending agree on the time.
     clock: Mutex<Clock>,
 }
@@ -222,14 +222,14 @@ impl Hub {
         });
     }
 
-    pub(crate) fn set_reply(&self, provider: &str, status: ReplyStatus) {
+    pub(crate) fn set_reply(&self, provider: &str, status: SlackReplyStatus) {
         let old = crate::lock(&self.reply).insert(provider.to_owned(), status.clone());
         if old.as_ref() != Some(&status) {
             self.changed(provider);
         }
     }
 
-    fn reply(&self, provider: &str) -> Option<ReplyStatus> {
+    fn reply(&self, provider: &str) -> Option<SlackReplyStatus> {
         crate::lock(&self.reply).get(provider).cloned()
     }
 }
@@ -250,13 +250,13 @@ const SELECT: &str = "SELECT t.provider, t.connection_id, t.channel_id, t.channe
         (SELECT max(sent_at) FROM notify_outbox o WHERE o.provider = t.provider)
     FROM notify_target t LEFT JOIN member m ON m.id = t.connected_by";
 
-fn target_row(r: &Row<'_>) -> rusqlite::Result<Target> {
+fn target_row(r: &Row<'_>) -> rusqlite::Result<NotifyTarget> {
     let provider: String = r.get(0)?;
-    Ok(Target {
+    Ok(NotifyTarget {
         connection_id: r.get(1)?,
         channel_id: r.get(2)?,
         channel_name: r.get(3)?,
-        toggles: Toggles {
+        toggles: NotifyToggles {
             new_leads: r.get(4)?,
             new_conversations: r.get(5)?,
             escalations: r.get(6)?,
@@ -273,15 +273,15 @@ fn target_row(r: &Row<'_>) -> rusqlite::Result<Target> {
         failed: u64::try_from(r.get::<_, i64>(16)?).unwrap_or_default(),
         pending: u64::try_from(r.get::<_, i64>(17)?).unwrap_or_default(),
         last_sent_at: r.get::<_, Option<i64>>(18)?.map(rfc3339_ms),
-        reply: ReplyStatus::Off,
+        reply: SlackReplyStatus::Off,
         provider,
     })
 }
 
 impl Notifications<'_> {
     /// Every configured target (a Slack target only while its connection is active).
-    pub fn list(&self) -> Result<Vec<Target>> {
-        let targets: Vec<Target> = {
+    pub fn list(&self) -> Result<Vec<NotifyTarget>> {
+        let targets: Vec<NotifyTarget> = {
             let conn = self.store.conn();
             let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY t.provider"))?;
             let rows = stmt.query_map([], target_row)?;
@@ -292,20 +292,22 @@ impl Notifications<'_> {
             .filter(|t| t.provider != SLACK || self.slack_connection_active(t))
             .map(|mut t| {
                 t.reply = if t.provider == SLACK && t.reply_from_slack {
-                    self.hub.reply(SLACK).unwrap_or(ReplyStatus::Connecting)
+                    self.hub
+                        .reply(SLACK)
+                        .unwrap_or(SlackReplyStatus::Connecting)
                 } else {
-                    ReplyStatus::Off
+                    SlackReplyStatus::Off
                 };
                 t
             })
             .collect())
     }
 
-    pub fn get(&self, provider: &str) -> Result<Option<Target>> {
+    pub fn get(&self, provider: &str) -> Result<Option<NotifyTarget>> {
         Ok(self.list()?.into_iter().find(|t| t.provider == provider))
     }
 
-    fn slack_connection_active(&self, t: &Target) -> bool {
+    fn slack_connection_active(&self, t: &NotifyTarget) -> bool {
         t.connection_id
             .as_deref()
             .and_then(|id| connections::get(self.store, id).ok())
@@ -323,7 +325,7 @@ impl Notifications<'_> {
     }
 
     /// The channels the Slack bot can post to, for the channel picker.
-    pub async fn slack_channels(&self) -> Result<Vec<Channel>> {
+    pub async fn slack_channels(&self) -> Result<Vec<SlackChannel>> {
         let connection = self.active_slack_connection()?;
         let ctx =
             run::SlackContext::load(&self.oauth, &connection.id, Duration::from_secs(20)).await?;
@@ -335,7 +337,11 @@ impl Notifications<'_> {
 
     /// Saves the Configure Slack dialog. The channel is checked against Slack's list, so a
     /// typo or a channel the bot cannot see is refused before anything is saved.
-    pub async fn configure_slack(&self, actor: &Actor, input: SlackSettings) -> Result<Target> {
+    pub async fn configure_slack(
+        &self,
+        actor: &Actor,
+        input: SlackSettings,
+    ) -> Result<NotifyTarget> {
         actor.require_manage()?;
         let summary_time = check_time(&input.summary_time)?;
         let connection = self.active_slack_connection()?;
@@ -393,7 +399,11 @@ impl Notifications<'_> {
     }
 
     /// Connects Teams or Discord with a pasted incoming-webhook URL, or changes its toggles.
-    pub async fn configure_webhook(&self, actor: &Actor, input: WebhookSettings) -> Result<Target> {
+    pub async fn configure_webhook(
+        &self,
+        actor: &Actor,
+        input: WebhookSettings,
+    ) -> Result<NotifyTarget> {
         actor.require_manage()?;
         let provider = input.provider.as_str();
         let integration = catalog::get(provider)
@@ -460,7 +470,7 @@ impl Notifications<'_> {
         self.saved(provider)
     }
 
-    fn saved(&self, provider: &str) -> Result<Target> {
+    fn saved(&self, provider: &str) -> Result<NotifyTarget> {
         self.hub.wake.notify_one();
         self.hub.changed(provider);
         self.get(provider)?.ok_or_else(|| {
@@ -496,7 +506,7 @@ impl Notifications<'_> {
     }
 
     /// Sends the failed notifications again (the card's Retry), and resumes a paused target.
-    pub fn retry(&self, actor: &Actor, provider: &str) -> Result<Target> {
+    pub fn retry(&self, actor: &Actor, provider: &str) -> Result<NotifyTarget> {
         actor.require_manage()?;
         let now = self.hub.now_ms();
         let found = self.store.write(|tx| {

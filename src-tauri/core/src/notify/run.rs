@@ -104,7 +104,7 @@ pub(crate) struct TargetRow {
     pub provider: String,
     pub connection_id: Option<String>,
     pub channel_id: Option<String>,
-    pub toggles: super::Toggles,
+    pub toggles: super::NotifyToggles,
     pub reply_from_slack: bool,
     pub summary_time: String,
     pub summary_since: Option<i64>,
@@ -126,7 +126,7 @@ pub(crate) fn targets(store: &Store) -> Result<Vec<TargetRow>> {
             provider: r.get(0)?,
             connection_id: r.get(1)?,
             channel_id: r.get(2)?,
-            toggles: super::Toggles {
+            toggles: super::NotifyToggles {
                 new_leads: r.get(3)?,
                 new_conversations: r.get(4)?,
                 escalations: r.get(5)?,

@@ -22,7 +22,7 @@ const MAX_PAGES: usize = 100;
 
 /// A channel the bot can post to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
-pub struct Channel {
+pub struct SlackChannel {
     pub id: String,
     /// Without the `#`.
     pub name: String,
@@ -126,7 +126,7 @@ impl SlackApi<'_> {
 
     /// Every channel the bot may post to: public ones, and the private ones it was invited to
     /// (Slack lists only those), archived ones left out; all pages, sorted by name.
-    pub async fn channels(&self) -> Result<Vec<Channel>, SlackError> {
+    pub async fn channels(&self) -> Result<Vec<SlackChannel>, SlackError> {
         let mut out = Vec::new();
         let mut cursor = String::new();
         for _ in 0..MAX_PAGES {
@@ -153,7 +153,7 @@ impl SlackApi<'_> {
                 if c["is_archived"].as_bool() == Some(true) {
                     continue;
                 }
-                out.push(Channel {
+                out.push(SlackChannel {
                     id: id.to_owned(),
                     name: name.to_owned(),
                     is_private: c["is_private"].as_bool().unwrap_or(false),

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::run::{targets, Ctx, SlackContext};
-use super::{ReplyStatus, SLACK};
+use super::{SlackReplyStatus, SLACK};
 use crate::conversations::{Conversations, MessageInput};
 use crate::error::Error;
 use crate::webhooks::events::Direction;
@@ -51,14 +51,15 @@ pub(crate) async fn run(ctx: Ctx, mut stopped: watch::Receiver<bool>) {
             }
             Session::Unavailable(message) => {
                 ctx.hub
-                    .set_reply(SLACK, ReplyStatus::Unavailable { message });
+                    .set_reply(SLACK, SlackReplyStatus::Unavailable { message });
                 // Waits for a change of settings (Save wakes it) or a while.
                 if wait(&ctx, &mut stopped, ctx.config.tick_max).await {
                     return;
                 }
             }
             Session::Failed(message) => {
-                ctx.hub.set_reply(SLACK, ReplyStatus::Retrying { message });
+                ctx.hub
+                    .set_reply(SLACK, SlackReplyStatus::Retrying { message });
                 let delay = ExponentialBuilder::default()
                     .with_min_delay(ctx.config.reconnect_min_delay)
                     .with_max_delay(ctx.config.reconnect_max_delay)
@@ -107,7 +108,7 @@ async fn session(ctx: &Ctx, connection_id: &str, stopped: &mut watch::Receiver<b
     let Some(app_token) = slack.app_token.clone() else {
         return Session::Unavailable(MISSING_APP_TOKEN.into());
     };
-    ctx.hub.set_reply(SLACK, ReplyStatus::Connecting);
+    ctx.hub.set_reply(SLACK, SlackReplyStatus::Connecting);
     let url = match slack.api().open_socket(&app_token).await {
         Ok(url) => url,
         Err(err) => {
@@ -164,7 +165,7 @@ async fn session(ctx: &Ctx, connection_id: &str, stopped: &mut watch::Receiver<b
                 };
                 let Ok(envelope) = serde_json::from_str::<Value>(&text) else { continue };
                 match envelope["type"].as_str() {
-                    Some("hello") => ctx.hub.set_reply(SLACK, ReplyStatus::Connected),
+                    Some("hello") => ctx.hub.set_reply(SLACK, SlackReplyStatus::Connected),
                     Some("disconnect") => {
                         let _ = socket.close(None).await;
                         return Session::Reopen;
