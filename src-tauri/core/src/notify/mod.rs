@@ -620,11 +620,31 @@ fn help_line(integration: &catalog::Integration) -> String {
     }
 }
 
-/// `https://discord.com/api/webhooks/123…` without the token part, for the card.
+/// The URL for the card without what makes it a secret: the host and the path without its last
+/// segment (Discord's token), never the query (Teams' `sig`). `discord.com/api/webhooks/123/…`
 fn shorten_url(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
-    let path: String = url.path().chars().take(28).collect();
-    format!("{host}{path}…")
+    let path = url.path().trim_end_matches('/');
+    let kept = path.rsplit_once('/').map_or("", |(head, _)| head);
+    let kept: String = kept.chars().take(48).collect();
+    format!("{host}{kept}/…")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_shortened_url_keeps_no_token() {
+        let shown = |u: &str| super::shorten_url(&url::Url::parse(u).unwrap());
+        assert_eq!(
+            shown("https://discord.com/api/webhooks/123456/abcdefTOKEN"),
+            "discord.com/api/webhooks/123456/…"
+        );
+        let teams = shown("https://prod-01.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=SECRET");
+        assert!(
+            !teams.contains("SECRET") && !teams.contains("invoke"),
+            "{teams}"
+        );
+    }
 }
 
 /// A Slack refusal while the user waits (listing channels, saving), as a message.
