@@ -50,7 +50,8 @@ CREATE TABLE notify_outbox (
     created_at          INTEGER NOT NULL,
     sent_at             INTEGER
 );
-CREATE INDEX notify_outbox_due ON notify_outbox (status, next_attempt_at);
+-- Each target's queue in the order written (the rowid completes the key).
+CREATE INDEX notify_outbox_queue ON notify_outbox (provider, status);
 CREATE INDEX notify_outbox_slack ON notify_outbox (slack_channel, slack_ts);
 
 -- One row per target and local day whose summary was queued: the key makes "once" hold.

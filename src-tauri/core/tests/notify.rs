@@ -224,11 +224,15 @@ async fn ratelimited_waits_for_retry_after() {
         .await;
     let started = std::time::Instant::now();
     lead(&core, "Grace Hopper");
-    bot_posts(&w, 1).await;
+    lead(&core, "Katherine Johnson");
+    let posts = bot_posts(&w, 2).await;
     let waited = started.elapsed();
     assert!(waited >= Duration::from_secs(2), "sent after {waited:?}");
+    // The one behind waited too, and the channel reads in order.
+    assert_eq!(posts[0]["text"], "New lead: Grace Hopper");
+    assert_eq!(posts[1]["text"], "New lead: Katherine Johnson");
     let calls = w.fake.calls("chat.postMessage").await;
-    assert_eq!(calls.len(), 2, "one refused, one sent: {calls:?}");
+    assert_eq!(calls.len(), 3, "one refused, two sent: {calls:?}");
     assert!(target(&core, "slack").last_error.is_none());
     core.stop_notifier().await;
 }

@@ -308,7 +308,7 @@ fn notice_for(
             };
             let mut stmt = tx.prepare_cached(
                 "SELECT direction, text FROM message WHERE conversation_id = ?1
-                 ORDER BY created_at DESC, id DESC LIMIT ?2",
+                 ORDER BY created_at DESC, rowid DESC LIMIT ?2",
             )?;
             let mut last_messages: Vec<Said> = stmt
                 .query_map(params![id, LAST_MESSAGES as i64], |r| {
@@ -445,25 +445,33 @@ struct Due {
     attempts: u32,
 }
 
-/// Sends the target's due notifications, oldest first, until one fails. Returns when the next
-/// one is due.
+/// Sends the target's notifications in the order they were written, until one fails or the
+/// oldest is not due yet (a rate limit or a backoff holds back the ones after it too, so the
+/// wait is honoured and the channel reads in order). Returns when the next one is due.
 async fn send_due(ctx: &Ctx, target: &TargetRow) -> Result<Option<i64>> {
     let now = ctx.hub.now_ms();
     let due: Vec<Due> = {
         let conn = ctx.store.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, notice, attempts FROM notify_outbox
-             WHERE provider = ?1 AND status = 'pending' AND next_attempt_at <= ?2
-             ORDER BY created_at, id LIMIT ?3",
+            "SELECT id, notice, attempts, next_attempt_at FROM notify_outbox
+             WHERE provider = ?1 AND status = 'pending'
+             ORDER BY rowid LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![target.provider, now, SEND_BATCH], |r| {
-            Ok(Due {
-                id: r.get(0)?,
-                notice: r.get(1)?,
-                attempts: r.get(2)?,
-            })
+        let rows = stmt.query_map(params![target.provider, SEND_BATCH], |r| {
+            Ok((
+                Due {
+                    id: r.get(0)?,
+                    notice: r.get(1)?,
+                    attempts: r.get(2)?,
+                },
+                r.get::<_, i64>(3)?,
+            ))
         })?;
-        rows.collect::<rusqlite::Result<_>>()?
+        let rows: Vec<(Due, i64)> = rows.collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .take_while(|(_, at)| *at <= now)
+            .map(|(d, _)| d)
+            .collect()
     };
     if due.is_empty() {
         return next_due(&ctx.store, &target.provider);
@@ -507,12 +515,17 @@ async fn send_due(ctx: &Ctx, target: &TargetRow) -> Result<Option<i64>> {
     next_due(&ctx.store, &target.provider)
 }
 
+/// When the oldest waiting notification is due (the ones after it wait for it).
 fn next_due(store: &Store, provider: &str) -> Result<Option<i64>> {
-    Ok(store.conn().query_row(
-        "SELECT min(next_attempt_at) FROM notify_outbox WHERE provider = ?1 AND status = 'pending'",
-        [provider],
-        |r| r.get(0),
-    )?)
+    Ok(store
+        .conn()
+        .query_row(
+            "SELECT next_attempt_at FROM notify_outbox WHERE provider = ?1 AND status = 'pending'
+             ORDER BY rowid LIMIT 1",
+            [provider],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 fn fail_row(ctx: &Ctx, id: &str, message: &str) -> Result<()> {
