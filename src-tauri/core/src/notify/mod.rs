@@ -630,23 +630,6 @@ fn shorten_url(url: &Url) -> String {
     format!("{host}{kept}/…")
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_shortened_url_keeps_no_token() {
-        let shown = |u: &str| super::shorten_url(&url::Url::parse(u).unwrap());
-        assert_eq!(
-            shown("https://discord.com/api/webhooks/123456/abcdefTOKEN"),
-            "discord.com/api/webhooks/123456/…"
-        );
-        let teams = shown("https://prod-01.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=SECRET");
-        assert!(
-            !teams.contains("SECRET") && !teams.contains("invoke"),
-            "{teams}"
-        );
-    }
-}
-
 /// A Slack refusal while the user waits (listing channels, saving), as a message.
 fn slack_refusal(err: &slack::SlackError, doing: &str) -> Error {
     match err {
@@ -661,5 +644,22 @@ fn slack_refusal(err: &slack::SlackError, doing: &str) -> Error {
         slack::SlackError::Transport(what) => Error::Upstream(format!(
             "Slack could not be reached to {doing} ({what}). Check the connection and try again."
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_shortened_url_keeps_no_token() {
+        let shown = |u: &str| super::shorten_url(&url::Url::parse(u).unwrap());
+        assert_eq!(
+            shown("https://discord.com/api/webhooks/123456/abcdefTOKEN"),
+            "discord.com/api/webhooks/123456/…"
+        );
+        let teams = shown("https://prod-01.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=SECRET");
+        assert!(
+            !teams.contains("SECRET") && !teams.contains("invoke"),
+            "{teams}"
+        );
     }
 }
