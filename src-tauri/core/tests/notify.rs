@@ -698,3 +698,125 @@ async fn the_daily_summary_goes_out_on_time_once_and_after_a_missed_day() {
     assert_eq!(summaries(&w).await.len(), 2);
     core.stop_notifier().await;
 }
+
+#[tokio::test]
+async fn slack_outages_are_retried_with_backoff_then_shown_on_the_card() {
+    let Some(w) = world(None) else { return };
+    let core = w.slack_ready(leads_only(), false).await;
+    // Two 500s, then it answers: sent, nothing shown.
+    w.fake
+        .script(json!({"method": "chat.postMessage", "status": 500, "times": 2}))
+        .await;
+    lead(&core, "After an outage");
+    bot_posts(&w, 1).await;
+    assert_eq!(w.fake.calls("chat.postMessage").await.len(), 3);
+    assert!(target(&core, "slack").last_error.is_none());
+
+    // Down for longer than the tries allowed (3 here): the card says so; Retry sends it.
+    w.fake
+        .script(json!({"method": "chat.postMessage", "status": 500, "times": 3}))
+        .await;
+    lead(&core, "Long outage");
+    let t = eventually(10, "the outage on the card", || async {
+        let t = target(&core, "slack");
+        t.last_error.is_some().then_some(t)
+    })
+    .await;
+    assert!(
+        t.last_error.as_deref().unwrap().contains("after 3 tries"),
+        "{:?}",
+        t.last_error
+    );
+    core.notifications().retry(&actor(&core), "slack").unwrap();
+    bot_posts(&w, 2).await;
+    core.stop_notifier().await;
+}
+
+#[tokio::test]
+async fn a_rate_limited_channel_page_is_waited_for() {
+    let Some(w) = world(None) else { return };
+    let core = w.core();
+    w.connect_slack(&core).await;
+    w.fake
+        .script(json!({"method": "conversations.list", "status": 429, "retry_after": 1}))
+        .await;
+    let channels = core.notifications().slack_channels().await.unwrap();
+    assert!(channels.iter().any(|c| c.id == "C0SUPPORT"));
+    assert_eq!(
+        w.fake.calls("conversations.list").await.len(),
+        4,
+        "one page asked twice"
+    );
+}
+
+#[tokio::test]
+async fn only_human_replies_in_a_thread_count_and_a_closed_conversation_says_so() {
+    let Some(w) = world(Some("xapp-1-A0PITCHBAR-test")) else {
+        return;
+    };
+    let toggles = NotifyToggles {
+        escalations: true,
+        ..leads_only()
+    };
+    let core = w.slack_ready(toggles, true).await;
+    let c = core
+        .conversations()
+        .start(ConversationInput::default())
+        .unwrap();
+    core.conversations()
+        .route(&c.id, ReasonInput { reason: None })
+        .unwrap();
+    let parent = bot_posts(&w, 1).await[0].clone();
+    eventually(10, "the Socket Mode connection", || async {
+        (target(&core, "slack").reply == pitchbar_core::notify::SlackReplyStatus::Connected)
+            .then_some(())
+    })
+    .await;
+    let outbound = || -> i64 {
+        core.store()
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM message WHERE conversation_id = ?1 AND direction = 'outbound'",
+                [&c.id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    // A bot's message in the thread, a top-level message, an edit: none is a reply.
+    for event in [
+        json!({"type": "message", "channel": "C0SUPPORT", "thread_ts": parent["ts"], "text": "bot", "bot_id": "B0OTHER"}),
+        json!({"type": "message", "channel": "C0SUPPORT", "text": "top level", "user": "U0HUMAN"}),
+        json!({"type": "message", "subtype": "message_changed", "channel": "C0SUPPORT", "thread_ts": parent["ts"], "text": "edit"}),
+    ] {
+        w.fake.post("/_test/event", json!({"event": event})).await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(outbound(), 0);
+
+    core.conversations()
+        .close(&c.id, ReasonInput { reason: None })
+        .unwrap();
+    w.fake
+        .post(
+            "/_test/reply",
+            json!({"channel": "C0SUPPORT", "thread_ts": parent["ts"], "text": "too late"}),
+        )
+        .await;
+    let note = eventually(10, "the note in the thread", || async {
+        w.fake
+            .messages("C0SUPPORT")
+            .await
+            .into_iter()
+            .find(|m| m["thread_ts"] == parent["ts"] && m["bot_id"].is_string())
+    })
+    .await;
+    assert!(
+        note["text"]
+            .as_str()
+            .unwrap()
+            .contains("Not sent to the visitor"),
+        "{note}"
+    );
+    assert_eq!(outbound(), 0);
+    core.stop_notifier().await;
+}
