@@ -46,6 +46,8 @@ if [ $want_test = 1 ]; then
   npm --prefix tests/fixtures/oauth-server ci --no-audit --no-fund --loglevel=error
   echo "==> Fake Notion + Google Docs server (knowledge sources tests)"
   npm --prefix tests/fixtures/knowledge-fake ci --no-audit --no-fund --loglevel=error
+  echo "==> Fake Slack / Teams / Discord server packages"
+  npm --prefix tests/fixtures/slack-fake ci --no-audit --no-fund --loglevel=error
   tools="${PITCHBAR_TOOLS_DIR:-$HOME/.cache/pitchbar-admin/tools}"
   if [ ! -x "$tools/bin/tauri-driver" ]; then
     echo "==> tauri-driver (WebDriver bridge for Tauri apps)"

@@ -20,6 +20,8 @@ pub const OAUTH_FINISHED: &str = "oauth://finished";
 pub const CONNECTIONS_CHANGED: &str = "connections://changed";
 /// A knowledge source was added, progressed, changed state or was removed.
 pub const SOURCES_CHANGED: &str = "sources://changed";
+/// A notification target's card changed (sent, failed, paused, reply status).
+pub const NOTIFY_CHANGED: &str = "notify://changed";
 
 /// Starts the dispatcher and the local API (on the port chosen in the app, else
 /// `PITCHBAR_API_PORT`, else 4787) and forwards what the core announces. A failure of one does not stop the other:
@@ -32,6 +34,8 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
         if let Err(err) = core.start_sources(Default::default()) {
             tracing::error!(error = %err, "the knowledge ingestion worker did not start");
         }
+        // Notifications owed, and a daily summary missed while closed, go out now.
+        core.start_notifier(Default::default());
         (
             core.start_dispatcher(Default::default()),
             core.settings().api_config().and_then(|c| core.start_api(c)),
@@ -48,6 +52,7 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
     forward(app, core.subscribe_deliveries(), DELIVERIES_CHANGED);
     forward(app, core.subscribe_receiver(), RECEIVER_CHANGED);
     forward(app, core.subscribe_sources(), SOURCES_CHANGED);
+    forward(app, core.subscribe_notify(), NOTIFY_CHANGED);
     forward_oauth(app, core.subscribe_oauth());
     dispatcher.and(api.map(|_| ()))
 }
@@ -102,6 +107,7 @@ pub fn stop(core: &Core) {
         core.stop_receiver().await;
         core.stop_oauth().await;
         core.stop_sources().await;
+        core.stop_notifier().await;
         core.stop_dispatcher().await;
     });
 }

@@ -109,14 +109,14 @@ describe("a new workspace, as a new user meets it", () => {
   test("the detail modal opens, keeps focus inside, says why Connect is off, and closes with Esc", async () => {
     const { browser } = session;
     await (
-      await browser.$(`${sel("integration-card")}[data-id=discord]`)
+      await browser.$(`${sel("integration-card")}[data-id=segment]`)
     ).click();
     const modal = await visible(
       browser,
       `[role=dialog]${sel("integration-modal")}`,
     );
     const text = await modal.getText();
-    assert.match(text, /Discord Integration/);
+    assert.match(text, /Segment Integration/);
     assert.match(text, /Features/);
     assert.match(text, /Permissions Required/);
     const connect = await browser.$(sel("modal-connect"));

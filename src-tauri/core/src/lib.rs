@@ -11,6 +11,7 @@ pub mod connections;
 pub mod conversations;
 pub mod error;
 pub mod leads;
+pub mod notify;
 pub mod oauth;
 pub mod receiver;
 pub mod secret;
@@ -55,6 +56,8 @@ pub struct Core {
     sources_hub: Arc<sources::Hub>,
     sources_worker: Mutex<Option<sources::Running>>,
     sources_config: Mutex<sources::SourcesConfig>,
+    notify_hub: Arc<notify::Hub>,
+    notifier: Mutex<Option<notify::Running>>,
     data_dir: PathBuf,
 }
 
@@ -110,6 +113,8 @@ impl Core {
             sources_hub: Arc::default(),
             sources_worker: Mutex::new(None),
             sources_config: Mutex::default(),
+            notify_hub: Arc::default(),
+            notifier: Mutex::new(None),
             data_dir: data_dir.to_path_buf(),
         })
     }
@@ -415,6 +420,46 @@ impl Core {
     /// Stops the ingestion worker; a source being read is queued again for the next start.
     pub async fn stop_sources(&self) {
         let running = lock(&self.sources_worker).take();
+        if let Some(running) = running {
+            running.stop().await;
+        }
+    }
+
+    /// Slack, Teams and Discord notifications: settings, channels, retry.
+    pub fn notifications(&self) -> notify::Notifications<'_> {
+        notify::Notifications {
+            store: &self.store,
+            vault: &self.vault,
+            oauth: self.oauth(),
+            hub: &self.notify_hub,
+        }
+    }
+
+    /// Announces changes to what a notification card shows; the shell emits `notify://changed`.
+    pub fn subscribe_notify(&self) -> tokio::sync::broadcast::Receiver<notify::NotifyChanged> {
+        self.notify_hub.subscribe()
+    }
+
+    /// Starts the notifier and its Socket Mode client (inside a tokio runtime): notifications
+    /// owed from before a restart, and a daily summary missed while closed, go out at once.
+    /// Starting it twice is a no-op.
+    pub fn start_notifier(&self, config: notify::NotifyConfig) {
+        let mut slot = lock(&self.notifier);
+        if slot.is_none() {
+            *slot = Some(notify::start(notify::run_ctx(
+                self.store.clone(),
+                self.vault.clone(),
+                self.oauth(),
+                self.notify_hub.clone(),
+                self.webhook_hub.clone(),
+                config,
+            )));
+        }
+    }
+
+    /// Stops the notifier; a send in flight finishes first.
+    pub async fn stop_notifier(&self) {
+        let running = lock(&self.notifier).take();
         if let Some(running) = running {
             running.stop().await;
         }

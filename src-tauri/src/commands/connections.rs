@@ -46,7 +46,13 @@ pub async fn disconnect_integration(
     connection_id: String,
 ) -> Result<Connection, Error> {
     let core = state.core()?;
-    core.oauth()
-        .disconnect(&core.workspaces().actor()?, &connection_id)
-        .await
+    let actor = core.workspaces().actor()?;
+    let connection = core.oauth().disconnect(&actor, &connection_id).await?;
+    // Disconnecting Slack also deletes its channel configuration (spec 001).
+    if connection.provider == pitchbar_core::notify::SLACK {
+        core.notifications()
+            .remove(&actor, pitchbar_core::notify::SLACK)
+            .await?;
+    }
+    Ok(connection)
 }

@@ -4,6 +4,7 @@ mod api_key;
 mod catalog;
 mod connections;
 mod leads;
+mod notify;
 mod receiver;
 mod sources;
 mod webhooks;
@@ -23,6 +24,8 @@ pub fn builder() -> Builder<tauri::Wry> {
         .typ::<pitchbar_core::oauth::OAuthEvent>()
         // The payload of `sources://changed`.
         .typ::<pitchbar_core::sources::SourcesChanged>()
+        // The payload of `notify://changed`.
+        .typ::<pitchbar_core::notify::NotifyChanged>()
         .commands(collect_commands![
             workspace::startup,
             workspace::set_up_workspace,
@@ -81,6 +84,12 @@ pub fn builder() -> Builder<tauri::Wry> {
             sources::reindex_source,
             sources::remove_source,
             sources::search_sources,
+            notify::list_notification_targets,
+            notify::list_slack_channels,
+            notify::configure_slack,
+            notify::configure_webhook_target,
+            notify::remove_notification_target,
+            notify::retry_notifications,
         ])
 }
 

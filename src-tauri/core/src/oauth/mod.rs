@@ -203,7 +203,7 @@ impl OAuth {
         Providers::load(&config.providers_file, config.providers_file_required)
     }
 
-    fn workspace_id(&self) -> Result<String> {
+    pub(crate) fn workspace_id(&self) -> Result<String> {
         use rusqlite::OptionalExtension;
         self.store
             .conn()
@@ -217,7 +217,7 @@ impl OAuth {
 
 /// Runs a keychain call off the async workers: the Secret Service answers over D-Bus, and a
 /// slow or locked keyring must not stall other tasks.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     vault: &Arc<Vault>,
     f: impl FnOnce(&Vault) -> Result<T> + Send + 'static,
 ) -> Result<T> {

@@ -43,6 +43,16 @@ struct FileFormat {
     ca_certificates: Vec<PathBuf>,
     #[serde(default)]
     providers: BTreeMap<String, Override>,
+    /// Per integration that connects by a pasted incoming-webhook URL: what the URL must start
+    /// with instead of the catalog's prefix (a proxy, or a test receiver on 127.0.0.1).
+    #[serde(default)]
+    incoming_webhooks: BTreeMap<String, WebhookOverride>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct WebhookOverride {
+    url_prefix: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -57,12 +67,15 @@ struct Override {
     userinfo_url: Option<String>,
     api_base_url: Option<String>,
     scopes: Option<Vec<String>>,
+    /// Slack: the app-level token (xapp-…) that opens Socket Mode, which OAuth does not give.
+    app_token: Option<String>,
 }
 
 /// The providers file as read, with its certificates loaded.
 pub struct Providers {
     file: PathBuf,
     overrides: BTreeMap<String, Override>,
+    webhook_prefixes: BTreeMap<String, String>,
     ca_pems: Vec<Vec<u8>>,
 }
 
@@ -83,6 +96,8 @@ pub struct Provider {
     pub authorize_params: Vec<(String, String)>,
     pub client_id: String,
     pub client_secret: Option<Secret>,
+    /// Slack's app-level token for Socket Mode, when the providers file has one.
+    pub app_token: Option<Secret>,
 }
 
 impl Providers {
@@ -128,6 +143,20 @@ impl Providers {
                 }
             }
         }
+        let mut webhook_prefixes = BTreeMap::new();
+        for (id, o) in format.incoming_webhooks {
+            if !matches!(
+                catalog::get(&id).map(|i| &i.connection),
+                Some(ConnectionKind::IncomingWebhook { .. })
+            ) {
+                return Err(bad(format!(
+                    "configures incoming_webhooks.\"{id}\", which does not connect with a webhook URL."
+                )));
+            }
+            if let Some(prefix) = o.url_prefix.filter(|p| !p.trim().is_empty()) {
+                webhook_prefixes.insert(id, prefix);
+            }
+        }
         let folder = file.parent().unwrap_or(Path::new("."));
         let mut ca_pems = Vec::new();
         for cert in &format.ca_certificates {
@@ -149,6 +178,7 @@ impl Providers {
         Ok(Self {
             file: file.to_path_buf(),
             overrides: format.providers,
+            webhook_prefixes,
             ca_pems,
         })
     }
@@ -216,7 +246,7 @@ impl Providers {
             api_base_url: o
                 .api_base_url
                 .as_deref()
-                .map(|u| self.api_url(id, u))
+                .map(|u| url("api_base_url", u))
                 .transpose()?,
             scopes: o.scopes.clone().unwrap_or_else(|| oauth.scopes.clone()),
             authorize_params: oauth
@@ -230,7 +260,41 @@ impl Providers {
                 .clone()
                 .filter(|s| !s.is_empty())
                 .map(Secret::new),
+            app_token: o
+                .app_token
+                .clone()
+                .filter(|s| !s.trim().is_empty())
+                .map(Secret::new),
         })
+    }
+
+    /// What a pasted incoming-webhook URL of `id` must start with, if the file overrides it.
+    pub fn incoming_webhook_prefix(&self, id: &str) -> Option<String> {
+        self.webhook_prefixes.get(id).cloned()
+    }
+
+    /// TLS settings for connections reqwest does not make (Slack's Socket Mode WebSocket): the
+    /// system's roots plus the file's extra CAs.
+    pub fn rustls_config(&self) -> Result<std::sync::Arc<rustls::ClientConfig>> {
+        use rustls_pki_types::pem::PemObject;
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+        for pem in &self.ca_pems {
+            for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem).flatten() {
+                let _ = roots.add(cert);
+            }
+        }
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|_| Error::Internal("TLS could not be set up.".into()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(std::sync::Arc::new(config))
     }
 
     /// The HTTP client for provider calls: rustls with the extra CAs, explicit timeouts, and
@@ -257,33 +321,24 @@ impl Providers {
     fn url(&self, id: &str, key: &str, value: &str) -> Result<Url> {
         let parsed = Url::parse(value)
             .map_err(|_| self.bad_key(id, key, &format!("is not a URL (“{value}”)")))?;
-        // Codes and tokens travel to these addresses: only over TLS.
-        if parsed.scheme() != "https" {
-            return Err(self.bad_key(id, key, &format!("must be an https:// URL (“{value}”)")));
-        }
-        Ok(parsed)
-    }
-
-    /// An API base: https, or plain http to this machine's loopback (a local stand-in for the
-    /// provider: its requests never leave the machine).
-    fn api_url(&self, id: &str, value: &str) -> Result<Url> {
-        let parsed = Url::parse(value)
-            .map_err(|_| self.bad_key(id, "api_base_url", &format!("is not a URL (“{value}”)")))?;
+        // Codes and tokens travel to these addresses: only over TLS, except to this computer
+        // (a local proxy or test server), which RFC 8252 treats alike for loopback redirects.
         let loopback = match parsed.host() {
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
             Some(url::Host::Domain(d)) => d == "localhost",
             None => false,
         };
-        match parsed.scheme() {
-            "https" => Ok(parsed),
-            "http" if loopback => Ok(parsed),
-            _ => Err(self.bad_key(
+        if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+            return Err(self.bad_key(
                 id,
-                "api_base_url",
-                &format!("must be an https:// URL, or http:// on 127.0.0.1 (“{value}”)"),
-            )),
+                key,
+                &format!(
+                    "must be an https:// URL (“{value}”); http:// only to 127.0.0.1 or localhost"
+                ),
+            ));
         }
+        Ok(parsed)
     }
 
     fn bad_key(&self, id: &str, key: &str, what: &str) -> Error {

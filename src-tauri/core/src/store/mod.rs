@@ -23,6 +23,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../../migrations/0008_receiver_replay_index.sql"
     )),
+    M::up(include_str!("../../migrations/0009_notify.sql")),
     M::up(include_str!("../../migrations/0010_knowledge.sql")),
 ];
 

@@ -120,6 +120,8 @@ pub struct Hub {
     changes: broadcast::Sender<DeliveriesChanged>,
     /// `fire` calls waiting for the next group commit.
     accepting: Mutex<Vec<Arc<Queued>>>,
+    /// Rung after events are accepted: the notifier (Slack, Teams, Discord) follows them.
+    pub(crate) accepted: tokio::sync::Notify,
 }
 
 impl Default for Hub {
@@ -129,6 +131,7 @@ impl Default for Hub {
             jobs: Mutex::new(None),
             accepting: Mutex::new(Vec::new()),
             changes: broadcast::channel(256).0,
+            accepted: tokio::sync::Notify::new(),
         }
     }
 }
@@ -212,6 +215,7 @@ impl Dispatcher<'_> {
         let (fired, jobs) = accept(&mut conn, &items)?;
         self.hub.enqueue(jobs);
         drop(conn);
+        self.hub.accepted.notify_one();
         Ok(fired)
     }
 
@@ -265,6 +269,7 @@ impl Dispatcher<'_> {
         }
         self.hub.enqueue(jobs);
         drop(conn);
+        self.hub.accepted.notify_one();
         let result = lock(&mine.result).take();
         result.unwrap_or_else(|| Err(Error::Internal("The event was not accepted.".into())))
     }

@@ -98,6 +98,18 @@ export const commands = {
 	reindexSource: (id: string) => __TAURI_INVOKE<Source>("reindex_source", { id }),
 	removeSource: (id: string) => __TAURI_INVOKE<null>("remove_source", { id }),
 	searchSources: (query: string) => __TAURI_INVOKE<SearchHit[]>("search_sources", { query }),
+	/**  Every configured notification target, for the Connected tab and the Configure dialogs. */
+	listNotificationTargets: () => __TAURI_INVOKE<NotifyTarget[]>("list_notification_targets"),
+	/**  The channels the Slack bot can post to (all pages), for the channel picker. */
+	listSlackChannels: () => __TAURI_INVOKE<SlackChannel[]>("list_slack_channels"),
+	/**  The Configure Slack dialog's Save. */
+	configureSlack: (settings: SlackSettings) => __TAURI_INVOKE<NotifyTarget>("configure_slack", { settings }),
+	/**  Connects Teams or Discord with a pasted webhook URL, or changes their toggles. */
+	configureWebhookTarget: (settings: WebhookSettings) => __TAURI_INVOKE<NotifyTarget>("configure_webhook_target", { settings }),
+	/**  Disconnects Teams or Discord: the settings and the URL in the keychain are removed. */
+	removeNotificationTarget: (provider: string) => __TAURI_INVOKE<null>("remove_notification_target", { provider }),
+	/**  Sends the failed notifications again and resumes the target. */
+	retryNotifications: (provider: string) => __TAURI_INVOKE<NotifyTarget>("retry_notifications", { provider }),
 };
 
 /* Types */
@@ -424,6 +436,48 @@ export type MemberInput = {
 	role: Role,
 };
 
+/**  Announced after the notifier changes what a card shows; the shell emits `notify://changed`. */
+export type NotifyChanged = {
+	provider: string,
+};
+
+/**  A target as the Connected tab and the Configure dialog show it. */
+export type NotifyTarget = {
+	provider: string,
+	/**  Slack: its OAuth connection. */
+	connection_id: string | null,
+	channel_id: string | null,
+	channel_name: string | null,
+	toggles: NotifyToggles,
+	reply_from_slack: boolean,
+	/**  "HH:MM", this computer's local time. */
+	summary_time: string,
+	/**  Teams / Discord: the webhook URL shortened (its token left out). */
+	webhook_shown: string | null,
+	/**  What stopped sending and what to do; `null` while all is well. */
+	last_error: string | null,
+	last_error_at: string | null,
+	/**  Notifications that failed and can be retried. */
+	failed: number,
+	/**  Notifications waiting to be sent (or waiting out a rate limit). */
+	pending: number,
+	last_sent_at: string | null,
+	reply: SlackReplyStatus,
+	connected_by: string | null,
+	connected_at: string,
+};
+
+/**  Which notifications a target gets. */
+export type NotifyToggles = {
+	new_leads: boolean,
+	new_conversations: boolean,
+	/**  Conversations routed to a human. */
+	escalations: boolean,
+	/**  Every message of every conversation (high volume). */
+	all_messages: boolean,
+	daily_summary: boolean,
+};
+
 /**  What OAuth announces; the shell forwards each as a window event. */
 export type OAuthEvent = 
 /**  A sign-in ended (either redirect style): the connect dialog shows the outcome. */
@@ -620,6 +674,29 @@ export type Session = {
 	member_actions: MemberActions[],
 };
 
+/**  A channel the bot can post to. */
+export type SlackChannel = {
+	id: string,
+	/**  Without the `#`. */
+	name: string,
+	is_private: boolean,
+};
+
+/**  Whether replies in Slack threads reach the conversation. */
+export type SlackReplyStatus = { state: "off" } | 
+/**  Socket Mode needs something the user must provide; the message says what. */
+{ state: "unavailable"; message: string } | { state: "connecting" } | { state: "connected" } | 
+/**  The socket dropped or was refused; it is being retried. */
+{ state: "retrying"; message: string };
+
+/**  The Configure Slack dialog's Save. */
+export type SlackSettings = {
+	channel_id: string,
+	toggles: NotifyToggles,
+	reply_from_slack: boolean,
+	summary_time: string,
+};
+
 /**  A snippet that verifies an endpoint's signatures, ready to save as `file_name`. */
 export type Snippet = {
 	file_name: string,
@@ -723,6 +800,14 @@ export type VerifyInput = {
 
 /**  [`VerifyWith`] as the UI shows it: never the secret itself. */
 export type VerifyMode = { kind: "nothing" } | { kind: "secret"; redacted: string } | { kind: "candidates" };
+
+/**  Connecting (with `url`) or changing (`url` null keeps it) a Teams or Discord target. */
+export type WebhookSettings = {
+	provider: string,
+	url: string | null,
+	toggles: NotifyToggles,
+	summary_time: string,
+};
 
 export type Workspace = {
 	id: string,

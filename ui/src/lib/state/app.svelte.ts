@@ -11,6 +11,8 @@ import {
   type Workspace,
 } from "$lib/api/bindings";
 import { zapierEndpoints } from "$lib/logic/connections";
+import { isWebhookTarget } from "$lib/logic/notify";
+import { notify } from "$lib/state/notify.svelte";
 import { errorMessage } from "$lib/logic/errors";
 
 export type Boot =
@@ -94,9 +96,11 @@ class AppState {
     }
   }
 
-  /** How many cards the Connected tab shows: the connections, and Zapier if any Zap. */
+  /** How many cards the Connected tab shows: the connections, Zapier if any Zap, and the
+   *  integrations connected by a webhook URL (Teams, Discord). */
   get connectedCount(): number {
-    return this.connections.length + (this.zaps.length ? 1 : 0);
+    const webhookTargets = notify.targets.filter((t) => isWebhookTarget(t.provider)).length;
+    return this.connections.length + (this.zaps.length ? 1 : 0) + webhookTargets;
   }
 
   /** Puts a connection the backend just returned in the list (or updates it) at once. */
@@ -128,6 +132,7 @@ class AppState {
       this.connections = connections;
       this.catalogError = null;
       void this.refreshZaps();
+      void notify.refresh();
     } catch (error) {
       this.catalogError = errorMessage(error);
     } finally {

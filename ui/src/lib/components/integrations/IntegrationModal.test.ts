@@ -1,7 +1,9 @@
 import { render } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Integration } from "$lib/api/bindings";
+import { DEFAULT_TOGGLES } from "$lib/logic/notify";
 import { app } from "$lib/state/app.svelte";
+import { notify } from "$lib/state/notify.svelte";
 import catalog from "../../../../../src-tauri/core/src/catalog/integrations.json";
 import IntegrationModal from "./IntegrationModal.svelte";
 
@@ -16,8 +18,28 @@ const open = (id: string, canManage: boolean) =>
     onconnect: () => {},
   });
 
+const target = {
+  provider: "discord",
+  connection_id: null,
+  channel_id: null,
+  channel_name: null,
+  toggles: DEFAULT_TOGGLES,
+  reply_from_slack: false,
+  summary_time: "09:00",
+  webhook_shown: "discord.com/api/webhooks/1…",
+  last_error: null,
+  last_error_at: null,
+  failed: 0,
+  pending: 0,
+  last_sent_at: null,
+  reply: { state: "off" as const },
+  connected_by: null,
+  connected_at: "2024-01-01T00:00:00Z",
+};
+
 beforeEach(() => {
   app.connections = [];
+  notify.targets = [];
 });
 
 describe("IntegrationModal's Connect", () => {
@@ -33,9 +55,20 @@ describe("IntegrationModal's Connect", () => {
   });
 
   it("is off for integrations not connected over OAuth yet", () => {
-    open("discord", true);
+    open("whatsapp-business", true);
     expect(connect().disabled).toBe(true);
     expect(document.body.textContent).toMatch(/later version/);
+  });
+
+  it("is on for Teams and Discord (a pasted webhook URL), off once connected", () => {
+    const { unmount } = open("discord", true);
+    expect(connect().disabled).toBe(false);
+    expect(connect().textContent).toContain("Connect Discord");
+    unmount();
+    notify.targets = [{ ...target, provider: "microsoft-teams" }];
+    open("microsoft-teams", true);
+    expect(connect().disabled).toBe(true);
+    expect(document.body.textContent).toMatch(/already connected/);
   });
 
   it("is off while the integration is connected, and on again to reconnect one that needs it", () => {

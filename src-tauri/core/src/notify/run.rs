@@ -1,0 +1,737 @@
+//! The notifier: a background task that follows the webhook events (a cursor per target over
+//! `webhook_event`), writes the notifications each target wants into `notify_outbox`, queues the
+//! daily summary, and sends what is due. Everything is written before it is sent, so nothing
+//! is lost across restarts; a failure that needs the user pauses the target until Retry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde_json::Value;
+use tokio::sync::watch;
+use url::Url;
+
+use super::format::{self, Notice, Said, LAST_MESSAGES};
+use super::slack::{self, SlackApi, SlackError};
+use super::{summary, Hub, NotifyConfig, DISCORD, SLACK, TEAMS};
+use crate::connections::{self, ConnectionStatus};
+use crate::error::{Error, Result};
+use crate::oauth::OAuth;
+use crate::secret::Secret;
+use crate::store::Store;
+use crate::vault::{Vault, VaultKey};
+
+/// Events read per target per pass.
+const EVENT_BATCH: i64 = 256;
+/// Notifications sent per pass (then the next pass picks up new events first).
+const SEND_BATCH: i64 = 64;
+
+/// Everything the notifier's tasks share.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub store: Arc<Store>,
+    pub vault: Arc<Vault>,
+    pub oauth: OAuth,
+    pub hub: Arc<Hub>,
+    pub webhook_hub: Arc<crate::webhooks::dispatcher::Hub>,
+    pub config: NotifyConfig,
+}
+
+/// The running notifier (and its Socket Mode client), owned by `Core`.
+pub struct Running {
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Lets a send in flight finish, then stops.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks.drain(..) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+pub(crate) fn start(ctx: Ctx) -> Running {
+    ctx.hub.set_clock(ctx.config.clock.clone());
+    let (shutdown, stopped) = watch::channel(false);
+    let notifier = {
+        let ctx = ctx.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            loop {
+                let next = match pass(&ctx).await {
+                    Ok(next) => next,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "notifier pass failed");
+                        None
+                    }
+                };
+                let now = ctx.hub.now_ms();
+                let wait = next
+                    .map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0)))
+                    .unwrap_or(ctx.config.tick_max)
+                    .min(ctx.config.tick_max);
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = ctx.hub.wake.notified() => {}
+                    _ = ctx.webhook_hub.accepted.notified() => {}
+                    _ = stopped.changed() => return,
+                }
+            }
+        })
+    };
+    let socket = tokio::spawn(super::socket::run(ctx, stopped));
+    Running {
+        shutdown,
+        tasks: vec![notifier, socket],
+    }
+}
+
+/// A target as the notifier needs it.
+#[derive(Debug, Clone)]
+pub(crate) struct TargetRow {
+    pub provider: String,
+    pub connection_id: Option<String>,
+    pub channel_id: Option<String>,
+    pub toggles: super::NotifyToggles,
+    pub reply_from_slack: bool,
+    pub summary_time: String,
+    pub summary_since: Option<i64>,
+    pub webhook_ref: Option<String>,
+    pub cursor: i64,
+    pub paused: bool,
+}
+
+pub(crate) fn targets(store: &Store) -> Result<Vec<TargetRow>> {
+    let conn = store.conn();
+    let mut stmt = conn.prepare(
+        "SELECT provider, connection_id, channel_id, new_leads, new_conversations, escalations,
+                all_messages, daily_summary, reply_from_slack, summary_time, summary_since,
+                webhook_ref, event_cursor, last_error IS NOT NULL
+         FROM notify_target",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(TargetRow {
+            provider: r.get(0)?,
+            connection_id: r.get(1)?,
+            channel_id: r.get(2)?,
+            toggles: super::NotifyToggles {
+                new_leads: r.get(3)?,
+                new_conversations: r.get(4)?,
+                escalations: r.get(5)?,
+                all_messages: r.get(6)?,
+                daily_summary: r.get(7)?,
+            },
+            reply_from_slack: r.get(8)?,
+            summary_time: r.get(9)?,
+            summary_since: r.get(10)?,
+            webhook_ref: r.get(11)?,
+            cursor: r.get(12)?,
+            paused: r.get(13)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl TargetRow {
+    /// A Slack target whose connection is not active sends nothing (it is not shown either).
+    pub(crate) fn usable(&self, store: &Store) -> bool {
+        if self.provider != SLACK {
+            return true;
+        }
+        self.connection_id
+            .as_deref()
+            .and_then(|id| connections::get(store, id).ok())
+            .is_some_and(|c| c.status == ConnectionStatus::Active)
+    }
+}
+
+/// One pass: new events into the outbox, the summary if due, then what is due is sent.
+/// Returns when the next thing is due.
+async fn pass(ctx: &Ctx) -> Result<Option<i64>> {
+    let now = ctx.hub.now_ms();
+    let mut next: Option<i64> = None;
+    for target in targets(&ctx.store)? {
+        if !target.usable(&ctx.store) {
+            continue;
+        }
+        let more = ctx.store.write(|tx| enqueue_events(tx, &target, now))?;
+        if more {
+            next = Some(now);
+        }
+        if target.toggles.daily_summary {
+            let at = ctx
+                .store
+                .write(|tx| summary::enqueue_due(tx, &target, now, &ctx.config.time_zone))?;
+            next = earliest(next, Some(at));
+        }
+        if !target.paused {
+            let due = send_due(ctx, &target).await?;
+            next = earliest(next, due);
+        }
+    }
+    Ok(next)
+}
+
+fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Turns the target's unseen events into outbox rows and moves its cursor past them, in one
+/// transaction. Returns whether more events wait.
+fn enqueue_events(tx: &Transaction<'_>, target: &TargetRow, now: i64) -> Result<bool> {
+    let events: Vec<(i64, String, Vec<u8>)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT rowid, type, payload FROM webhook_event WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![target.cursor, EVENT_BATCH], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let Some(last) = events.last().map(|e| e.0) else {
+        return Ok(false);
+    };
+    for (_, event_type, payload) in &events {
+        let Ok(payload) = serde_json::from_slice::<Value>(payload) else {
+            continue;
+        };
+        if let Some(notice) = notice_for(tx, target, event_type, &payload["data"])? {
+            insert_outbox(tx, &target.provider, &notice, now)?;
+        }
+    }
+    tx.execute(
+        "UPDATE notify_target SET event_cursor = ?2 WHERE provider = ?1",
+        params![target.provider, last],
+    )?;
+    Ok(events.len() as i64 == EVENT_BATCH)
+}
+
+pub(crate) fn insert_outbox(
+    tx: &Transaction<'_>,
+    provider: &str,
+    notice: &Notice,
+    now: i64,
+) -> Result<String> {
+    let id = crate::new_id();
+    let body = serde_json::to_string(notice)
+        .map_err(|_| Error::Internal("A notification could not be written.".into()))?;
+    tx.execute(
+        "INSERT INTO notify_outbox (id, provider, kind, conversation_id, notice, status, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+        params![id, provider, notice.kind(), notice.conversation_id(), body, now],
+    )?;
+    Ok(id)
+}
+
+/// The notification an event makes for this target, if it wants one. Events about things
+/// that do not exist here (test events' samples, undone writes) make none.
+fn notice_for(
+    tx: &Transaction<'_>,
+    target: &TargetRow,
+    event_type: &str,
+    data: &Value,
+) -> Result<Option<Notice>> {
+    let t = &target.toggles;
+    let s = |v: &Value| v.as_str().map(str::to_owned);
+    let conversation_id = s(&data["conversation_id"]);
+    Ok(match event_type {
+        "lead.captured" if t.new_leads => {
+            let Some(lead_id) = s(&data["lead_id"]) else {
+                return Ok(None);
+            };
+            let found: Option<String> = tx
+                .query_row(
+                    "SELECT a.lead_fields FROM lead l JOIN agent a ON a.id = l.agent_id WHERE l.id = ?1",
+                    [&lead_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(defined) = found else {
+                return Ok(None);
+            };
+            // Labels in the agent's order; fields it does not define keep their key.
+            let defined: Vec<Value> = serde_json::from_str(&defined).unwrap_or_default();
+            let values = data["fields"].as_object().cloned().unwrap_or_default();
+            let mut fields = Vec::new();
+            for d in &defined {
+                if let Some(key) = d["key"].as_str() {
+                    if let Some(v) = values.get(key).and_then(shown_value) {
+                        fields.push((d["label"].as_str().unwrap_or(key).to_owned(), v));
+                    }
+                }
+            }
+            for (key, v) in &values {
+                if !defined.iter().any(|d| d["key"].as_str() == Some(key)) {
+                    if let Some(v) = shown_value(v) {
+                        fields.push((key.clone(), v));
+                    }
+                }
+            }
+            Some(Notice::Lead {
+                lead_id,
+                conversation_id,
+                agent: agent_name(tx, data["agent_id"].as_str())?,
+                name: s(&data["name"]),
+                email: s(&data["email"]),
+                phone: s(&data["phone"]),
+                fields,
+            })
+        }
+        "conversation.started" if t.new_conversations => {
+            let Some(id) = conversation_id.filter(|id| conversation_exists(tx, id)) else {
+                return Ok(None);
+            };
+            Some(Notice::Started {
+                conversation_id: id,
+                agent: agent_name(tx, data["agent_id"].as_str())?,
+                visitor: visitor_name(&data["visitor"]),
+            })
+        }
+        "conversation.routed" if t.escalations => {
+            let Some(id) = conversation_id.filter(|id| conversation_exists(tx, id)) else {
+                return Ok(None);
+            };
+            let mut stmt = tx.prepare_cached(
+                "SELECT direction, text FROM message WHERE conversation_id = ?1
+                 ORDER BY created_at DESC, rowid DESC LIMIT ?2",
+            )?;
+            let mut last_messages: Vec<Said> = stmt
+                .query_map(params![id, LAST_MESSAGES as i64], |r| {
+                    Ok(Said {
+                        direction: r.get(0)?,
+                        text: r.get(1)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            last_messages.reverse();
+            Some(Notice::Routed {
+                conversation_id: id,
+                agent: agent_name(tx, data["agent_id"].as_str())?,
+                visitor: visitor_name(&data["visitor"]),
+                reason: s(&data["reason"]),
+                last_messages,
+            })
+        }
+        "conversation.message" if t.all_messages => {
+            let Some(id) = conversation_id.filter(|id| conversation_exists(tx, id)) else {
+                return Ok(None);
+            };
+            Some(Notice::Message {
+                conversation_id: id,
+                visitor: visitor_name(&data["visitor"]),
+                said: Said {
+                    direction: s(&data["direction"]).unwrap_or_else(|| "inbound".into()),
+                    text: s(&data["text"]).unwrap_or_default(),
+                },
+            })
+        }
+        _ => None,
+    })
+}
+
+fn shown_value(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(true) => Some("Yes".into()),
+        Value::Bool(false) => Some("No".into()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn conversation_exists(tx: &Transaction<'_>, id: &str) -> bool {
+    tx.query_row("SELECT 1 FROM conversation WHERE id = ?1", [id], |_| Ok(()))
+        .is_ok()
+}
+
+fn agent_name(tx: &Transaction<'_>, id: Option<&str>) -> Result<String> {
+    let Some(id) = id else {
+        return Ok("Agent".into());
+    };
+    Ok(tx
+        .query_row("SELECT name FROM agent WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?
+        .unwrap_or_else(|| "Agent".into()))
+}
+
+fn visitor_name(v: &Value) -> String {
+    v["name"]
+        .as_str()
+        .or(v["email"].as_str())
+        .or(v["phone"].as_str())
+        .unwrap_or("A visitor")
+        .to_owned()
+}
+
+/// How one send failed.
+pub(crate) enum SendError {
+    /// Rate limited: try again after this.
+    Wait(Duration),
+    /// Only the user can fix it: the card says what to do; the target pauses.
+    User(String),
+    /// Network, 5xx: retried with backoff.
+    Transient(String),
+}
+
+impl From<SlackError> for SendError {
+    fn from(err: SlackError) -> Self {
+        match err.needs_user() {
+            Some(message) => SendError::User(message),
+            None => match err {
+                SlackError::RateLimited(wait) => SendError::Wait(wait),
+                other => SendError::Transient(other.describe()),
+            },
+        }
+    }
+}
+
+/// Slack's API, the bot token and (for Socket Mode) the app-level token of one connection.
+pub(crate) struct SlackContext {
+    pub http: reqwest::Client,
+    pub base: Url,
+    pub token: Secret,
+    pub app_token: Option<Secret>,
+    pub providers: crate::oauth::Providers,
+}
+
+impl SlackContext {
+    pub async fn load(oauth: &OAuth, connection_id: &str, timeout: Duration) -> Result<Self> {
+        let providers = oauth.providers()?;
+        let provider = providers.provider(SLACK)?;
+        let base = match provider.api_base_url {
+            Some(u) => u,
+            None => Url::parse(slack::DEFAULT_API_BASE)
+                .map_err(|_| Error::Internal("Slack's API address is invalid.".into()))?,
+        };
+        let http = providers.http_client(timeout)?;
+        let token = oauth.access_token(connection_id).await?;
+        Ok(Self {
+            http,
+            base,
+            token,
+            app_token: provider.app_token,
+            providers,
+        })
+    }
+
+    pub fn api(&self) -> SlackApi<'_> {
+        SlackApi {
+            http: &self.http,
+            base: &self.base,
+            token: &self.token,
+        }
+    }
+}
+
+struct Due {
+    id: String,
+    notice: String,
+    attempts: u32,
+}
+
+/// Sends the target's notifications in the order they were written, until one fails or the
+/// oldest is not due yet (a rate limit or a backoff holds back the ones after it too, so the
+/// wait is honoured and the channel reads in order). Returns when the next one is due.
+async fn send_due(ctx: &Ctx, target: &TargetRow) -> Result<Option<i64>> {
+    let now = ctx.hub.now_ms();
+    let due: Vec<Due> = {
+        let conn = ctx.store.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, notice, attempts, next_attempt_at FROM notify_outbox
+             WHERE provider = ?1 AND status = 'pending'
+             ORDER BY rowid LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![target.provider, SEND_BATCH], |r| {
+            Ok((
+                Due {
+                    id: r.get(0)?,
+                    notice: r.get(1)?,
+                    attempts: r.get(2)?,
+                },
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let rows: Vec<(Due, i64)> = rows.collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .take_while(|(_, at)| *at <= now)
+            .map(|(d, _)| d)
+            .collect()
+    };
+    if due.is_empty() {
+        return next_due(&ctx.store, &target.provider);
+    }
+    let mut sender = match Sender::open(ctx, target).await {
+        Ok(sender) => sender,
+        Err(err) => {
+            record_failure(ctx, target, &due[0], err)?;
+            return next_due(&ctx.store, &target.provider);
+        }
+    };
+    for item in &due {
+        let Ok(notice) = serde_json::from_str::<Notice>(&item.notice) else {
+            fail_row(ctx, &item.id, "This notification could not be read.")?;
+            continue;
+        };
+        match sender.send(&notice).await {
+            Ok(posted) => {
+                let sent_at = ctx.hub.now_ms();
+                ctx.store.write(|tx| {
+                    tx.execute(
+                        "UPDATE notify_outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
+                             last_error = NULL, slack_channel = ?3, slack_ts = ?4 WHERE id = ?1",
+                        params![
+                            item.id,
+                            sent_at,
+                            posted.as_ref().map(|p| &p.channel),
+                            posted.as_ref().map(|p| &p.ts)
+                        ],
+                    )?;
+                    Ok(())
+                })?;
+                ctx.hub.changed(&target.provider);
+            }
+            Err(err) => {
+                record_failure(ctx, target, item, err)?;
+                break;
+            }
+        }
+    }
+    next_due(&ctx.store, &target.provider)
+}
+
+/// When the oldest waiting notification is due (the ones after it wait for it).
+fn next_due(store: &Store, provider: &str) -> Result<Option<i64>> {
+    Ok(store
+        .conn()
+        .query_row(
+            "SELECT next_attempt_at FROM notify_outbox WHERE provider = ?1 AND status = 'pending'
+             ORDER BY rowid LIMIT 1",
+            [provider],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn fail_row(ctx: &Ctx, id: &str, message: &str) -> Result<()> {
+    ctx.store.write(|tx| {
+        tx.execute(
+            "UPDATE notify_outbox SET status = 'failed', last_error = ?2 WHERE id = ?1",
+            params![id, message],
+        )?;
+        Ok(())
+    })
+}
+
+fn record_failure(ctx: &Ctx, target: &TargetRow, item: &Due, err: SendError) -> Result<()> {
+    let now = ctx.hub.now_ms();
+    let attempts = item.attempts + 1;
+    let pause = |message: &str| {
+        ctx.store.write(|tx| {
+            tx.execute(
+                "UPDATE notify_outbox SET status = 'failed', attempts = ?2, last_error = ?3 WHERE id = ?1",
+                params![item.id, attempts, message],
+            )?;
+            tx.execute(
+                "UPDATE notify_target SET last_error = ?2, last_error_at = ?3 WHERE provider = ?1",
+                params![target.provider, message, now],
+            )?;
+            Ok(())
+        })
+    };
+    match err {
+        SendError::Wait(wait) => {
+            tracing::info!(provider = %target.provider, secs = wait.as_secs(), "rate limited; waiting");
+            let at = now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+            ctx.store.write(|tx| {
+                tx.execute(
+                    "UPDATE notify_outbox SET next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+                    params![
+                        item.id,
+                        at,
+                        format!("Rate limited: waiting {} s.", wait.as_secs())
+                    ],
+                )?;
+                Ok(())
+            })?;
+        }
+        SendError::User(message) => {
+            tracing::warn!(provider = %target.provider, "notification refused: {message}");
+            pause(&message)?;
+        }
+        SendError::Transient(why) if attempts >= ctx.config.max_attempts => {
+            let name =
+                crate::catalog::get(&target.provider).map_or("The service", |i| i.name.as_str());
+            pause(&format!(
+                "{name} could not be reached after {attempts} tries ({why}). Check the connection, then press Retry."
+            ))?;
+        }
+        SendError::Transient(why) => {
+            let delay = ExponentialBuilder::default()
+                .with_min_delay(ctx.config.retry_min_delay)
+                .with_max_delay(ctx.config.retry_max_delay)
+                .with_jitter()
+                .without_max_times()
+                .build()
+                .nth(usize::try_from(item.attempts).unwrap_or(usize::MAX))
+                .unwrap_or(ctx.config.retry_max_delay);
+            let at = now.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+            ctx.store.write(|tx| {
+                tx.execute(
+                    "UPDATE notify_outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE id = ?1",
+                    params![item.id, attempts, at, why],
+                )?;
+                Ok(())
+            })?;
+        }
+    }
+    ctx.hub.changed(&target.provider);
+    Ok(())
+}
+
+/// Where and how one target's notifications go.
+enum Sender {
+    Slack {
+        ctx: Box<SlackContext>,
+        channel: String,
+    },
+    Webhook {
+        http: reqwest::Client,
+        url: Secret,
+        provider: String,
+    },
+}
+
+impl Sender {
+    async fn open(ctx: &Ctx, target: &TargetRow) -> Result<Self, SendError> {
+        let user = |e: Error| SendError::User(e.to_string());
+        if target.provider == SLACK {
+            let (Some(connection_id), Some(channel)) = (&target.connection_id, &target.channel_id)
+            else {
+                return Err(SendError::User(
+                    "No Slack channel is chosen. Open Configure and pick one.".into(),
+                ));
+            };
+            let slack = SlackContext::load(&ctx.oauth, connection_id, ctx.config.request_timeout)
+                .await
+                .map_err(|e| match e {
+                    Error::Conflict(_) | Error::NotFound(_) | Error::InvalidInput(_) => user(e),
+                    other => SendError::Transient(other.to_string()),
+                })?;
+            return Ok(Sender::Slack {
+                ctx: Box::new(slack),
+                channel: channel.clone(),
+            });
+        }
+        let Some(account) = &target.webhook_ref else {
+            return Err(SendError::User(
+                "No webhook URL is saved. Open Configure and paste it again.".into(),
+            ));
+        };
+        let key = VaultKey::from_account(account).map_err(user)?;
+        let url = crate::oauth::blocking(&ctx.vault, move |v| v.get(&key))
+            .await
+            .map_err(|e| SendError::Transient(e.to_string()))?
+            .ok_or_else(|| {
+                SendError::User(
+                    "The webhook URL is missing from the keychain. Open Configure and paste it again."
+                        .into(),
+                )
+            })?;
+        let http = ctx
+            .oauth
+            .providers()
+            .and_then(|p| p.http_client(ctx.config.request_timeout))
+            .map_err(user)?;
+        Ok(Sender::Webhook {
+            http,
+            url,
+            provider: target.provider.clone(),
+        })
+    }
+
+    async fn send(&mut self, notice: &Notice) -> Result<Option<slack::Posted>, SendError> {
+        match self {
+            Sender::Slack { ctx, channel } => Ok(Some(
+                ctx.api().post(channel, format::slack(notice), None).await?,
+            )),
+            Sender::Webhook {
+                http,
+                url,
+                provider,
+            } => {
+                let body = if provider == TEAMS {
+                    format::teams(notice)
+                } else {
+                    format::discord(notice)
+                };
+                post_webhook(http, url, provider, &body).await?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// POSTs to a Teams or Discord incoming webhook and reads its answer as those services mean it.
+async fn post_webhook(
+    http: &reqwest::Client,
+    url: &Secret,
+    provider: &str,
+    body: &Value,
+) -> Result<(), SendError> {
+    let name = if provider == DISCORD {
+        "Discord"
+    } else {
+        "Teams"
+    };
+    let resp = http
+        .post(url.expose())
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| SendError::Transient(slack::short_error(&e)))?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let header_wait = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    let text = resp.text().await.unwrap_or_default();
+    match status.as_u16() {
+        429 => {
+            // Discord puts the wait (seconds, fractional) in the body too.
+            let body_wait = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["retry_after"].as_f64());
+            let secs = header_wait.or(body_wait).unwrap_or(30.0).clamp(0.05, 3600.0);
+            Err(SendError::Wait(Duration::from_secs_f64(secs)))
+        }
+        401 | 403 | 404 | 410 => Err(SendError::User(format!(
+            "{name} says this webhook no longer exists or is not allowed (HTTP {}). Create a new webhook in {name}, then paste its URL in Configure.",
+            status.as_u16()
+        ))),
+        400..=499 => Err(SendError::User(format!(
+            "{name} refused the notification (HTTP {}). Press Retry; if it happens again, paste a new webhook URL in Configure.",
+            status.as_u16()
+        ))),
+        _ => Err(SendError::Transient(format!("{name} answered HTTP {}", status.as_u16()))),
+    }
+}

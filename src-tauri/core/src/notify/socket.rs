@@ -1,0 +1,241 @@
+//! Replies from Slack over Socket Mode: `apps.connections.open` (with the app-level token) gives
+//! a WebSocket URL; Slack sends `hello`, then event envelopes that are acknowledged with their
+//! `envelope_id`. A threaded reply under one of our conversation notifications becomes an
+//! outbound message of that conversation (which fires `conversation.message`). No public URL
+//! is needed, which suits a desktop app. The socket is reopened when it drops or Slack asks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use futures_util::{SinkExt, StreamExt};
+use rusqlite::OptionalExtension;
+use serde_json::{json, Value};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::run::{targets, Ctx, SlackContext};
+use super::{SlackReplyStatus, SLACK};
+use crate::conversations::{Conversations, MessageInput};
+use crate::error::Error;
+use crate::webhooks::events::Direction;
+
+/// What the user must add for replies from Slack to work.
+pub const MISSING_APP_TOKEN: &str = "Replies from Slack need the Slack app's app-level token (xapp-…, with the connections:write scope, and Socket Mode turned on for the app). Add it as providers.slack.app_token in the providers file, then save again.";
+
+pub(crate) async fn run(ctx: Ctx, mut stopped: watch::Receiver<bool>) {
+    let mut failures: usize = 0;
+    loop {
+        let wanted = targets(&ctx.store).ok().and_then(|all| {
+            all.into_iter()
+                .find(|t| t.provider == SLACK && t.reply_from_slack && t.usable(&ctx.store))
+        });
+        let Some(target) = wanted else {
+            crate::lock(&ctx.hub.reply).remove(SLACK);
+            if wait(&ctx, &mut stopped, ctx.config.tick_max).await {
+                return;
+            }
+            continue;
+        };
+        let connection_id = target.connection_id.clone().unwrap_or_default();
+        let outcome = session(&ctx, &connection_id, &mut stopped).await;
+        match outcome {
+            Session::Stopped => return,
+            Session::NotWanted => {
+                failures = 0;
+                continue;
+            }
+            Session::Reopen => {
+                failures = 0;
+                continue;
+            }
+            Session::Unavailable(message) => {
+                ctx.hub
+                    .set_reply(SLACK, SlackReplyStatus::Unavailable { message });
+                // Waits for a change of settings (Save wakes it) or a while.
+                if wait(&ctx, &mut stopped, ctx.config.tick_max).await {
+                    return;
+                }
+            }
+            Session::Failed(message) => {
+                ctx.hub
+                    .set_reply(SLACK, SlackReplyStatus::Retrying { message });
+                let delay = ExponentialBuilder::default()
+                    .with_min_delay(ctx.config.reconnect_min_delay)
+                    .with_max_delay(ctx.config.reconnect_max_delay)
+                    .with_jitter()
+                    .without_max_times()
+                    .build()
+                    .nth(failures)
+                    .unwrap_or(ctx.config.reconnect_max_delay);
+                failures += 1;
+                if wait(&ctx, &mut stopped, delay).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Sleeps `d`, or less when settings change; true when the notifier is stopping.
+async fn wait(ctx: &Ctx, stopped: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    let mut changes = ctx.hub.subscribe();
+    tokio::select! {
+        _ = tokio::time::sleep(d) => false,
+        _ = changes.recv() => false,
+        _ = stopped.changed() => true,
+    }
+}
+
+enum Session {
+    Stopped,
+    NotWanted,
+    /// Slack asked us to reconnect (`disconnect`), or the socket closed cleanly.
+    Reopen,
+    Unavailable(String),
+    Failed(String),
+}
+
+async fn session(ctx: &Ctx, connection_id: &str, stopped: &mut watch::Receiver<bool>) -> Session {
+    let slack =
+        match SlackContext::load(&ctx.oauth, connection_id, ctx.config.request_timeout).await {
+            Ok(s) => s,
+            Err(err @ (Error::Conflict(_) | Error::NotFound(_) | Error::InvalidInput(_))) => {
+                return Session::Unavailable(err.to_string())
+            }
+            Err(err) => return Session::Failed(err.to_string()),
+        };
+    let Some(app_token) = slack.app_token.clone() else {
+        return Session::Unavailable(MISSING_APP_TOKEN.into());
+    };
+    ctx.hub.set_reply(SLACK, SlackReplyStatus::Connecting);
+    let url = match slack.api().open_socket(&app_token).await {
+        Ok(url) => url,
+        Err(err) => {
+            return match err.needs_user() {
+                Some(_) => Session::Unavailable(format!(
+                    "Slack refused to open Socket Mode ({}). Check providers.slack.app_token: it must be the app-level token (xapp-…) with connections:write, with Socket Mode on.",
+                    err.describe()
+                )),
+                None => Session::Failed(err.describe()),
+            }
+        }
+    };
+    let connector = match slack.providers.rustls_config() {
+        Ok(config) => tokio_tungstenite::Connector::Rustls(config),
+        Err(err) => return Session::Failed(err.to_string()),
+    };
+    let connect = tokio_tungstenite::connect_async_tls_with_config(
+        url.as_str(),
+        None,
+        false,
+        Some(connector),
+    );
+    let (mut socket, _) = match tokio::time::timeout(ctx.config.request_timeout, connect).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(err)) => {
+            return Session::Failed(format!("the Socket Mode connection failed ({err})"))
+        }
+        Err(_) => return Session::Failed("the Socket Mode connection timed out".into()),
+    };
+    let mut changes = ctx.hub.subscribe();
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => {
+                let _ = socket.close(None).await;
+                return Session::Stopped;
+            }
+            _ = changes.recv() => {
+                let still = targets(&ctx.store).ok().is_some_and(|all| all.iter().any(|t| {
+                    t.provider == SLACK && t.reply_from_slack && t.usable(&ctx.store)
+                        && t.connection_id.as_deref() == Some(connection_id)
+                }));
+                if !still {
+                    let _ = socket.close(None).await;
+                    return Session::NotWanted;
+                }
+            }
+            frame = socket.next() => {
+                let text = match frame {
+                    None => return Session::Failed("Slack closed the Socket Mode connection".into()),
+                    Some(Err(err)) => return Session::Failed(format!("the Socket Mode connection dropped ({err})")),
+                    Some(Ok(Message::Text(t))) => t.to_string(),
+                    Some(Ok(Message::Close(_))) => return Session::Reopen,
+                    Some(Ok(_)) => continue,
+                };
+                let Ok(envelope) = serde_json::from_str::<Value>(&text) else { continue };
+                match envelope["type"].as_str() {
+                    Some("hello") => ctx.hub.set_reply(SLACK, SlackReplyStatus::Connected),
+                    Some("disconnect") => {
+                        let _ = socket.close(None).await;
+                        return Session::Reopen;
+                    }
+                    _ => {}
+                }
+                if let Some(id) = envelope["envelope_id"].as_str() {
+                    // Acknowledged first: Slack redelivers what is not acked within 3 s.
+                    if socket.send(Message::text(json!({"envelope_id": id}).to_string())).await.is_err() {
+                        return Session::Failed("the acknowledgement could not be sent".into());
+                    }
+                }
+                if envelope["type"] == "events_api" {
+                    handle_event(ctx, &slack, &envelope["payload"]["event"]).await;
+                }
+            }
+        }
+    }
+}
+
+/// A threaded, human reply under one of our conversation notifications → an outbound message.
+async fn handle_event(ctx: &Ctx, slack: &SlackContext, event: &Value) {
+    if event["type"] != "message"
+        || event.get("bot_id").is_some_and(|b| !b.is_null())
+        || event.get("subtype").is_some_and(|s| !s.is_null())
+    {
+        return;
+    }
+    let (Some(channel), Some(thread_ts), Some(text)) = (
+        event["channel"].as_str(),
+        event["thread_ts"].as_str(),
+        event["text"].as_str(),
+    ) else {
+        return;
+    };
+    if event["ts"].as_str() == Some(thread_ts) || text.trim().is_empty() {
+        return;
+    }
+    let conversation_id: Option<String> = ctx
+        .store
+        .conn()
+        .query_row(
+            "SELECT conversation_id FROM notify_outbox
+             WHERE provider = 'slack' AND slack_channel = ?1 AND slack_ts = ?2 AND conversation_id IS NOT NULL",
+            [channel, thread_ts],
+            |r| r.get(0),
+        )
+        .optional()
+        .ok()
+        .flatten();
+    let Some(conversation_id) = conversation_id else {
+        return;
+    };
+    let store = Arc::clone(&ctx.store);
+    let hub = Arc::clone(&ctx.webhook_hub);
+    let result = Conversations {
+        store: &store,
+        hub: &hub,
+    }
+    .add_message(
+        &conversation_id,
+        MessageInput {
+            direction: Direction::Outbound,
+            text: text.to_owned(),
+        },
+    );
+    if let Err(err) = result {
+        tracing::warn!(error = %err, "a reply from Slack was not delivered");
+        // Said in the thread, so the person who replied knows.
+        let note = json!({"text": format!("Not sent to the visitor: {err}")});
+        let _ = slack.api().post(channel, note, Some(thread_ts)).await;
+    }
+}

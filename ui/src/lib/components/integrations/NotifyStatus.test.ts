@@ -1,0 +1,106 @@
+import { render } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import type { Connection, Integration, NotifyTarget } from "$lib/api/bindings";
+import { DEFAULT_TOGGLES } from "$lib/logic/notify";
+import catalog from "../../../../../src-tauri/core/src/catalog/integrations.json";
+import NotifyStatus from "./NotifyStatus.svelte";
+import SlackConfigModal from "./SlackConfigModal.svelte";
+import WebhookTargetModal from "./WebhookTargetModal.svelte";
+
+const target: NotifyTarget = {
+  provider: "slack",
+  connection_id: "C",
+  channel_id: "C0SUPPORT",
+  channel_name: "support-alerts",
+  toggles: DEFAULT_TOGGLES,
+  reply_from_slack: false,
+  summary_time: "09:00",
+  webhook_shown: null,
+  last_error: null,
+  last_error_at: null,
+  failed: 0,
+  pending: 0,
+  last_sent_at: null,
+  reply: { state: "off" },
+  connected_by: "Ada Owner",
+  connected_at: "2024-01-15T10:00:00Z",
+};
+const retry = () => document.querySelector<HTMLButtonElement>("[data-testid=notify-retry]");
+
+describe("a notification target on its card", () => {
+  it("says where it posts and what is on, with no Retry while all is well", () => {
+    // `target` is also a render option: the props go under `props`.
+    render(NotifyStatus, { props: { provider: "slack", target, canManage: true } });
+    expect(document.body.textContent).toContain("Connected to: #support-alerts");
+    expect(document.body.textContent).toContain("New leads, New conversations");
+    expect(retry()).toBeNull();
+  });
+
+  it("shows what stopped it and what to do, and Retry (off for Members)", () => {
+    const stopped = {
+      ...target,
+      failed: 1,
+      pending: 2,
+      last_error:
+        "The Pitchbar app is not a member of the private notification channel (not_in_channel).",
+    };
+    const { unmount } = render(NotifyStatus, {
+      props: { provider: "slack", target: stopped, canManage: true },
+    });
+    expect(document.querySelector("[data-testid=notify-error]")!.textContent).toMatch(
+      /not_in_channel/,
+    );
+    expect(document.body.textContent).toContain("1 failed · 2 waiting");
+    expect(retry()!.disabled).toBe(false);
+    unmount();
+    render(NotifyStatus, { props: { provider: "slack", target: stopped, canManage: false } });
+    expect(retry()!.disabled).toBe(true);
+    expect(retry()!.title).toMatch(/Only Owners and Admins/);
+  });
+});
+
+describe("the settings dialogs for Members", () => {
+  const integrations = catalog as Integration[];
+
+  it("Configure Slack is read-only", () => {
+    const connection: Connection = {
+      id: "C",
+      provider: "slack",
+      status: "active",
+      account_label: "Acme Corp",
+      connected_by: "Ada Owner",
+      connected_at: "2024-01-15T10:00:00Z",
+      status_detail: null,
+    };
+    render(SlackConfigModal, {
+      connection,
+      canManage: false,
+      onclose: () => {},
+      ondisconnect: () => {},
+    });
+    expect(document.body.textContent).toContain("Acme Corp");
+    expect(
+      document.querySelector<HTMLButtonElement>("[data-testid=channel-picker]")!.disabled,
+    ).toBe(true);
+    for (const toggle of document.querySelectorAll<HTMLInputElement>(
+      "[data-testid=notify-toggle]",
+    )) {
+      expect(toggle.disabled).toBe(true);
+    }
+    expect(document.querySelector("[data-testid=slack-save]")).toBeNull();
+    expect(document.body.textContent).toContain("Only Owners and Admins can change");
+  });
+
+  it("Connect Discord is read-only, and says what the URL is", () => {
+    render(WebhookTargetModal, {
+      integration: integrations.find((i) => i.id === "discord")!,
+      canManage: false,
+      onclose: () => {},
+    });
+    expect(document.querySelector<HTMLInputElement>("[data-testid=webhook-url]")!.disabled).toBe(
+      true,
+    );
+    expect(document.querySelector("[data-testid=webhook-save]")).toBeNull();
+    expect(document.body.textContent).toContain("Copy Webhook URL");
+  });
+});

@@ -1,0 +1,45 @@
+// The notification targets (Slack, Teams, Discord) as the Connected tab shows them: fetched on
+// demand and again after each `notify://changed` or `connections://changed`; nothing polls.
+
+import { listen } from "@tauri-apps/api/event";
+import { commands, type NotifyTarget } from "$lib/api/bindings";
+
+class NotifyState {
+  targets = $state.raw<NotifyTarget[]>([]);
+  #listening = false;
+
+  async refresh(): Promise<void> {
+    try {
+      this.targets = await commands.listNotificationTargets();
+    } catch {
+      // Best effort: the cards still show their connections.
+    }
+    void this.#listen();
+  }
+
+  target(provider: string): NotifyTarget | undefined {
+    return this.targets.find((t) => t.provider === provider);
+  }
+
+  /** Puts a target the backend just returned in place at once. */
+  upsert(target: NotifyTarget): void {
+    this.targets = [...this.targets.filter((t) => t.provider !== target.provider), target];
+  }
+
+  remove(provider: string): void {
+    this.targets = this.targets.filter((t) => t.provider !== provider);
+  }
+
+  async #listen(): Promise<void> {
+    if (this.#listening) return;
+    this.#listening = true;
+    try {
+      await listen("notify://changed", () => void this.refresh());
+      await listen("connections://changed", () => void this.refresh());
+    } catch {
+      // Outside the app window (unit tests) there are no events to hear.
+    }
+  }
+}
+
+export const notify = new NotifyState();
