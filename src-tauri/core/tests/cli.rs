@@ -426,6 +426,12 @@ fn serve_answers_the_local_api_until_stopped() {
         "{}",
         out.text()
     );
+    assert!(
+        out.text()
+            .contains("notifications and knowledge ingestion: running"),
+        "{}",
+        out.text()
+    );
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let status = runtime.block_on(async {

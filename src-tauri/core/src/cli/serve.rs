@@ -1,5 +1,6 @@
-//! `pitchbar-admin serve`: the app's background work without a window (the webhook dispatcher
-//! and the local API on 127.0.0.1) over the same data dir, until Ctrl-C or SIGTERM.
+//! `pitchbar-admin serve`: the app's background work without a window (the webhook dispatcher,
+//! the local API on 127.0.0.1, notifications, knowledge ingestion) over the same data dir,
+//! until Ctrl-C or SIGTERM.
 
 use std::future::Future;
 use std::io::Write;
@@ -11,12 +12,13 @@ use crate::{Core, Startup};
 
 #[derive(clap::Args)]
 #[command(
-    about = "Run the webhook dispatcher and the local API without a window",
-    long_about = "Run the webhook dispatcher and the local API on 127.0.0.1 without a window, \
-                  over the app's data (PITCHBAR_DATA_DIR, or the OS app-data folder). Pending \
-                  deliveries resume. Ctrl-C or SIGTERM stops it cleanly: requests in flight are \
-                  answered and deliveries in flight are logged. Do not run it beside the open \
-                  app on the same data.",
+    about = "Run the webhook dispatcher, the local API and notifications without a window",
+    long_about = "Run the webhook dispatcher, the local API on 127.0.0.1, the Slack / Teams / \
+                  Discord notifications and knowledge-source ingestion without a window, over \
+                  the app's data (PITCHBAR_DATA_DIR, or the OS app-data folder). Pending \
+                  deliveries, notifications and ingestions resume. Ctrl-C or SIGTERM stops it \
+                  cleanly: requests in flight are answered and deliveries in flight are logged. \
+                  Do not run it beside the open app on the same data.",
     after_help = "Exit codes:\n  \
                   0  stopped cleanly after Ctrl-C or SIGTERM\n  \
                   1  could not start (the data cannot be opened, the port is in use, …)\n  \
@@ -51,6 +53,8 @@ pub(super) async fn run(
             // us before a second dispatcher could send the same pending deliveries.
             let addr = core.start_api(config)?;
             core.start_dispatcher(Default::default())?;
+            core.start_notifier(Default::default());
+            core.start_sources(Default::default())?;
             Ok((core, addr))
         });
     let (core, addr) = match started {
@@ -60,6 +64,7 @@ pub(super) async fn run(
     let _ = writeln!(out, "Serving {}", core.data_dir().display());
     let _ = writeln!(out, "  local API: http://{addr}");
     let _ = writeln!(out, "  webhook dispatcher: running");
+    let _ = writeln!(out, "  notifications and knowledge ingestion: running");
     if let Ok(Startup::NeedsSetup) = core.startup() {
         let _ = writeln!(
             out,
@@ -73,6 +78,8 @@ pub(super) async fn run(
     let _ = writeln!(out, "Stopping…");
     let _ = out.flush();
     core.stop_api().await;
+    core.stop_notifier().await;
+    core.stop_sources().await;
     core.stop_dispatcher().await;
     let _ = writeln!(out, "Stopped.");
     EXIT_OK
