@@ -8,7 +8,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
-use hyper::header::{HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -205,18 +204,9 @@ async fn handle(
         }
     }
     let signature = authentic.and_then(|p| p.v1.first().copied());
-    // HTTP/1 parsing lowercases names, and a repeated name's values come together.
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(n, v)| {
-            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
-            (n.as_str().to_owned(), value)
-        })
-        .collect();
     let live = shared.live();
     let answer = if body_truncated {
-        Answer::too_large(MAX_BODY)
+        Arc::new(Answer::too_large(MAX_BODY))
     } else {
         live.answer.clone()
     };
@@ -224,15 +214,28 @@ async fn handle(
     let forward_seq = forward_to
         .as_ref()
         .map(|_| shared.seq.fetch_add(1, Ordering::Relaxed));
+    let forward = match (forward_to, forward_seq) {
+        (Some(url), Some(seq)) => Some((
+            seq,
+            forward::Outgoing {
+                method: parts.method.clone(),
+                url,
+                headers: forward::keep_end_to_end(&parts.headers),
+                body: body.clone(),
+            },
+        )),
+        _ => None,
+    };
+    // The request's own method, URI and headers are moved into the record, not copied into
+    // strings here: the writer turns them into text when it writes the row.
     let record = Record {
         forward_seq,
-        forward_url: forward_to.as_ref().map(|u| u.to_string()),
+        forward_url: forward.as_ref().map(|(_, f)| f.url.to_string()),
         received_at,
-        method: parts.method.as_str().to_owned(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
-        headers,
-        body: body.clone(),
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        body,
         body_truncated,
         verdict,
         signature,
@@ -240,13 +243,7 @@ async fn handle(
     };
     // Queued before the answer goes out: a stop writes it, so every answer is on record.
     let _ = shared.writer.send(WriteMsg::Record(Box::new(record))).await;
-    if let (Some(url), Some(seq)) = (forward_to, forward_seq) {
-        let request = forward::Outgoing {
-            method: parts.method,
-            url,
-            headers: forward::keep_end_to_end(&parts.headers),
-            body,
-        };
+    if let Some((seq, request)) = forward {
         tokio::spawn(forward::run(shared.clone(), seq, request));
     }
     if answer.delay_ms > 0 {
@@ -255,16 +252,9 @@ async fn handle(
     let Some(status) = answer.status else {
         return Err(NoAnswer);
     };
-    let mut response = Response::new(Full::new(answer.body));
+    let mut response = Response::new(Full::new(answer.body.clone()));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    for (name, value) in answer.headers.iter() {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            response.headers_mut().append(n, v);
-        }
-    }
+    *response.headers_mut() = answer.header_map.clone();
     Ok(response)
 }
 
