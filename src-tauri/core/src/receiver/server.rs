@@ -2,7 +2,7 @@
 //! body, verify, queue the record, start the forward, then answer as configured.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,7 +24,7 @@ use crate::error::Result;
 use crate::store::Store;
 use crate::webhooks::dispatcher::http_client;
 use crate::webhooks::signing::{parse_signature_header, ParsedSignature, SIGNATURE_HEADER};
-use crate::webhooks::verify::{diagnose, Candidate, CandidateState};
+use crate::webhooks::verify::{diagnose_prepared, Candidate, CandidateState, PreparedCandidates};
 
 /// Bodies are recorded up to this size; a larger one is cut, answered 413 and not forwarded.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -35,7 +35,10 @@ pub(crate) struct Shared {
     hub: Arc<Hub>,
     pub(super) verify: VerifyWith,
     /// The candidates of `Nothing` and `Secret`, fixed for the run.
-    fixed: Arc<Vec<Candidate>>,
+    fixed: Arc<PreparedCandidates>,
+    /// The provider's list last seen, with its keys prepared: the list stays the same `Arc`
+    /// until an endpoint or secret changes, so each key is hashed once, not per request.
+    prepared: Mutex<Option<Arc<PreparedCandidates>>>,
     live: RwLock<Arc<Live>>,
     pub(super) writer: mpsc::Sender<WriteMsg>,
     pub(super) client: reqwest::Client,
@@ -64,7 +67,8 @@ impl Shared {
             store,
             hub,
             verify,
-            fixed: Arc::new(fixed),
+            fixed: Arc::new(PreparedCandidates::new(Arc::new(fixed))),
+            prepared: Mutex::new(None),
             live: RwLock::new(Arc::new(live)),
             writer,
             client: http_client(&[])?,
@@ -88,14 +92,23 @@ impl Shared {
         self.shutdown.clone()
     }
 
-    fn candidates(&self) -> Arc<Vec<Candidate>> {
+    fn candidates(&self) -> Arc<PreparedCandidates> {
         let VerifyWith::Candidates(provider) = &self.verify else {
             return self.fixed.clone();
         };
-        provider().unwrap_or_else(|err| {
+        let list = provider().unwrap_or_else(|err| {
             tracing::warn!(error = %err, "the receiver's secrets could not be loaded");
             Arc::default()
-        })
+        });
+        let mut slot = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Some(prepared) if Arc::ptr_eq(&prepared.list, &list) => prepared.clone(),
+            _ => {
+                let prepared = Arc::new(PreparedCandidates::new(list));
+                *slot = Some(prepared.clone());
+                prepared
+            }
+        }
     }
 
     /// Whether any of the header's signatures was received before (and remembers them).
@@ -174,13 +187,13 @@ async fn handle(
     let header = parts
         .headers
         .get(SIGNATURE_HEADER)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        .map(|v| String::from_utf8_lossy(v.as_bytes()));
     let parsed = header
         .as_deref()
         .and_then(|h| parse_signature_header(h).ok());
     let candidates = shared.candidates();
     let now = received_at.div_euclid(1000);
-    let mut verdict = diagnose(
+    let mut verdict = diagnose_prepared(
         header.as_deref(),
         &body,
         &candidates,
@@ -193,7 +206,7 @@ async fn handle(
     let authentic = parsed.as_ref().filter(|_| verdict.matched.is_some());
     if let Some(p) = authentic {
         if shared.seen_before(p, received_at).await {
-            verdict = diagnose(
+            verdict = diagnose_prepared(
                 header.as_deref(),
                 &body,
                 &candidates,

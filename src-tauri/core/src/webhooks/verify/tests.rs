@@ -28,8 +28,15 @@ fn signed(secrets: &[&str], t: i64, body: &[u8]) -> String {
     sign(&refs, t, body)
 }
 
+/// Every case is diagnosed both ways: the receiver's prepared keys must give the same verdict.
 fn check(header: Option<&str>, body: &[u8], cands: &[Candidate], seen: bool) -> Verdict {
-    diagnose(header, body, cands, NOW, TOL, seen)
+    let verdict = diagnose(header, body, cands, NOW, TOL, seen);
+    let prepared = PreparedCandidates::new(Arc::new(cands.to_vec()));
+    assert_eq!(
+        diagnose_prepared(header, body, &prepared, NOW, TOL, seen),
+        verdict
+    );
+    verdict
 }
 
 #[test]
