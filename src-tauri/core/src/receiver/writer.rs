@@ -1,11 +1,12 @@
 //! The receiver's group-commit writer: one thread that writes queued records in batches (one
 //! transaction each), fills in forward results as they arrive, and announces each batch.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hyper::header::HeaderMap;
+use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Method, Uri};
 use rusqlite::params;
 use tokio::sync::mpsc;
@@ -233,11 +234,18 @@ pub(crate) fn header_map_json(headers: &HeaderMap) -> String {
         .map(|(n, v)| n.as_str().len() + v.len() + 8)
         .sum();
     json_pairs(
-        headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes()))),
+        headers.iter().map(|(n, v)| (n.as_str(), header_text(v))),
         capacity,
     )
+}
+
+/// A header value as text: nearly always visible ASCII, checked faster than UTF-8; otherwise
+/// what `String::from_utf8_lossy` reads.
+fn header_text(value: &HeaderValue) -> Cow<'_, str> {
+    match value.to_str() {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()),
+    }
 }
 
 /// `capacity`: the length of the pairs with their punctuation, unless escapes lengthen it.
