@@ -184,17 +184,16 @@ async fn handle(
         // The sender went away mid-body: there is no one to answer, and nothing whole to keep.
         return Err(NoAnswer);
     };
+    // Taken apart once: for the verdict and, when authentic, for replay detection.
     let header = parts
         .headers
         .get(SIGNATURE_HEADER)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()));
-    let parsed = header
-        .as_deref()
-        .and_then(|h| parse_signature_header(h).ok());
+        .map(|v| parse_signature_header(&String::from_utf8_lossy(v.as_bytes())));
+    let parsed = header.as_ref().and_then(|h| h.as_ref().ok());
     let candidates = shared.candidates();
     let now = received_at.div_euclid(1000);
     let mut verdict = diagnose_prepared(
-        header.as_deref(),
+        header.as_ref(),
         &body,
         &candidates,
         now,
@@ -203,11 +202,11 @@ async fn handle(
     );
     // Only signatures that matched a secret are remembered: a forged request carrying a copied
     // signature must not make the genuine one look like a replay.
-    let authentic = parsed.as_ref().filter(|_| verdict.matched.is_some());
+    let authentic = parsed.filter(|_| verdict.matched.is_some());
     if let Some(p) = authentic {
         if shared.seen_before(p, received_at).await {
             verdict = diagnose_prepared(
-                header.as_deref(),
+                header.as_ref(),
                 &body,
                 &candidates,
                 now,

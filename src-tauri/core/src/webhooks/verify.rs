@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 use subtle::ConstantTimeEq;
 
-use super::signing::{parse_signature_header, V1Key, SIGNATURE_HEADER};
+use super::signing::{
+    parse_signature_header, ParsedSignature, SignatureError, V1Key, SIGNATURE_HEADER,
+};
 use crate::clock::rfc3339_ms;
 use crate::secret::Secret;
 use reserialized::body_variants;
@@ -95,7 +97,7 @@ pub fn diagnose(
     seen_before: bool,
 ) -> Verdict {
     diagnose_keyed(
-        header,
+        header.map(parse_signature_header).as_ref(),
         body,
         candidates,
         None,
@@ -119,9 +121,10 @@ impl PreparedCandidates {
     }
 }
 
-/// [`diagnose`] with prepared candidates: the same verdict, without hashing the keys again.
+/// [`diagnose`] with prepared candidates and the header already taken apart (`None`: no
+/// header): the same verdict, without hashing the keys or parsing the header again.
 pub fn diagnose_prepared(
-    header: Option<&str>,
+    header: Option<&Result<ParsedSignature, SignatureError>>,
     body: &[u8],
     candidates: &PreparedCandidates,
     now_unix: i64,
@@ -141,7 +144,7 @@ pub fn diagnose_prepared(
 
 /// `keys`: one per candidate, in the same order; made here when `None`.
 fn diagnose_keyed(
-    header: Option<&str>,
+    header: Option<&Result<ParsedSignature, SignatureError>>,
     body: &[u8],
     candidates: &[Candidate],
     keys: Option<&[V1Key]>,
@@ -160,7 +163,7 @@ fn diagnose_keyed(
             ),
         );
     };
-    let parsed = match parse_signature_header(header) {
+    let parsed = match header {
         Ok(parsed) => parsed,
         Err(err) => {
             return verdict(
