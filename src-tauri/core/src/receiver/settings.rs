@@ -9,6 +9,7 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use super::writer::pairs_json;
 use super::DEFAULT_PORT;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -126,10 +127,10 @@ impl Default for ReceiverConfig {
 pub(crate) struct Answer {
     /// `None`: the connection is closed without an answer.
     pub status: Option<u16>,
-    /// As recorded.
-    pub headers: Vec<(String, String)>,
-    /// The same headers as sent, parsed once here rather than for every request.
+    /// The headers as sent, parsed once here rather than for every request.
     pub header_map: HeaderMap,
+    /// The same headers as recorded (`response_headers`), written once here.
+    pub headers_json: String,
     pub body: Bytes,
     pub delay_ms: u32,
 }
@@ -154,7 +155,7 @@ impl Answer {
             .collect();
         Self {
             status,
-            headers,
+            headers_json: pairs_json(&headers),
             header_map,
             body,
             delay_ms,

@@ -178,7 +178,7 @@ fn write_batch(
                     r.signature.as_ref().map(|s| &s[..]),
                     verdict_json(&r.verdict),
                     header_map_json(&r.headers),
-                    a.status.map(|_| pairs_json(&a.headers)),
+                    a.status.map(|_| a.headers_json.as_str()),
                     r.body_truncated,
                     a.status.map(|_| &a.body[..]),
                     &r.body[..],

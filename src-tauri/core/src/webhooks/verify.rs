@@ -211,13 +211,22 @@ fn diagnose_keyed(
             &made
         }
     };
-    let (live, retired): (Vec<_>, Vec<_>) = candidates
-        .iter()
-        .zip(keys)
-        .partition(|(c, _)| retired_at(c).is_none());
+    // Iterated where needed rather than collected: no allocation per request.
+    let live = || {
+        candidates
+            .iter()
+            .zip(keys)
+            .filter(|(c, _)| retired_at(c).is_none())
+    };
+    let retired = || {
+        candidates
+            .iter()
+            .zip(keys)
+            .filter(|(c, _)| retired_at(c).is_some())
+    };
     let sigs = &parsed.v1;
 
-    if let Some(c) = first_match(&live, t, body, sigs) {
+    if let Some(c) = first_match(live(), t, body, sigs) {
         let base = Verdict {
             matched: Some(c.label.clone()),
             ..base
@@ -264,7 +273,7 @@ fn diagnose_keyed(
         };
     }
 
-    if let Some(c) = first_match(&retired, t, body, sigs) {
+    if let Some(c) = first_match(retired(), t, body, sigs) {
         let at = retired_at(c).unwrap_or_default();
         let ago = human_secs((now_ms - at).max(0) / 1000);
         return Verdict {
@@ -284,8 +293,8 @@ fn diagnose_keyed(
     }
 
     for (variant, how) in body_variants(body) {
-        if let Some(c) = first_match(&live, t, &variant, sigs)
-            .or_else(|| first_match(&retired, t, &variant, sigs))
+        if let Some(c) = first_match(live(), t, &variant, sigs)
+            .or_else(|| first_match(retired(), t, &variant, sigs))
         {
             return Verdict {
                 code: VerdictCode::BodyReserialized,
@@ -395,13 +404,13 @@ fn outside_window(base: &Verdict, now: i64, tolerance: i64, seen_before: bool) -
 
 /// The first candidate under which some `v1` in the header is the HMAC of `"{t}.{body}"`.
 /// Every signature is compared with every candidate's MAC in constant time.
-fn first_match<'a>(
-    candidates: &[(&'a Candidate, &V1Key)],
+fn first_match<'a, 'k>(
+    mut candidates: impl Iterator<Item = (&'a Candidate, &'k V1Key)>,
     t: i64,
     body: &[u8],
     sigs: &[[u8; 32]],
 ) -> Option<&'a Candidate> {
-    candidates.iter().find_map(|&(c, key)| {
+    candidates.find_map(|(c, key)| {
         let expected = key.signature(t, body);
         let matched: bool = sigs
             .iter()
