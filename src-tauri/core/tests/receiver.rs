@@ -607,6 +607,63 @@ async fn forwarding_sends_the_same_bytes_and_records_the_answer() {
     core.stop_receiver().await;
 }
 
+/// Requests in flight together, answered, then an immediate stop: every answered one is in the
+/// log after reopening, with its exact body bytes (not UTF-8 either) and its headers as received
+/// (a value that is not UTF-8 recorded lossily), verified.
+#[tokio::test]
+async fn a_stop_right_after_many_answers_keeps_every_one_byte_exact() {
+    let (dir, core, base) = started(VerifyWith::Secret(Secret::new(SECRET))).await;
+    let client = http();
+    let body_of = |i: u32| -> Vec<u8> {
+        let mut b = vec![0u8, 0xff, 0xfe, b'"', b'\\', b'\n'];
+        b.extend_from_slice(&i.to_be_bytes());
+        b.extend(std::iter::repeat_n(b'x', (i % 7) as usize * 300));
+        b
+    };
+    let sends = (0..200u32).map(|i| {
+        let (client, base, body) = (client.clone(), base.clone(), body_of(i));
+        tokio::spawn(async move {
+            let signature = signed(SECRET, now(), &body);
+            client
+                .post(format!("{base}/n/{i}"))
+                .header("X-Pitchbar-Signature", signature)
+                .header(
+                    "X-Latin1",
+                    reqwest::header::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+                )
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    });
+    for send in sends.collect::<Vec<_>>() {
+        assert_eq!(send.await.unwrap(), 200);
+    }
+    core.stop_receiver().await;
+    drop(core);
+
+    let core = Core::open(dir.path()).unwrap();
+    let log = core.receiver_log();
+    let rows = log
+        .list(&ReceiverQuery {
+            limit: Some(500),
+            cursor: None,
+        })
+        .unwrap()
+        .requests;
+    assert_eq!(rows.len(), 200);
+    for row in rows {
+        let i: u32 = row.path.strip_prefix("/n/").unwrap().parse().unwrap();
+        let d = log.get(row.id).unwrap();
+        assert_eq!(d.body, body_of(i), "body of /n/{i}");
+        assert_eq!(d.header("x-latin1"), Some("caf\u{fffd}"));
+        assert_eq!(d.summary.method, "POST");
+        assert!(d.verdict.valid, "{:?}", d.verdict);
+    }
+}
+
 #[tokio::test]
 async fn records_survive_reopening_and_clear_empties_the_log() {
     let (dir, core, base) = started(VerifyWith::Nothing).await;

@@ -623,3 +623,21 @@ fn spec_snippets_each_see_only_one_v1_during_a_rotation() {
         assert!(verify(Some(&header), &body, &[secret], now(), DEFAULT_TOLERANCE).is_ok());
     }
 }
+
+/// `v1` is HMAC-SHA256 of `"{t}.{body}"` for any timestamp, including the extremes whose
+/// decimal form is longest, with a key absorbed once (`V1Key`) or per call.
+#[test]
+fn v1_covers_the_decimal_timestamp_of_any_length() {
+    use hmac::{Hmac, Mac};
+    use pitchbar_core::webhooks::signing::V1Key;
+    let secret = Secret::new("whsec_timestamp_forms");
+    let key = V1Key::new(&secret);
+    for t in [0, 7, -1, 1_800_000_000, i64::MAX, i64::MIN] {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.expose().as_bytes()).unwrap();
+        mac.update(format!("{t}.").as_bytes());
+        mac.update(b"{\"a\":1}");
+        let expected: [u8; 32] = mac.finalize().into_bytes().into();
+        assert_eq!(signature_v1(&secret, t, b"{\"a\":1}"), expected, "t={t}");
+        assert_eq!(key.signature(t, b"{\"a\":1}"), expected, "t={t}");
+    }
+}

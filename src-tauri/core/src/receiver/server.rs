@@ -2,13 +2,12 @@
 //! body, verify, queue the record, start the forward, then answer as configured.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
-use hyper::header::{HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -25,7 +24,7 @@ use crate::error::Result;
 use crate::store::Store;
 use crate::webhooks::dispatcher::http_client;
 use crate::webhooks::signing::{parse_signature_header, ParsedSignature, SIGNATURE_HEADER};
-use crate::webhooks::verify::{diagnose, Candidate, CandidateState};
+use crate::webhooks::verify::{diagnose_prepared, Candidate, CandidateState, PreparedCandidates};
 
 /// Bodies are recorded up to this size; a larger one is cut, answered 413 and not forwarded.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -36,7 +35,10 @@ pub(crate) struct Shared {
     hub: Arc<Hub>,
     pub(super) verify: VerifyWith,
     /// The candidates of `Nothing` and `Secret`, fixed for the run.
-    fixed: Arc<Vec<Candidate>>,
+    fixed: Arc<PreparedCandidates>,
+    /// The provider's list last seen, with its keys prepared: the list stays the same `Arc`
+    /// until an endpoint or secret changes, so each key is hashed once, not per request.
+    prepared: Mutex<Option<Arc<PreparedCandidates>>>,
     live: RwLock<Arc<Live>>,
     pub(super) writer: mpsc::Sender<WriteMsg>,
     pub(super) client: reqwest::Client,
@@ -65,7 +67,8 @@ impl Shared {
             store,
             hub,
             verify,
-            fixed: Arc::new(fixed),
+            fixed: Arc::new(PreparedCandidates::new(Arc::new(fixed))),
+            prepared: Mutex::new(None),
             live: RwLock::new(Arc::new(live)),
             writer,
             client: http_client(&[])?,
@@ -89,14 +92,23 @@ impl Shared {
         self.shutdown.clone()
     }
 
-    fn candidates(&self) -> Arc<Vec<Candidate>> {
+    fn candidates(&self) -> Arc<PreparedCandidates> {
         let VerifyWith::Candidates(provider) = &self.verify else {
             return self.fixed.clone();
         };
-        provider().unwrap_or_else(|err| {
+        let list = provider().unwrap_or_else(|err| {
             tracing::warn!(error = %err, "the receiver's secrets could not be loaded");
             Arc::default()
-        })
+        });
+        let mut slot = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Some(prepared) if Arc::ptr_eq(&prepared.list, &list) => prepared.clone(),
+            _ => {
+                let prepared = Arc::new(PreparedCandidates::new(list));
+                *slot = Some(prepared.clone());
+                prepared
+            }
+        }
     }
 
     /// Whether any of the header's signatures was received before (and remembers them).
@@ -172,17 +184,16 @@ async fn handle(
         // The sender went away mid-body: there is no one to answer, and nothing whole to keep.
         return Err(NoAnswer);
     };
+    // Taken apart once: for the verdict and, when authentic, for replay detection.
     let header = parts
         .headers
         .get(SIGNATURE_HEADER)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let parsed = header
-        .as_deref()
-        .and_then(|h| parse_signature_header(h).ok());
+        .map(|v| parse_signature_header(&String::from_utf8_lossy(v.as_bytes())));
+    let parsed = header.as_ref().and_then(|h| h.as_ref().ok());
     let candidates = shared.candidates();
     let now = received_at.div_euclid(1000);
-    let mut verdict = diagnose(
-        header.as_deref(),
+    let mut verdict = diagnose_prepared(
+        header.as_ref(),
         &body,
         &candidates,
         now,
@@ -191,11 +202,11 @@ async fn handle(
     );
     // Only signatures that matched a secret are remembered: a forged request carrying a copied
     // signature must not make the genuine one look like a replay.
-    let authentic = parsed.as_ref().filter(|_| verdict.matched.is_some());
+    let authentic = parsed.filter(|_| verdict.matched.is_some());
     if let Some(p) = authentic {
         if shared.seen_before(p, received_at).await {
-            verdict = diagnose(
-                header.as_deref(),
+            verdict = diagnose_prepared(
+                header.as_ref(),
                 &body,
                 &candidates,
                 now,
@@ -205,18 +216,9 @@ async fn handle(
         }
     }
     let signature = authentic.and_then(|p| p.v1.first().copied());
-    // HTTP/1 parsing lowercases names, and a repeated name's values come together.
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(n, v)| {
-            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
-            (n.as_str().to_owned(), value)
-        })
-        .collect();
     let live = shared.live();
     let answer = if body_truncated {
-        Answer::too_large(MAX_BODY)
+        Arc::new(Answer::too_large(MAX_BODY))
     } else {
         live.answer.clone()
     };
@@ -224,15 +226,28 @@ async fn handle(
     let forward_seq = forward_to
         .as_ref()
         .map(|_| shared.seq.fetch_add(1, Ordering::Relaxed));
+    let forward = match (forward_to, forward_seq) {
+        (Some(url), Some(seq)) => Some((
+            seq,
+            forward::Outgoing {
+                method: parts.method.clone(),
+                url,
+                headers: forward::keep_end_to_end(&parts.headers),
+                body: body.clone(),
+            },
+        )),
+        _ => None,
+    };
+    // The request's own method, URI and headers are moved into the record, not copied into
+    // strings here: the writer turns them into text when it writes the row.
     let record = Record {
         forward_seq,
-        forward_url: forward_to.as_ref().map(|u| u.to_string()),
+        forward_url: forward.as_ref().map(|(_, f)| f.url.to_string()),
         received_at,
-        method: parts.method.as_str().to_owned(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
-        headers,
-        body: body.clone(),
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        body,
         body_truncated,
         verdict,
         signature,
@@ -240,13 +255,7 @@ async fn handle(
     };
     // Queued before the answer goes out: a stop writes it, so every answer is on record.
     let _ = shared.writer.send(WriteMsg::Record(Box::new(record))).await;
-    if let (Some(url), Some(seq)) = (forward_to, forward_seq) {
-        let request = forward::Outgoing {
-            method: parts.method,
-            url,
-            headers: forward::keep_end_to_end(&parts.headers),
-            body,
-        };
+    if let Some((seq, request)) = forward {
         tokio::spawn(forward::run(shared.clone(), seq, request));
     }
     if answer.delay_ms > 0 {
@@ -255,16 +264,9 @@ async fn handle(
     let Some(status) = answer.status else {
         return Err(NoAnswer);
     };
-    let mut response = Response::new(Full::new(answer.body));
+    let mut response = Response::new(Full::new(answer.body.clone()));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    for (name, value) in answer.headers.iter() {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            response.headers_mut().append(n, v);
-        }
-    }
+    *response.headers_mut() = answer.header_map.clone();
     Ok(response)
 }
 

@@ -5,9 +5,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use super::writer::pairs_json;
 use super::DEFAULT_PORT;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -119,31 +121,58 @@ impl Default for ReceiverConfig {
     }
 }
 
-/// The answer as sent (and recorded): built once per setting, shared by every request.
-#[derive(Debug, Clone)]
+/// The answer as sent (and recorded): built once per setting, shared by every request (behind an
+/// `Arc`, so a request takes it with one reference count).
+#[derive(Debug)]
 pub(crate) struct Answer {
     /// `None`: the connection is closed without an answer.
     pub status: Option<u16>,
-    pub headers: Arc<Vec<(String, String)>>,
+    /// The headers as sent, parsed once here rather than for every request.
+    pub header_map: HeaderMap,
+    /// The same headers as recorded (`response_headers`), written once here.
+    pub headers_json: String,
     pub body: Bytes,
     pub delay_ms: u32,
 }
 
 impl Answer {
+    fn new(
+        status: Option<u16>,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+        delay_ms: u32,
+    ) -> Self {
+        // Names and values were checked where they were set; one that somehow is not valid
+        // is left out of what is sent, as before.
+        let header_map = headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((
+                    HeaderName::from_bytes(name.as_bytes()).ok()?,
+                    HeaderValue::from_str(value).ok()?,
+                ))
+            })
+            .collect();
+        Self {
+            status,
+            headers_json: pairs_json(&headers),
+            header_map,
+            body,
+            delay_ms,
+        }
+    }
+
     /// The answer to a body over the size limit: the configured one is not given.
     pub(crate) fn too_large(limit: usize) -> Self {
-        Self {
-            status: Some(413),
-            headers: Arc::new(vec![(
-                "content-type".into(),
-                "text/plain; charset=utf-8".into(),
-            )]),
-            body: Bytes::from(format!(
+        Self::new(
+            Some(413),
+            vec![("content-type".into(), "text/plain; charset=utf-8".into())],
+            Bytes::from(format!(
                 "The request body is larger than the receiver's {} MiB limit.",
                 limit / (1024 * 1024)
             )),
-            delay_ms: 0,
-        }
+            0,
+        )
     }
 }
 
@@ -151,13 +180,13 @@ impl Answer {
 #[derive(Debug, Clone)]
 pub(crate) struct Live {
     pub spec: ResponseSpec,
-    pub answer: Answer,
+    pub answer: Arc<Answer>,
     pub forward: Option<reqwest::Url>,
 }
 
 impl Live {
     pub(crate) fn new(spec: ResponseSpec) -> Result<Self> {
-        let answer = answer_for(&spec)?;
+        let answer = Arc::new(answer_for(&spec)?);
         Ok(Self {
             spec,
             answer,
@@ -167,7 +196,7 @@ impl Live {
 
     pub(crate) fn with_response(&self, spec: ResponseSpec) -> Result<Self> {
         Ok(Self {
-            answer: answer_for(&spec)?,
+            answer: Arc::new(answer_for(&spec)?),
             spec,
             forward: self.forward.clone(),
         })
@@ -227,12 +256,12 @@ fn answer_for(spec: &ResponseSpec) -> Result<Answer> {
         }
         headers.push(("retry-after".to_owned(), secs.to_string()));
     }
-    Ok(Answer {
-        status: (!spec.close_without_answer).then_some(spec.status),
-        headers: Arc::new(headers),
-        body: Bytes::from(spec.body.clone().into_bytes()),
-        delay_ms: spec.delay_ms,
-    })
+    Ok(Answer::new(
+        (!spec.close_without_answer).then_some(spec.status),
+        headers,
+        Bytes::from(spec.body.clone().into_bytes()),
+        spec.delay_ms,
+    ))
 }
 
 /// A forward URL: http(s), a host, no credentials — and not this receiver itself, which would

@@ -1,10 +1,13 @@
 //! The receiver's group-commit writer: one thread that writes queued records in batches (one
 //! transaction each), fills in forward results as they arrive, and announces each batch.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Method, Uri};
 use rusqlite::params;
 use tokio::sync::mpsc;
 
@@ -31,15 +34,15 @@ pub(crate) struct Record {
     pub forward_seq: Option<u64>,
     pub forward_url: Option<String>,
     pub received_at: i64,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: Vec<(String, String)>,
+    pub method: Method,
+    pub uri: Uri,
+    /// As parsed: names lowercase, a repeated name's values together, in that order.
+    pub headers: HeaderMap,
     pub body: Bytes,
     pub body_truncated: bool,
     pub verdict: Verdict,
     pub signature: Option<[u8; 32]>,
-    pub answer: Answer,
+    pub answer: Arc<Answer>,
 }
 
 /// What the forward target answered, or why it could not.
@@ -161,9 +164,9 @@ fn write_batch(
                 let a = &r.answer;
                 insert.execute(params![
                     r.received_at,
-                    r.method,
-                    r.path,
-                    r.query,
+                    r.method.as_str(),
+                    r.uri.path(),
+                    r.uri.query(),
                     r.body.len() as i64,
                     r.verdict.valid,
                     r.verdict.code.as_str(),
@@ -174,8 +177,8 @@ fn write_batch(
                     r.forward_url,
                     r.signature.as_ref().map(|s| &s[..]),
                     verdict_json(&r.verdict),
-                    pairs_json(&r.headers),
-                    a.status.map(|_| pairs_json(&a.headers)),
+                    header_map_json(&r.headers),
+                    a.status.map(|_| a.headers_json.as_str()),
                     r.body_truncated,
                     a.status.map(|_| &a.body[..]),
                     &r.body[..],
@@ -216,21 +219,50 @@ fn write_batch(
 /// `[[name, value], …]`: the same text as `serde_json::to_string(pairs)`, written directly
 /// (serde_json escapes byte by byte, a cost every received request paid in the writer).
 pub(crate) fn pairs_json(pairs: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(
-        2 + pairs
-            .iter()
-            .map(|(n, v)| n.len() + v.len() + 8)
-            .sum::<usize>(),
-    );
+    let capacity = pairs.iter().map(|(n, v)| n.len() + v.len() + 8).sum();
+    json_pairs(
+        pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        capacity,
+    )
+}
+
+/// A request's headers as [`pairs_json`] writes them, in the map's order; a value that is not
+/// UTF-8 is recorded as `String::from_utf8_lossy` reads it.
+pub(crate) fn header_map_json(headers: &HeaderMap) -> String {
+    let capacity = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 8)
+        .sum();
+    json_pairs(
+        headers.iter().map(|(n, v)| (n.as_str(), header_text(v))),
+        capacity,
+    )
+}
+
+/// A header value as text: nearly always visible ASCII, checked faster than UTF-8; otherwise
+/// what `String::from_utf8_lossy` reads.
+fn header_text(value: &HeaderValue) -> Cow<'_, str> {
+    match value.to_str() {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()),
+    }
+}
+
+/// `capacity`: the length of the pairs with their punctuation, unless escapes lengthen it.
+fn json_pairs<'a, V: AsRef<str>>(
+    pairs: impl Iterator<Item = (&'a str, V)>,
+    capacity: usize,
+) -> String {
+    let mut out = String::with_capacity(2 + capacity);
     out.push('[');
-    for (i, (name, value)) in pairs.iter().enumerate() {
+    for (i, (name, value)) in pairs.enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push('[');
         push_json_str(&mut out, name);
         out.push(',');
-        push_json_str(&mut out, value);
+        push_json_str(&mut out, value.as_ref());
         out.push(']');
     }
     out.push(']');
@@ -330,6 +362,36 @@ mod tests {
             }
         }
         assert_eq!(pairs_json(&[]), serde_json::to_string(&pairs[..0]).unwrap());
+        // A request's header map: recorded as the owned pairs used to be (a repeated name's
+        // values together, in order; a value that is not UTF-8 read lossily).
+        let mut map = HeaderMap::new();
+        for (name, value) in [
+            ("host", &b"127.0.0.1:8080"[..]),
+            ("x-dup", b"first \"q\""),
+            ("content-type", b"application/json"),
+            ("x-dup", b"second"),
+            ("x-latin1", b"caf\xe9"),
+        ] {
+            map.append(
+                hyper::header::HeaderName::from_static(name),
+                hyper::header::HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        let owned: Vec<(String, String)> = map
+            .iter()
+            .map(|(n, v)| {
+                let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (n.as_str().to_owned(), value)
+            })
+            .collect();
+        assert_eq!(owned[1], ("x-dup".into(), "first \"q\"".into()));
+        assert_eq!(owned[2], ("x-dup".into(), "second".into()));
+        assert_eq!(owned[4].1, "caf\u{fffd}");
+        assert_eq!(
+            header_map_json(&map),
+            serde_json::to_string(&owned).unwrap()
+        );
+        assert_eq!(header_map_json(&HeaderMap::new()), "[]");
         let mut v = Verdict {
             valid: true,
             code: VerdictCode::Valid,

@@ -1,11 +1,15 @@
 //! Signature verification with a diagnosis: not only "invalid" but why, and what to do — the
 //! receiver, the `verify` command and the UI all show this. Pure: no clock, no I/O.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use subtle::ConstantTimeEq;
 
-use super::signing::{parse_signature_header, signature_v1, SIGNATURE_HEADER};
+use super::signing::{
+    parse_signature_header, ParsedSignature, SignatureError, V1Key, SIGNATURE_HEADER,
+};
 use crate::clock::rfc3339_ms;
 use crate::secret::Secret;
 use reserialized::body_variants;
@@ -92,6 +96,62 @@ pub fn diagnose(
     tolerance_secs: i64,
     seen_before: bool,
 ) -> Verdict {
+    diagnose_keyed(
+        header.map(parse_signature_header).as_ref(),
+        body,
+        candidates,
+        None,
+        now_unix,
+        tolerance_secs,
+        seen_before,
+    )
+}
+
+/// Candidates with their keys already absorbed into HMAC states, for a caller (the receiver)
+/// that verifies many requests against the same list.
+pub struct PreparedCandidates {
+    pub list: Arc<Vec<Candidate>>,
+    keys: Vec<V1Key>,
+}
+
+impl PreparedCandidates {
+    pub fn new(list: Arc<Vec<Candidate>>) -> Self {
+        let keys = list.iter().map(|c| V1Key::new(&c.secret)).collect();
+        Self { list, keys }
+    }
+}
+
+/// [`diagnose`] with prepared candidates and the header already taken apart (`None`: no
+/// header): the same verdict, without hashing the keys or parsing the header again.
+pub fn diagnose_prepared(
+    header: Option<&Result<ParsedSignature, SignatureError>>,
+    body: &[u8],
+    candidates: &PreparedCandidates,
+    now_unix: i64,
+    tolerance_secs: i64,
+    seen_before: bool,
+) -> Verdict {
+    diagnose_keyed(
+        header,
+        body,
+        &candidates.list,
+        Some(&candidates.keys),
+        now_unix,
+        tolerance_secs,
+        seen_before,
+    )
+}
+
+/// `keys`: one per candidate, in the same order; made here when `None`.
+fn diagnose_keyed(
+    header: Option<&Result<ParsedSignature, SignatureError>>,
+    body: &[u8],
+    candidates: &[Candidate],
+    keys: Option<&[V1Key]>,
+    now_unix: i64,
+    tolerance_secs: i64,
+    seen_before: bool,
+) -> Verdict {
     let Some(header) = header else {
         return verdict(
             VerdictCode::HeaderMissing,
@@ -103,7 +163,7 @@ pub fn diagnose(
             ),
         );
     };
-    let parsed = match parse_signature_header(header) {
+    let parsed = match header {
         Ok(parsed) => parsed,
         Err(err) => {
             return verdict(
@@ -143,17 +203,30 @@ pub fn diagnose(
         }
         CandidateState::Retired { retired_at_ms } => Some(retired_at_ms),
     };
-    let live: Vec<&Candidate> = candidates
-        .iter()
-        .filter(|c| retired_at(c).is_none())
-        .collect();
-    let retired: Vec<&Candidate> = candidates
-        .iter()
-        .filter(|c| retired_at(c).is_some())
-        .collect();
+    let made: Vec<V1Key>;
+    let keys = match keys {
+        Some(keys) => keys,
+        None => {
+            made = candidates.iter().map(|c| V1Key::new(&c.secret)).collect();
+            &made
+        }
+    };
+    // Iterated where needed rather than collected: no allocation per request.
+    let live = || {
+        candidates
+            .iter()
+            .zip(keys)
+            .filter(|(c, _)| retired_at(c).is_none())
+    };
+    let retired = || {
+        candidates
+            .iter()
+            .zip(keys)
+            .filter(|(c, _)| retired_at(c).is_some())
+    };
     let sigs = &parsed.v1;
 
-    if let Some(c) = first_match(&live, t, body, sigs) {
+    if let Some(c) = first_match(live(), t, body, sigs) {
         let base = Verdict {
             matched: Some(c.label.clone()),
             ..base
@@ -200,7 +273,7 @@ pub fn diagnose(
         };
     }
 
-    if let Some(c) = first_match(&retired, t, body, sigs) {
+    if let Some(c) = first_match(retired(), t, body, sigs) {
         let at = retired_at(c).unwrap_or_default();
         let ago = human_secs((now_ms - at).max(0) / 1000);
         return Verdict {
@@ -220,8 +293,8 @@ pub fn diagnose(
     }
 
     for (variant, how) in body_variants(body) {
-        if let Some(c) = first_match(&live, t, &variant, sigs)
-            .or_else(|| first_match(&retired, t, &variant, sigs))
+        if let Some(c) = first_match(live(), t, &variant, sigs)
+            .or_else(|| first_match(retired(), t, &variant, sigs))
         {
             return Verdict {
                 code: VerdictCode::BodyReserialized,
@@ -331,19 +404,21 @@ fn outside_window(base: &Verdict, now: i64, tolerance: i64, seen_before: bool) -
 
 /// The first candidate under which some `v1` in the header is the HMAC of `"{t}.{body}"`.
 /// Every signature is compared with every candidate's MAC in constant time.
-fn first_match<'a>(
-    candidates: &[&'a Candidate],
+fn first_match<'a, 'k>(
+    mut candidates: impl Iterator<Item = (&'a Candidate, &'k V1Key)>,
     t: i64,
     body: &[u8],
     sigs: &[[u8; 32]],
 ) -> Option<&'a Candidate> {
-    candidates.iter().copied().find(|c| {
-        let expected = signature_v1(&c.secret, t, body);
-        sigs.iter()
+    candidates.find_map(|(c, key)| {
+        let expected = key.signature(t, body);
+        let matched: bool = sigs
+            .iter()
             .fold(subtle::Choice::from(0), |any, sig| {
                 any | expected[..].ct_eq(&sig[..])
             })
-            .into()
+            .into();
+        matched.then_some(c)
     })
 }
 

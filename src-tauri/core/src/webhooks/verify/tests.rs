@@ -1,6 +1,6 @@
 use super::reserialized::strip_json_whitespace;
 use super::*;
-use crate::webhooks::signing::sign;
+use crate::webhooks::signing::{parse_signature_header, sign};
 
 const NOW: i64 = 1_800_000_000;
 const TOL: i64 = 300;
@@ -28,8 +28,22 @@ fn signed(secrets: &[&str], t: i64, body: &[u8]) -> String {
     sign(&refs, t, body)
 }
 
+/// Every case is diagnosed both ways: the receiver's prepared keys must give the same verdict.
 fn check(header: Option<&str>, body: &[u8], cands: &[Candidate], seen: bool) -> Verdict {
-    diagnose(header, body, cands, NOW, TOL, seen)
+    let verdict = diagnose(header, body, cands, NOW, TOL, seen);
+    let prepared = PreparedCandidates::new(Arc::new(cands.to_vec()));
+    assert_eq!(
+        diagnose_prepared(
+            header.map(parse_signature_header).as_ref(),
+            body,
+            &prepared,
+            NOW,
+            TOL,
+            seen
+        ),
+        verdict
+    );
+    verdict
 }
 
 #[test]
