@@ -4,9 +4,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,11 +17,15 @@ use pitchbar_core::workspace::{Actor, MemberInput, Role};
 use pitchbar_core::Core;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
+#[path = "fixture.rs"]
+pub mod fixture;
+use fixture::spawn_node;
+
 pub const CLIENT_ID: &str = "pitchbar-admin-test";
 pub const CLIENT_SECRET: &str = "test-client-secret-0123456789";
 
 fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/oauth-server")
+    fixture::fixture_dir("oauth-server")
 }
 
 /// Whether the OAuth server can run: only a missing Node skips (loudly); a missing install of
@@ -111,30 +114,21 @@ impl OAuthServer {
     }
 
     fn run(&mut self, port: u16) {
-        let mut child = Command::new("node")
-            .arg(fixture_dir().join("server.mjs"))
-            .args(["--cert".as_ref(), self.cert.as_os_str()])
-            .args(["--key".as_ref(), self.key.as_os_str()])
-            .args(["--state".as_ref(), self.state.as_os_str()])
-            .args(["--port", &port.to_string()])
-            .stdout(Stdio::piped())
-            // Its warnings and errors, to read when a test fails: <CA dir>/oauth-server.log.
-            .stderr(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(self.state.with_file_name("oauth-server.log"))
-                    .unwrap(),
-            )
-            .spawn()
-            .expect("node starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let printed: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|_| panic!("the OAuth server did not start: {line:?}"));
-        self.port = printed["port"].as_u64().unwrap() as u16;
+        let port = port.to_string();
+        let args = [
+            "--cert".as_ref(),
+            self.cert.as_os_str(),
+            "--key".as_ref(),
+            self.key.as_os_str(),
+            "--state".as_ref(),
+            self.state.as_os_str(),
+            "--port".as_ref(),
+            port.as_ref(),
+        ];
+        // Its warnings and errors, to read when a test fails: <CA dir>/oauth-server.log.
+        let log = self.state.with_file_name("oauth-server.log");
+        let (child, port) = spawn_node(&fixture_dir().join("server.mjs"), args, Some(&log));
+        self.port = port;
         self.child = Some(child);
     }
 
