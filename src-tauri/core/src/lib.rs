@@ -446,14 +446,14 @@ impl Core {
     pub fn start_notifier(&self, config: notify::NotifyConfig) {
         let mut slot = lock(&self.notifier);
         if slot.is_none() {
-            *slot = Some(notify::start(notify::run_ctx(
-                self.store.clone(),
-                self.vault.clone(),
-                self.oauth(),
-                self.notify_hub.clone(),
-                self.webhook_hub.clone(),
+            *slot = Some(notify::start(notify::Ctx {
+                store: self.store.clone(),
+                vault: self.vault.clone(),
+                oauth: self.oauth(),
+                hub: self.notify_hub.clone(),
+                webhook_hub: self.webhook_hub.clone(),
                 config,
-            )));
+            }));
         }
     }
 
