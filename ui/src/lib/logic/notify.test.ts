@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { NotifyTarget } from "$lib/api/bindings";
+import { notifyTarget } from "../../test/notifyTarget";
 import {
   DEFAULT_TOGGLES,
   backlogLine,
@@ -10,24 +10,7 @@ import {
   togglesLine,
 } from "./notify";
 
-const target: NotifyTarget = {
-  provider: "slack",
-  connection_id: "01C",
-  channel_id: "C1",
-  channel_name: "support-alerts",
-  toggles: DEFAULT_TOGGLES,
-  reply_from_slack: false,
-  summary_time: "09:00",
-  webhook_shown: null,
-  last_error: null,
-  last_error_at: null,
-  failed: 0,
-  pending: 0,
-  last_sent_at: null,
-  reply: { state: "off" },
-  connected_by: "Ada",
-  connected_at: "2026-01-15T10:00:00.000Z",
-};
+const target = notifyTarget();
 
 describe("notify", () => {
   it("says where Slack posts, or what to do first", () => {
