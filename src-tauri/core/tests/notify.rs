@@ -73,10 +73,7 @@ impl World {
 
     /// Connects Slack through the OAuth server, as the user would.
     async fn connect_slack(&self, core: &Core) -> String {
-        let oauth = core.oauth();
-        let auth = oauth.begin(&actor(core), "slack").await.unwrap();
-        let redirect = authorize(&browser(&self.ca), &auth.url, "alice", false).await;
-        oauth.complete(&redirect).await.unwrap().id
+        sign_in(core, &self.ca, "slack").await.id
     }
 
     async fn slack_ready(&self, toggles: NotifyToggles, reply: bool) -> Core {

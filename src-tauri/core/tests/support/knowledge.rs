@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::process::Child;
 use std::time::Duration;
 
-use pitchbar_core::catalog::RedirectStyle;
 use pitchbar_core::connections::Connection;
 use pitchbar_core::sources::{Source, SourceStatus, SourcesConfig};
 use pitchbar_core::Core;
@@ -135,17 +134,7 @@ impl World {
 
     /// Signs in to `provider` as the user and the OS would.
     pub async fn connect(&self, core: &Core, provider: &str) -> Connection {
-        let oauth = core.oauth();
-        let auth = oauth.begin(&actor(core), provider).await.unwrap();
-        let browser = browser(&self.ca);
-        let redirect = authorize(&browser, &auth.url, "alice", false).await;
-        match auth.redirect_style {
-            RedirectStyle::DeepLink => oauth.complete(&redirect).await.unwrap(),
-            RedirectStyle::Loopback => {
-                assert_eq!(browser.get(&redirect).send().await.unwrap().status(), 200);
-                oauth.wait(&auth.id).await.unwrap()
-            }
-        }
+        sign_in(core, &self.ca, provider).await
     }
 }
 

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use pitchbar_core::catalog::RedirectStyle;
+use pitchbar_core::connections::Connection;
 use pitchbar_core::oauth::{Clock, OAuthConfig};
 use pitchbar_core::secret::Secret;
 use pitchbar_core::vault::{Vault, VaultKey};
@@ -275,6 +277,22 @@ pub async fn authorize(browser: &reqwest::Client, url: &str, user: &str, deny: b
         post = next.path().starts_with("/interaction/");
     }
     panic!("the OAuth server never redirected back to the app");
+}
+
+/// Connects `provider` as the user and the OS would: alice consents in the browser, and the
+/// redirect reaches the app (a deep link, or the browser visiting the loopback listener).
+pub async fn sign_in(core: &Core, ca: &TestCa, provider: &str) -> Connection {
+    let oauth = core.oauth();
+    let auth = oauth.begin(&actor(core), provider).await.unwrap();
+    let browser = browser(ca);
+    let redirect = authorize(&browser, &auth.url, "alice", false).await;
+    match auth.redirect_style {
+        RedirectStyle::DeepLink => oauth.complete(&redirect).await.unwrap(),
+        RedirectStyle::Loopback => {
+            assert_eq!(browser.get(&redirect).send().await.unwrap().status(), 200);
+            oauth.wait(&auth.id).await.unwrap()
+        }
+    }
 }
 
 /// The refresh token in the connection's keychain entry (to check at the server later).
