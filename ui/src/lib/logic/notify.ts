@@ -9,7 +9,7 @@ import type {
 } from "$lib/api/bindings";
 
 /** The integrations that send notifications; Teams and Discord connect by a pasted URL. */
-export const WEBHOOK_TARGETS = ["microsoft-teams", "discord"] as const;
+const WEBHOOK_TARGETS = ["microsoft-teams", "discord"] as const;
 
 export function isWebhookTarget(provider: string): boolean {
   return (WEBHOOK_TARGETS as readonly string[]).includes(provider);
