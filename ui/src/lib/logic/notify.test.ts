@@ -5,6 +5,7 @@ import {
   backlogLine,
   filterChannels,
   normalizeTime,
+  summaryTimeToSave,
   replyLine,
   targetLine,
   togglesLine,
@@ -61,5 +62,13 @@ describe("notify", () => {
     expect(normalizeTime("23:59")).toBe("23:59");
     expect(normalizeTime("24:00")).toBeNull();
     expect(normalizeTime("9am")).toBeNull();
+  });
+
+  it("saves the summary time given, or keeps the saved one while the summary is off", () => {
+    const on = { ...DEFAULT_TOGGLES, daily_summary: true };
+    expect(summaryTimeToSave(on, "7:30", "09:00")).toBe("07:30");
+    expect(summaryTimeToSave(on, "", "17:00")).toBeNull();
+    expect(summaryTimeToSave(DEFAULT_TOGGLES, "", "17:00")).toBe("17:00");
+    expect(summaryTimeToSave(DEFAULT_TOGGLES, "", undefined)).toBe("09:00");
   });
 });
