@@ -20,6 +20,7 @@ import {
   innerText,
   startReceiver,
   addEndpoint,
+  dismissToasts,
 } from "./helpers.mjs";
 import {
   connectThroughWindow,
@@ -139,6 +140,7 @@ describe("notifications to Slack and Discord", () => {
     await resize(browser, 1280, 800);
     await (await browser.$(sel("slack-save"))).click();
     await gone(browser, sel("slack-config"), 15000);
+    await dismissToasts(browser);
     await textOf(
       browser,
       `${slackCard} ${sel("notify-where")}`,

@@ -9,7 +9,7 @@ import { request } from "node:https";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
-import { sel, visible, gone } from "./helpers.mjs";
+import { sel, visible, gone, dismissToasts } from "./helpers.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const CLIENT_ID = "pitchbar-admin-test";
@@ -163,6 +163,7 @@ export async function connectThroughWindow(browser, id, { ca, dataDir, user }) {
   await visible(browser, sel("connect-success"), 20000);
   await (await browser.$(sel("connect-done"))).click();
   await gone(browser, sel("connect-modal"));
+  await dismissToasts(browser);
 }
 
 /** One HTTPS request trusting only the test CA; redirects are returned, not followed. */
