@@ -596,6 +596,30 @@ async fn members_see_the_settings_but_cannot_change_them() {
     ));
 }
 
+#[tokio::test]
+async fn disconnecting_slack_deletes_its_channel_configuration() {
+    let Some(w) = world(None) else { return };
+    let core = w.slack_ready(leads_only(), false).await;
+    let slack = core
+        .notifications()
+        .get("slack")
+        .unwrap()
+        .expect("configured");
+    core.disconnect(&actor(&core), &slack.connection_id.unwrap())
+        .await
+        .unwrap();
+    let rows: i64 = core
+        .store()
+        .conn()
+        .query_row("SELECT count(*) FROM notify_target", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0, "the channel configuration is deleted, not hidden");
+    // Connected again: Configure starts afresh.
+    w.connect_slack(&core).await;
+    assert!(core.notifications().get("slack").unwrap().is_none());
+    core.stop_notifier().await;
+}
+
 /// `HH:MM` (UTC: the tests' time zone) of now plus `ahead`.
 fn hh_mm(clock: &TestClock, ahead: Duration) -> String {
     let now = clock.clock().now_ms() + ahead.as_millis() as i64;
