@@ -402,15 +402,26 @@ impl Notifications<'_> {
         };
         let ws = self.oauth.workspace_id()?;
         let key = VaultKey::new(&ws, &format!("notify/{provider}/webhook-url"))?;
-        if let Some(url) = &url {
-            // The keychain first: a refusal there leaves the database as it was.
-            let secret = Secret::new(url.as_str());
-            let set_key = key.clone();
-            crate::oauth::blocking(self.vault, move |v| v.set(&set_key, &secret)).await?;
-        }
+        // The keychain first: a refusal there leaves the database as it was. The URL it held
+        // is kept, to put back if the database then refuses (nothing half-saved).
+        let previous = match &url {
+            Some(url) => {
+                let secret = Secret::new(url.as_str());
+                let set_key = key.clone();
+                Some(
+                    crate::oauth::blocking(self.vault, move |v| {
+                        let previous = v.get(&set_key)?;
+                        v.set(&set_key, &secret)?;
+                        Ok(previous)
+                    })
+                    .await?,
+                )
+            }
+            None => None,
+        };
         let shown = url.as_ref().map(shorten_url);
         let now = self.hub.now_ms();
-        self.store.write(|tx| {
+        let saved = self.store.write(|tx| {
             tx.execute(
                 "INSERT INTO notify_target (provider, new_leads, new_conversations, escalations,
                      all_messages, daily_summary, summary_time, webhook_ref, webhook_shown,
@@ -441,7 +452,15 @@ impl Notifications<'_> {
                 ],
             )?;
             Ok(())
-        })?;
+        });
+        if let (Err(_), Some(previous)) = (&saved, previous) {
+            let _ = crate::oauth::blocking(self.vault, move |v| match previous {
+                Some(old) => v.set(&key, &old),
+                None => v.delete(&key),
+            })
+            .await;
+        }
+        saved?;
         self.saved(provider)
     }
 
