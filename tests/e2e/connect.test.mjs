@@ -5,17 +5,17 @@
 // Disconnect through its confirmation.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { launch, screenshot } from "./driver.mjs";
 import { sel, visible, gone, textOf, resize, setUp } from "./helpers.mjs";
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
   makeCa,
+  oauthProvider,
   startOAuthServer,
   signIn,
   deliver,
+  writeProviders,
 } from "./oauth.mjs";
 
 /** Opens Notion's detail modal from the Available tab (scrolled clear of any toast). */
@@ -35,24 +35,14 @@ describe("connecting an OAuth integration", () => {
   before(async () => {
     tls = makeCa(join(process.env.PITCHBAR_E2E_SCRATCH, "oauth-ca"));
     server = await startOAuthServer(tls);
-    const dataDir = join(process.env.PITCHBAR_E2E_SCRATCH, "data-connect");
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(
-      join(dataDir, "providers.json"),
-      JSON.stringify({
-        ca_certificates: [tls.ca],
+    const dataDir = writeProviders(
+      join(process.env.PITCHBAR_E2E_SCRATCH, "data-connect"),
+      tls,
+      {
         providers: {
-          notion: {
-            client_id: CLIENT_ID,
-            client_secret: CLIENT_SECRET,
-            authorize_url: server.url("/auth"),
-            token_url: server.url("/token"),
-            revocation_url: server.url("/notion/v1/oauth/revoke"),
-            userinfo_url: server.url("/me"),
-            scopes: ["openid", "email", "profile"],
-          },
+          notion: oauthProvider(server, "/notion/v1/oauth/revoke"),
         },
-      }),
+      },
     );
     session = await launch("connect", { dataDir });
     await resize(session.browser, 1280, 800);

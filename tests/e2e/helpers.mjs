@@ -137,3 +137,12 @@ export function freePort() {
     });
   });
 }
+
+/** Dismisses every toast: they sit above dialogs (bottom right) for seconds and would take a
+ *  click meant for a dialog's button under them. */
+export async function dismissToasts(browser) {
+  await browser.execute((s) => {
+    for (const b of document.querySelectorAll(`${s} button`)) b.click();
+  }, sel("toast"));
+  await gone(browser, sel("toast"));
+}

@@ -4,61 +4,18 @@
 // disconnect Notion and still find it (orphaned sources); reconnect and reindex.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync, readFileSync } from "node:fs";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { launch, screenshot } from "./driver.mjs";
 import { sel, visible, gone, textOf, type, resize, setUp } from "./helpers.mjs";
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
+  connectThroughWindow,
   makeCa,
+  oauthProvider,
+  startFixture,
   startOAuthServer,
-  signIn,
-  deliver,
+  writeProviders,
 } from "./oauth.mjs";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const fakeServer = join(here, "../fixtures/knowledge-fake/server.mjs");
-
-/** The fake Notion + Google API; resolves once it listens. */
-async function startFake() {
-  const child = spawn("node", [fakeServer, "--port", "0"], {
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once("line", resolve);
-    child.once("exit", (code) =>
-      reject(new Error(`the knowledge fake exited with ${code}`)),
-    );
-  });
-  return { child, port: JSON.parse(line).port };
-}
-
-/** Connects Notion from the Available tab, signing in as `user` at the OAuth server. */
-async function connectNotion(browser, { ca, dataDir, user }) {
-  await (await visible(browser, sel("nav-integrations"))).click();
-  await (await visible(browser, sel("tab-available"))).click();
-  const card = await visible(
-    browser,
-    `${sel("integration-card")}[data-id=notion]`,
-  );
-  await card.scrollIntoView({ block: "center" });
-  await card.click();
-  await (await visible(browser, sel("modal-connect"))).click();
-  await (await visible(browser, sel("connect-continue"))).click();
-  await visible(browser, sel("connect-waiting"));
-  const link = await browser.execute(
-    (selector) => document.querySelector(selector)?.textContent?.trim() ?? "",
-    sel("authorization-link"),
-  );
-  await deliver(await signIn(ca, link, user), dataDir);
-  await visible(browser, sel("connect-success"), 20000);
-  await (await browser.$(sel("connect-done"))).click();
-  await gone(browser, sel("connect-modal"));
-}
 
 const row = (title) => `${sel("source-row")}[data-title="${title}"]`;
 
@@ -97,26 +54,17 @@ describe("knowledge sources", () => {
     tls = makeCa(join(process.env.PITCHBAR_E2E_SCRATCH, "knowledge-ca"));
     ca = readFileSync(tls.ca);
     oauth = await startOAuthServer(tls);
-    fake = await startFake();
-    const dataDir = join(process.env.PITCHBAR_E2E_SCRATCH, "data-knowledge");
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(
-      join(dataDir, "providers.json"),
-      JSON.stringify({
-        ca_certificates: [tls.ca],
+    fake = await startFixture("knowledge-fake", ["--port", "0"]);
+    const dataDir = writeProviders(
+      join(process.env.PITCHBAR_E2E_SCRATCH, "data-knowledge"),
+      tls,
+      {
         providers: {
-          notion: {
-            client_id: CLIENT_ID,
-            client_secret: CLIENT_SECRET,
-            authorize_url: oauth.url("/auth"),
-            token_url: oauth.url("/token"),
-            revocation_url: oauth.url("/notion/v1/oauth/revoke"),
-            userinfo_url: oauth.url("/me"),
+          notion: oauthProvider(oauth, "/notion/v1/oauth/revoke", {
             api_base_url: `http://127.0.0.1:${fake.port}/notion`,
-            scopes: ["openid", "email", "profile"],
-          },
+          }),
         },
-      }),
+      },
     );
     session = await launch("knowledge", { dataDir });
     await resize(session.browser, 1280, 800);
@@ -149,7 +97,11 @@ describe("knowledge sources", () => {
     await browser.keys("Escape");
     await gone(browser, sel("add-source-modal"));
 
-    await connectNotion(browser, { ca, dataDir, user: "alice" });
+    await connectThroughWindow(browser, "notion", {
+      ca,
+      dataDir,
+      user: "alice",
+    });
 
     // Add source from the connected Notion card: two pages.
     await (await visible(browser, sel("tab-connected"))).click();
@@ -239,7 +191,11 @@ describe("knowledge sources", () => {
     await screenshot(browser, "knowledge-4-orphaned-still-searchable");
 
     // Reconnect: the same sources, reindexable again; an edit in Notion shows after Reindex.
-    await connectNotion(browser, { ca, dataDir, user: "alice" });
+    await connectThroughWindow(browser, "notion", {
+      ca,
+      dataDir,
+      user: "alice",
+    });
     await fetch(
       `http://127.0.0.1:${fake.port}/_test/notion/pages/1a000000-0000-4000-8000-000000000001`,
       {

@@ -6,11 +6,8 @@
 // conversation (its conversation.message webhook, direction outbound).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync, readFileSync, openSync } from "node:fs";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { launch, screenshot } from "./driver.mjs";
 import {
   sel,
@@ -23,31 +20,24 @@ import {
   innerText,
   startReceiver,
   addEndpoint,
+  dismissToasts,
 } from "./helpers.mjs";
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  deliver,
+  connectThroughWindow,
   makeCa,
-  signIn,
+  oauthProvider,
+  startFixture,
   startOAuthServer,
+  writeProviders,
 } from "./oauth.mjs";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const fakeSlack = join(here, "../fixtures/slack-fake/server.mjs");
 
 /** The fake Slack on a free port; its control API under /_test/. */
 async function startSlackFake(logDir) {
-  const child = spawn("node", [fakeSlack, "--port", "0"], {
-    stdio: ["ignore", "pipe", openSync(join(logDir, "slack-fake.log"), "a")],
-  });
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once("line", resolve);
-    child.once("exit", (code) =>
-      reject(new Error(`the fake Slack exited with ${code}`)),
-    );
-  });
-  const { port } = JSON.parse(line);
+  const { child, port } = await startFixture(
+    "slack-fake",
+    ["--port", "0"],
+    join(logDir, "slack-fake.log"),
+  );
   const url = (path) => `http://127.0.0.1:${port}${path}`;
   const get = async (path) => (await fetch(url(path))).json();
   const post = async (path, body) =>
@@ -79,30 +69,21 @@ describe("notifications to Slack and Discord", () => {
     const tls = makeCa(join(process.env.PITCHBAR_E2E_SCRATCH, "notify-ca"));
     server = await startOAuthServer(tls);
     slack = await startSlackFake(tls.dir);
-    const dataDir = join(process.env.PITCHBAR_E2E_SCRATCH, "data-notify");
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(
-      join(dataDir, "providers.json"),
-      JSON.stringify({
-        ca_certificates: [tls.ca],
+    const dataDir = writeProviders(
+      join(process.env.PITCHBAR_E2E_SCRATCH, "data-notify"),
+      tls,
+      {
         providers: {
-          slack: {
-            client_id: CLIENT_ID,
-            client_secret: CLIENT_SECRET,
-            authorize_url: server.url("/auth"),
-            token_url: server.url("/token"),
-            revocation_url: server.url("/token/revocation"),
+          slack: oauthProvider(server, "/token/revocation", {
             revocation_style: "rfc7009",
-            userinfo_url: server.url("/me"),
             api_base_url: slack.url("/api"),
             app_token: "xapp-1-A0PITCHBAR-e2e",
-            scopes: ["openid", "email", "profile"],
-          },
+          }),
         },
         incoming_webhooks: {
           discord: { url_prefix: slack.url("/discord/api/webhooks/") },
         },
-      }),
+      },
     );
     session = await launch("notify", { dataDir });
     await resize(session.browser, 1280, 800);
@@ -118,25 +99,11 @@ describe("notifications to Slack and Discord", () => {
 
   test("connect Slack, pick a channel, New leads on; connect Discord by URL; a Playground lead arrives in both", async () => {
     const { browser, dataDir } = session;
-    await (await browser.$(sel("nav-integrations"))).click();
-    await (await visible(browser, sel("tab-available"))).click();
-    const card = await visible(
-      browser,
-      `${sel("integration-card")}[data-id=slack]`,
-    );
-    await card.scrollIntoView({ block: "center" });
-    await card.click();
-    await (await visible(browser, sel("modal-connect"))).click();
-    await (await visible(browser, sel("connect-continue"))).click();
-    await visible(browser, sel("connect-waiting"));
-    const link = await browser.execute(
-      (s) => document.querySelector(s)?.textContent?.trim() ?? "",
-      sel("authorization-link"),
-    );
-    await deliver(await signIn(session.ca, link, "alice"), dataDir);
-    await visible(browser, sel("connect-success"), 20000);
-    await (await browser.$(sel("connect-done"))).click();
-    await gone(browser, sel("connect-modal"));
+    await connectThroughWindow(browser, "slack", {
+      ca: session.ca,
+      dataDir,
+      user: "alice",
+    });
 
     await (await browser.$(sel("tab-connected"))).click();
     const slackCard = `${sel("connection-card")}[data-id=slack]`;
@@ -173,6 +140,7 @@ describe("notifications to Slack and Discord", () => {
     await resize(browser, 1280, 800);
     await (await browser.$(sel("slack-save"))).click();
     await gone(browser, sel("slack-config"), 15000);
+    await dismissToasts(browser);
     await textOf(
       browser,
       `${slackCard} ${sel("notify-where")}`,

@@ -1,6 +1,7 @@
 // The OAuth side of whole-app tests: a test CA (openssl), the real OAuth server
-// (tests/fixtures/oauth-server, oidc-provider over TLS), a person signing in at it, and the
-// pitchbar:// link handed to the running app by a second launch.
+// (tests/fixtures/oauth-server, oidc-provider over TLS) and the other Node fixtures, the
+// providers file pointing the app at them, a person signing in at it, and the pitchbar://
+// link handed to the running app by a second launch.
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync, openSync } from "node:fs";
@@ -8,9 +9,9 @@ import { request } from "node:https";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { sel, visible, gone, dismissToasts } from "./helpers.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixture = join(here, "../fixtures/oauth-server/server.mjs");
 export const CLIENT_ID = "pitchbar-admin-test";
 export const CLIENT_SECRET = "test-client-secret-0123456789";
 
@@ -78,12 +79,27 @@ export function makeCa(dir) {
   return { dir, ca: p("ca.pem"), cert: p("leaf.pem"), key: p("leaf.key") };
 }
 
-/** Starts the server (on `port`, to come back where the app expects it after a stop). */
-export async function startOAuthServer(tls, port = 0) {
+/** Runs tests/fixtures/<name>/server.mjs; resolves with the child and the port it printed. */
+export async function startFixture(name, args, log) {
   const child = spawn(
     "node",
+    [join(here, "../fixtures", name, "server.mjs"), ...args],
+    { stdio: ["ignore", "pipe", log ? openSync(log, "a") : "ignore"] },
+  );
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once("line", resolve);
+    child.once("exit", (code) =>
+      reject(new Error(`the ${name} fixture exited with ${code}`)),
+    );
+  });
+  return { child, port: JSON.parse(line).port };
+}
+
+/** Starts the server (on `port`, to come back where the app expects it after a stop). */
+export async function startOAuthServer(tls, port = 0) {
+  const { child, port: listening } = await startFixture(
+    "oauth-server",
     [
-      fixture,
       "--cert",
       tls.cert,
       "--key",
@@ -93,27 +109,61 @@ export async function startOAuthServer(tls, port = 0) {
       "--port",
       String(port),
     ],
-    {
-      stdio: [
-        "ignore",
-        "pipe",
-        openSync(join(tls.dir, "oauth-server.log"), "a"),
-      ],
-    },
+    join(tls.dir, "oauth-server.log"),
   );
-  const line = await new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.once("line", resolve);
-    child.once("exit", (code) =>
-      reject(new Error(`the OAuth server exited with ${code}`)),
-    );
-  });
-  const listening = JSON.parse(line).port;
   return {
     child,
     port: listening,
     url: (path) => `https://127.0.0.1:${listening}${path}`,
   };
+}
+
+/** A providers-file entry signing in at the OAuth server; `extra` adds keys. */
+export function oauthProvider(server, revocationPath, extra = {}) {
+  return {
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    authorize_url: server.url("/auth"),
+    token_url: server.url("/token"),
+    revocation_url: server.url(revocationPath),
+    userinfo_url: server.url("/me"),
+    scopes: ["openid", "email", "profile"],
+    ...extra,
+  };
+}
+
+/** Writes `<dataDir>/providers.json`, trusting the test CA, and returns `dataDir`. */
+export function writeProviders(dataDir, tls, body) {
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(
+    join(dataDir, "providers.json"),
+    JSON.stringify({ ca_certificates: [tls.ca], ...body }),
+  );
+  return dataDir;
+}
+
+/** Connects integration `id` from the Available tab, signing in as `user` at the OAuth server. */
+export async function connectThroughWindow(browser, id, { ca, dataDir, user }) {
+  await (await visible(browser, sel("nav-integrations"))).click();
+  await (await visible(browser, sel("tab-available"))).click();
+  const card = await visible(
+    browser,
+    `${sel("integration-card")}[data-id=${id}]`,
+  );
+  await card.scrollIntoView({ block: "center" });
+  await card.click();
+  await (await visible(browser, sel("modal-connect"))).click();
+  await (await visible(browser, sel("connect-continue"))).click();
+  await visible(browser, sel("connect-waiting"));
+  const link = await browser.execute(
+    (selector) => document.querySelector(selector)?.textContent?.trim() ?? "",
+    sel("authorization-link"),
+  );
+  await deliver(await signIn(ca, link, user), dataDir);
+  await visible(browser, sel("connect-success"), 20000);
+  await (await browser.$(sel("connect-done"))).click();
+  await gone(browser, sel("connect-modal"));
+  await dismissToasts(browser);
 }
 
 /** One HTTPS request trusting only the test CA; redirects are returned, not followed. */

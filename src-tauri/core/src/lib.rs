@@ -435,6 +435,21 @@ impl Core {
         }
     }
 
+    /// Disconnects an integration (its access revoked at the provider, see [`oauth::OAuth::disconnect`]).
+    /// Disconnecting Slack also deletes its channel configuration (spec 001), so reconnecting
+    /// starts from Configure again.
+    pub async fn disconnect(
+        &self,
+        actor: &workspace::Actor,
+        connection_id: &str,
+    ) -> Result<connections::Connection> {
+        let connection = self.oauth().disconnect(actor, connection_id).await?;
+        if connection.provider == notify::SLACK {
+            self.notifications().remove(actor, notify::SLACK).await?;
+        }
+        Ok(connection)
+    }
+
     /// Announces changes to what a notification card shows; the shell emits `notify://changed`.
     pub fn subscribe_notify(&self) -> tokio::sync::broadcast::Receiver<notify::NotifyChanged> {
         self.notify_hub.subscribe()
@@ -446,14 +461,14 @@ impl Core {
     pub fn start_notifier(&self, config: notify::NotifyConfig) {
         let mut slot = lock(&self.notifier);
         if slot.is_none() {
-            *slot = Some(notify::start(notify::run_ctx(
-                self.store.clone(),
-                self.vault.clone(),
-                self.oauth(),
-                self.notify_hub.clone(),
-                self.webhook_hub.clone(),
+            *slot = Some(notify::start(notify::Ctx {
+                store: self.store.clone(),
+                vault: self.vault.clone(),
+                oauth: self.oauth(),
+                hub: self.notify_hub.clone(),
+                webhook_hub: self.webhook_hub.clone(),
                 config,
-            )));
+            }));
         }
     }
 

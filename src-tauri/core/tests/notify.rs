@@ -73,10 +73,7 @@ impl World {
 
     /// Connects Slack through the OAuth server, as the user would.
     async fn connect_slack(&self, core: &Core) -> String {
-        let oauth = core.oauth();
-        let auth = oauth.begin(&actor(core), "slack").await.unwrap();
-        let redirect = authorize(&browser(&self.ca), &auth.url, "alice", false).await;
-        oauth.complete(&redirect).await.unwrap().id
+        sign_in(core, &self.ca, "slack").await.id
     }
 
     async fn slack_ready(&self, toggles: NotifyToggles, reply: bool) -> Core {
@@ -597,6 +594,83 @@ async fn members_see_the_settings_but_cannot_change_them() {
             .unwrap_err(),
         Error::Forbidden(_)
     ));
+}
+
+#[tokio::test]
+async fn disconnecting_slack_deletes_its_channel_configuration() {
+    let Some(w) = world(None) else { return };
+    let core = w.slack_ready(leads_only(), false).await;
+    let slack = core
+        .notifications()
+        .get("slack")
+        .unwrap()
+        .expect("configured");
+    core.disconnect(&actor(&core), &slack.connection_id.unwrap())
+        .await
+        .unwrap();
+    let rows: i64 = core
+        .store()
+        .conn()
+        .query_row("SELECT count(*) FROM notify_target", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0, "the channel configuration is deleted, not hidden");
+    // Connected again: Configure starts afresh.
+    w.connect_slack(&core).await;
+    assert!(core.notifications().get("slack").unwrap().is_none());
+    core.stop_notifier().await;
+}
+
+#[tokio::test]
+async fn a_new_webhook_url_the_database_refuses_leaves_the_keychain_as_it_was() {
+    let Some(w) = world(None) else { return };
+    let core = w.core();
+    let owner = actor(&core);
+    let n = core.notifications();
+    let key =
+        pitchbar_core::vault::VaultKey::new(&workspace_id(&core), "notify/discord/webhook-url")
+            .unwrap();
+    let in_keychain = || {
+        core.vault()
+            .get(&key)
+            .unwrap()
+            .map(|s| s.expose().to_owned())
+    };
+    let first = w
+        .fake
+        .url("/discord/api/webhooks/1/first_token_abcdefghijklmnopqrstu");
+    n.configure_webhook(&owner, webhook("discord", Some(first.clone())))
+        .await
+        .unwrap();
+    // The database refuses every change of targets from now on.
+    core.store()
+        .conn()
+        .execute_batch(
+            "CREATE TRIGGER refuse_update BEFORE UPDATE ON notify_target
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;
+             CREATE TRIGGER refuse_insert BEFORE INSERT ON notify_target
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )
+        .unwrap();
+    let second = w
+        .fake
+        .url("/discord/api/webhooks/2/second_token_abcdefghijklmnopq");
+    n.configure_webhook(&owner, webhook("discord", Some(second)))
+        .await
+        .unwrap_err();
+    assert_eq!(in_keychain(), Some(first), "the URL in use stays");
+    // Connecting Teams the same way leaves nothing behind in the keychain.
+    let teams_key = pitchbar_core::vault::VaultKey::new(
+        &workspace_id(&core),
+        "notify/microsoft-teams/webhook-url",
+    )
+    .unwrap();
+    n.configure_webhook(
+        &owner,
+        webhook("microsoft-teams", Some(w.fake.url("/teams/abc"))),
+    )
+    .await
+    .unwrap_err();
+    assert!(core.vault().get(&teams_key).unwrap().is_none());
 }
 
 /// `HH:MM` (UTC: the tests' time zone) of now plus `ahead`.

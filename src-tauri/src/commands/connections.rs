@@ -38,7 +38,7 @@ pub fn cancel_connect(state: State<'_, AppState>, authorization_id: String) -> R
 }
 
 /// Disconnects: access is revoked at the provider (retried until it succeeds, meanwhile the
-/// connection is `revocation_pending`).
+/// connection is `revocation_pending`); Slack's channel configuration is deleted with it.
 #[tauri::command]
 #[specta::specta]
 pub async fn disconnect_integration(
@@ -46,13 +46,6 @@ pub async fn disconnect_integration(
     connection_id: String,
 ) -> Result<Connection, Error> {
     let core = state.core()?;
-    let actor = core.workspaces().actor()?;
-    let connection = core.oauth().disconnect(&actor, &connection_id).await?;
-    // Disconnecting Slack also deletes its channel configuration (spec 001).
-    if connection.provider == pitchbar_core::notify::SLACK {
-        core.notifications()
-            .remove(&actor, pitchbar_core::notify::SLACK)
-            .await?;
-    }
-    Ok(connection)
+    core.disconnect(&core.workspaces().actor()?, &connection_id)
+        .await
 }

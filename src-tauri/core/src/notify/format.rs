@@ -268,7 +268,9 @@ pub fn slack(notice: &Notice) -> Value {
     if let Some(footer) = &card.footer {
         blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(footer)}]}));
     }
-    json!({"text": card.title, "blocks": blocks, "unfurl_links": false, "unfurl_media": false})
+    // `text` is mrkdwn too (it is what notifications show): escaped like the blocks, so a visitor
+    // named `<!channel>` pings no one.
+    json!({"text": slack_escape(&card.title), "blocks": blocks, "unfurl_links": false, "unfurl_media": false})
 }
 
 /// A Teams Workflows / incoming-webhook message carrying one Adaptive Card.
@@ -360,12 +362,36 @@ mod tests {
     #[test]
     fn slack_blocks_carry_the_lead_escaped() {
         let v = slack(&lead());
-        assert_eq!(v["text"], "New lead: Ada <script>");
+        assert_eq!(v["text"], "New lead: Ada &lt;script&gt;");
         let text = v["blocks"].to_string();
         assert!(text.contains("Ada &lt;script&gt;"), "{text}");
         assert!(text.contains("Analytical &amp; Co"));
         assert!(text.contains("ada@example.com"));
         assert!(!text.contains("Phone"), "empty values are left out");
+    }
+
+    #[test]
+    fn a_visitor_cannot_mention_the_channel_in_slack() {
+        let n = Notice::Started {
+            conversation_id: "01C".into(),
+            agent: "Support".into(),
+            visitor: "<!channel> <@U0ADMIN>".into(),
+        };
+        // Only the header is plain text (never parsed); `text` and the mrkdwn parts are.
+        let v = slack(&n);
+        assert_eq!(v["blocks"][0]["text"]["type"], "plain_text");
+        let mut parsed = vec![v["text"].to_string()];
+        parsed.extend(
+            v["blocks"].as_array().unwrap()[1..]
+                .iter()
+                .map(Value::to_string),
+        );
+        for text in parsed {
+            assert!(
+                !text.contains("<!channel>") && !text.contains("<@U0ADMIN>"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -29,28 +29,10 @@ use crate::store::Store;
 use crate::vault::{Vault, VaultKey};
 use crate::workspace::Actor;
 
-pub(crate) use run::start;
 pub use run::Running;
-pub use socket::MISSING_APP_TOKEN;
-
-pub(crate) fn run_ctx(
-    store: Arc<Store>,
-    vault: Arc<Vault>,
-    oauth: OAuth,
-    hub: Arc<Hub>,
-    webhook_hub: Arc<crate::webhooks::dispatcher::Hub>,
-    config: NotifyConfig,
-) -> run::Ctx {
-    run::Ctx {
-        store,
-        vault,
-        oauth,
-        hub,
-        webhook_hub,
-        config,
-    }
-}
+pub(crate) use run::{start, Ctx};
 pub use slack::SlackChannel;
+pub use socket::MISSING_APP_TOKEN;
 
 pub const SLACK: &str = "slack";
 pub const TEAMS: &str = "microsoft-teams";
@@ -289,7 +271,7 @@ impl Notifications<'_> {
         };
         Ok(targets
             .into_iter()
-            .filter(|t| t.provider != SLACK || self.slack_connection_active(t))
+            .filter(|t| usable(self.store, &t.provider, t.connection_id.as_deref()))
             .map(|mut t| {
                 t.reply = if t.provider == SLACK && t.reply_from_slack {
                     self.hub
@@ -305,13 +287,6 @@ impl Notifications<'_> {
 
     pub fn get(&self, provider: &str) -> Result<Option<NotifyTarget>> {
         Ok(self.list()?.into_iter().find(|t| t.provider == provider))
-    }
-
-    fn slack_connection_active(&self, t: &NotifyTarget) -> bool {
-        t.connection_id
-            .as_deref()
-            .and_then(|id| connections::get(self.store, id).ok())
-            .is_some_and(|c| c.status == ConnectionStatus::Active)
     }
 
     fn active_slack_connection(&self) -> Result<connections::Connection> {
@@ -427,15 +402,26 @@ impl Notifications<'_> {
         };
         let ws = self.oauth.workspace_id()?;
         let key = VaultKey::new(&ws, &format!("notify/{provider}/webhook-url"))?;
-        if let Some(url) = &url {
-            // The keychain first: a refusal there leaves the database as it was.
-            let secret = Secret::new(url.as_str());
-            let set_key = key.clone();
-            crate::oauth::blocking(self.vault, move |v| v.set(&set_key, &secret)).await?;
-        }
+        // The keychain first: a refusal there leaves the database as it was. The URL it held
+        // is kept, to put back if the database then refuses (nothing half-saved).
+        let previous = match &url {
+            Some(url) => {
+                let secret = Secret::new(url.as_str());
+                let set_key = key.clone();
+                Some(
+                    crate::oauth::blocking(self.vault, move |v| {
+                        let previous = v.get(&set_key)?;
+                        v.set(&set_key, &secret)?;
+                        Ok(previous)
+                    })
+                    .await?,
+                )
+            }
+            None => None,
+        };
         let shown = url.as_ref().map(shorten_url);
         let now = self.hub.now_ms();
-        self.store.write(|tx| {
+        let saved = self.store.write(|tx| {
             tx.execute(
                 "INSERT INTO notify_target (provider, new_leads, new_conversations, escalations,
                      all_messages, daily_summary, summary_time, webhook_ref, webhook_shown,
@@ -466,7 +452,15 @@ impl Notifications<'_> {
                 ],
             )?;
             Ok(())
-        })?;
+        });
+        if let (Err(_), Some(previous)) = (&saved, previous) {
+            let _ = crate::oauth::blocking(self.vault, move |v| match previous {
+                Some(old) => v.set(&key, &old),
+                None => v.delete(&key),
+            })
+            .await;
+        }
+        saved?;
         self.saved(provider)
     }
 
@@ -527,6 +521,15 @@ impl Notifications<'_> {
         }
         self.saved(provider)
     }
+}
+
+/// Whether a target is in use: Teams and Discord always, Slack only while its OAuth connection
+/// is active (otherwise it is neither shown nor sent to).
+pub(crate) fn usable(store: &Store, provider: &str, connection_id: Option<&str>) -> bool {
+    provider != SLACK
+        || connection_id
+            .and_then(|id| connections::get(store, id).ok())
+            .is_some_and(|c| c.status == ConnectionStatus::Active)
 }
 
 /// "9:05" or "09:05" → "09:05".

@@ -15,7 +15,6 @@ use url::Url;
 use super::format::{self, Notice, Said, LAST_MESSAGES};
 use super::slack::{self, SlackApi, SlackError};
 use super::{summary, Hub, NotifyConfig, DISCORD, SLACK, TEAMS};
-use crate::connections::{self, ConnectionStatus};
 use crate::error::{Error, Result};
 use crate::oauth::OAuth;
 use crate::secret::Secret;
@@ -145,15 +144,8 @@ pub(crate) fn targets(store: &Store) -> Result<Vec<TargetRow>> {
 }
 
 impl TargetRow {
-    /// A Slack target whose connection is not active sends nothing (it is not shown either).
     pub(crate) fn usable(&self, store: &Store) -> bool {
-        if self.provider != SLACK {
-            return true;
-        }
-        self.connection_id
-            .as_deref()
-            .and_then(|id| connections::get(store, id).ok())
-            .is_some_and(|c| c.status == ConnectionStatus::Active)
+        super::usable(store, &self.provider, self.connection_id.as_deref())
     }
 }
 

@@ -105,9 +105,9 @@ impl SlackApi<'_> {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(30);
-            return Err(SlackError::RateLimited(Duration::from_secs(wait.max(1))));
+                .and_then(crate::webhooks::dispatcher::parse_retry_after)
+                .unwrap_or(Duration::from_secs(30));
+            return Err(SlackError::RateLimited(wait.max(Duration::from_secs(1))));
         }
         let status = resp.status();
         let value: Value = resp

@@ -41,11 +41,7 @@ pub(crate) async fn run(ctx: Ctx, mut stopped: watch::Receiver<bool>) {
         let outcome = session(&ctx, &connection_id, &mut stopped).await;
         match outcome {
             Session::Stopped => return,
-            Session::NotWanted => {
-                failures = 0;
-                continue;
-            }
-            Session::Reopen => {
+            Session::NotWanted | Session::Reopen => {
                 failures = 0;
                 continue;
             }

@@ -5,22 +5,17 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Child;
 use std::time::Duration;
 
-use pitchbar_core::catalog::RedirectStyle;
 use pitchbar_core::connections::Connection;
 use pitchbar_core::sources::{Source, SourceStatus, SourcesConfig};
 use pitchbar_core::Core;
 use serde_json::{json, Value};
 
+use super::support::fixture::{fixture_dir, spawn_node};
 use super::support::*;
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/knowledge-fake/server.mjs")
-}
 
 /// The fake provider APIs; killed when dropped.
 pub struct Fake {
@@ -31,22 +26,14 @@ pub struct Fake {
 
 impl Fake {
     pub fn start() -> Self {
-        let mut child = Command::new("node")
-            .arg(fixture())
-            .args(["--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let printed: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|_| panic!("the knowledge fake did not start: {line:?}"));
+        let (child, port) = spawn_node(
+            &fixture_dir("knowledge-fake").join("server.mjs"),
+            ["--port", "0"],
+            None,
+        );
         Self {
             child,
-            port: printed["port"].as_u64().unwrap() as u16,
+            port,
             http: {
                 let _ = rustls::crypto::ring::default_provider().install_default();
                 reqwest::Client::new()
@@ -147,17 +134,7 @@ impl World {
 
     /// Signs in to `provider` as the user and the OS would.
     pub async fn connect(&self, core: &Core, provider: &str) -> Connection {
-        let oauth = core.oauth();
-        let auth = oauth.begin(&actor(core), provider).await.unwrap();
-        let browser = browser(&self.ca);
-        let redirect = authorize(&browser, &auth.url, "alice", false).await;
-        match auth.redirect_style {
-            RedirectStyle::DeepLink => oauth.complete(&redirect).await.unwrap(),
-            RedirectStyle::Loopback => {
-                assert_eq!(browser.get(&redirect).send().await.unwrap().status(), 200);
-                oauth.wait(&auth.id).await.unwrap()
-            }
-        }
+        sign_in(core, &self.ca, provider).await
     }
 }
 

@@ -4,13 +4,14 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use pitchbar_core::catalog::RedirectStyle;
+use pitchbar_core::connections::Connection;
 use pitchbar_core::oauth::{Clock, OAuthConfig};
 use pitchbar_core::secret::Secret;
 use pitchbar_core::vault::{Vault, VaultKey};
@@ -18,11 +19,15 @@ use pitchbar_core::workspace::{Actor, MemberInput, Role};
 use pitchbar_core::Core;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
+#[path = "fixture.rs"]
+pub mod fixture;
+use fixture::spawn_node;
+
 pub const CLIENT_ID: &str = "pitchbar-admin-test";
 pub const CLIENT_SECRET: &str = "test-client-secret-0123456789";
 
 fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/oauth-server")
+    fixture::fixture_dir("oauth-server")
 }
 
 /// Whether the OAuth server can run: only a missing Node skips (loudly); a missing install of
@@ -111,30 +116,21 @@ impl OAuthServer {
     }
 
     fn run(&mut self, port: u16) {
-        let mut child = Command::new("node")
-            .arg(fixture_dir().join("server.mjs"))
-            .args(["--cert".as_ref(), self.cert.as_os_str()])
-            .args(["--key".as_ref(), self.key.as_os_str()])
-            .args(["--state".as_ref(), self.state.as_os_str()])
-            .args(["--port", &port.to_string()])
-            .stdout(Stdio::piped())
-            // Its warnings and errors, to read when a test fails: <CA dir>/oauth-server.log.
-            .stderr(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(self.state.with_file_name("oauth-server.log"))
-                    .unwrap(),
-            )
-            .spawn()
-            .expect("node starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let printed: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|_| panic!("the OAuth server did not start: {line:?}"));
-        self.port = printed["port"].as_u64().unwrap() as u16;
+        let port = port.to_string();
+        let args = [
+            "--cert".as_ref(),
+            self.cert.as_os_str(),
+            "--key".as_ref(),
+            self.key.as_os_str(),
+            "--state".as_ref(),
+            self.state.as_os_str(),
+            "--port".as_ref(),
+            port.as_ref(),
+        ];
+        // Its warnings and errors, to read when a test fails: <CA dir>/oauth-server.log.
+        let log = self.state.with_file_name("oauth-server.log");
+        let (child, port) = spawn_node(&fixture_dir().join("server.mjs"), args, Some(&log));
+        self.port = port;
         self.child = Some(child);
     }
 
@@ -281,6 +277,22 @@ pub async fn authorize(browser: &reqwest::Client, url: &str, user: &str, deny: b
         post = next.path().starts_with("/interaction/");
     }
     panic!("the OAuth server never redirected back to the app");
+}
+
+/// Connects `provider` as the user and the OS would: alice consents in the browser, and the
+/// redirect reaches the app (a deep link, or the browser visiting the loopback listener).
+pub async fn sign_in(core: &Core, ca: &TestCa, provider: &str) -> Connection {
+    let oauth = core.oauth();
+    let auth = oauth.begin(&actor(core), provider).await.unwrap();
+    let browser = browser(ca);
+    let redirect = authorize(&browser, &auth.url, "alice", false).await;
+    match auth.redirect_style {
+        RedirectStyle::DeepLink => oauth.complete(&redirect).await.unwrap(),
+        RedirectStyle::Loopback => {
+            assert_eq!(browser.get(&redirect).send().await.unwrap().status(), 200);
+            oauth.wait(&auth.id).await.unwrap()
+        }
+    }
 }
 
 /// The refresh token in the connection's keychain entry (to check at the server later).

@@ -4,18 +4,14 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::fixture::{fixture_dir, spawn_node};
 use super::{OAuthServer, TestCa, CLIENT_ID, CLIENT_SECRET};
-
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/slack-fake")
-}
 
 /// The fake Slack; killed when dropped.
 pub struct SlackFake {
@@ -26,33 +22,20 @@ pub struct SlackFake {
 
 impl SlackFake {
     pub fn start(log_dir: &Path) -> Self {
+        let dir = fixture_dir("slack-fake");
         assert!(
-            fixture_dir().join("node_modules/ws").exists(),
+            dir.join("node_modules/ws").exists(),
             "The fake Slack's packages are missing: run scripts/setup.sh --test \
              (or npm --prefix tests/fixtures/slack-fake ci)."
         );
-        let mut child = Command::new("node")
-            .arg(fixture_dir().join("server.mjs"))
-            .args(["--port", "0", "--channels", "450"])
-            .stdout(Stdio::piped())
-            .stderr(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(log_dir.join("slack-fake.log"))
-                    .unwrap(),
-            )
-            .spawn()
-            .expect("node starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let printed: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|_| panic!("the fake Slack did not start: {line:?}"));
+        let (child, port) = spawn_node(
+            &dir.join("server.mjs"),
+            ["--port", "0", "--channels", "450"],
+            Some(&log_dir.join("slack-fake.log")),
+        );
         Self {
             child: Some(child),
-            port: printed["port"].as_u64().unwrap() as u16,
+            port,
             http: {
                 let _ = rustls::crypto::ring::default_provider().install_default();
                 reqwest::Client::new()

@@ -25,7 +25,7 @@ export const commands = {
 	cancelConnect: (authorizationId: string) => __TAURI_INVOKE<null>("cancel_connect", { authorizationId }),
 	/**
 	 *  Disconnects: access is revoked at the provider (retried until it succeeds, meanwhile the
-	 *  connection is `revocation_pending`).
+	 *  connection is `revocation_pending`); Slack's channel configuration is deleted with it.
 	 */
 	disconnectIntegration: (connectionId: string) => __TAURI_INVOKE<Connection>("disconnect_integration", { connectionId }),
 	apiKey: () => __TAURI_INVOKE<ApiKeyView>("api_key"),

@@ -1,33 +1,17 @@
 import { describe, expect, it } from "vitest";
-import type { NotifyTarget } from "$lib/api/bindings";
+import { notifyTarget } from "../../test/notifyTarget";
 import {
   DEFAULT_TOGGLES,
   backlogLine,
   filterChannels,
   normalizeTime,
+  summaryTimeToSave,
   replyLine,
   targetLine,
   togglesLine,
 } from "./notify";
 
-const target: NotifyTarget = {
-  provider: "slack",
-  connection_id: "01C",
-  channel_id: "C1",
-  channel_name: "support-alerts",
-  toggles: DEFAULT_TOGGLES,
-  reply_from_slack: false,
-  summary_time: "09:00",
-  webhook_shown: null,
-  last_error: null,
-  last_error_at: null,
-  failed: 0,
-  pending: 0,
-  last_sent_at: null,
-  reply: { state: "off" },
-  connected_by: "Ada",
-  connected_at: "2026-01-15T10:00:00.000Z",
-};
+const target = notifyTarget();
 
 describe("notify", () => {
   it("says where Slack posts, or what to do first", () => {
@@ -78,5 +62,13 @@ describe("notify", () => {
     expect(normalizeTime("23:59")).toBe("23:59");
     expect(normalizeTime("24:00")).toBeNull();
     expect(normalizeTime("9am")).toBeNull();
+  });
+
+  it("saves the summary time given, or keeps the saved one while the summary is off", () => {
+    const on = { ...DEFAULT_TOGGLES, daily_summary: true };
+    expect(summaryTimeToSave(on, "7:30", "09:00")).toBe("07:30");
+    expect(summaryTimeToSave(on, "", "17:00")).toBeNull();
+    expect(summaryTimeToSave(DEFAULT_TOGGLES, "", "17:00")).toBe("17:00");
+    expect(summaryTimeToSave(DEFAULT_TOGGLES, "", undefined)).toBe("09:00");
   });
 });

@@ -9,7 +9,7 @@ import type {
 } from "$lib/api/bindings";
 
 /** The integrations that send notifications; Teams and Discord connect by a pasted URL. */
-export const WEBHOOK_TARGETS = ["microsoft-teams", "discord"] as const;
+const WEBHOOK_TARGETS = ["microsoft-teams", "discord"] as const;
 
 export function isWebhookTarget(provider: string): boolean {
   return (WEBHOOK_TARGETS as readonly string[]).includes(provider);
@@ -98,4 +98,19 @@ export function normalizeTime(value: string): string | null {
   const min = Number(m[2]);
   if (h > 23 || min > 59) return null;
   return `${String(h).padStart(2, "0")}:${m[2]}`;
+}
+
+export const SUMMARY_TIME_ERROR = "Use a time of day like 09:00.";
+
+/** The daily summary's time to save: the field's, normalized; the one saved before (else 09:00)
+ *  while the summary is off and the field holds no time; null (say SUMMARY_TIME_ERROR) when
+ *  the summary is on and the field holds no time. */
+export function summaryTimeToSave(
+  toggles: NotifyToggles,
+  value: string,
+  saved: string | undefined,
+): string | null {
+  const time = normalizeTime(value);
+  if (time) return time;
+  return toggles.daily_summary ? null : (saved ?? "09:00");
 }

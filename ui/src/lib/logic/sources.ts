@@ -4,7 +4,7 @@ import type { Connection, Source, SourceKind } from "$lib/api/bindings";
 import { formatDateTime, type DateOptions } from "./dates";
 
 /** The providers whose pages or documents can be sources, in the order their tabs show. */
-export const KNOWLEDGE_PROVIDERS = ["notion", "google-docs"] as const;
+const KNOWLEDGE_PROVIDERS = ["notion", "google-docs"] as const;
 export type KnowledgeProvider = (typeof KNOWLEDGE_PROVIDERS)[number];
 
 export function isKnowledgeProvider(id: string): id is KnowledgeProvider {

@@ -3,19 +3,26 @@
 
 import { listen } from "@tauri-apps/api/event";
 import { commands, type NotifyTarget } from "$lib/api/bindings";
+import { coalesced } from "$lib/logic/refetch";
 
 class NotifyState {
   targets = $state.raw<NotifyTarget[]>([]);
   #listening = false;
 
+  /** Refetches; changes announced during a fetch lead to one more fetch, so the cards never
+   *  end on an answer older than the last change. */
   async refresh(): Promise<void> {
+    void this.#listen();
+    await this.#fetch();
+  }
+
+  #fetch = coalesced(async () => {
     try {
       this.targets = await commands.listNotificationTargets();
     } catch {
       // Best effort: the cards still show their connections.
     }
-    void this.#listen();
-  }
+  });
 
   target(provider: string): NotifyTarget | undefined {
     return this.targets.find((t) => t.provider === provider);

@@ -4,14 +4,13 @@
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { commands, type Source } from "$lib/api/bindings";
 import { errorMessage } from "$lib/logic/errors";
+import { coalesced } from "$lib/logic/refetch";
 
 class SourcesState {
   list = $state.raw<Source[]>([]);
   loaded = $state(false);
   error = $state<string | null>(null);
   #unlisten: UnlistenFn | null = null;
-  #fetching: Promise<void> | null = null;
-  #again = false;
 
   /** Loads the list and starts listening for changes (once). */
   async start(): Promise<void> {
@@ -26,29 +25,15 @@ class SourcesState {
   }
 
   /** Refetches; changes announced during a fetch lead to one more fetch, not one each. */
-  async refresh(): Promise<void> {
-    if (this.#fetching) {
-      this.#again = true;
-      return this.#fetching;
-    }
-    this.#fetching = (async () => {
-      do {
-        this.#again = false;
-        try {
-          this.list = await commands.listSources();
-          this.error = null;
-        } catch (error) {
-          this.error = errorMessage(error);
-        }
-        this.loaded = true;
-      } while (this.#again);
-    })();
+  refresh = coalesced(async () => {
     try {
-      await this.#fetching;
-    } finally {
-      this.#fetching = null;
+      this.list = await commands.listSources();
+      this.error = null;
+    } catch (error) {
+      this.error = errorMessage(error);
     }
-  }
+    this.loaded = true;
+  });
 
   /** Puts sources the backend just returned in the list at once. */
   upsert(changed: Source[]): void {

@@ -1,30 +1,13 @@
 import { render } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
-import type { Connection, Integration, NotifyTarget } from "$lib/api/bindings";
-import { DEFAULT_TOGGLES } from "$lib/logic/notify";
+import type { Connection, Integration } from "$lib/api/bindings";
+import { notifyTarget } from "../../../test/notifyTarget";
 import catalog from "../../../../../src-tauri/core/src/catalog/integrations.json";
 import NotifyStatus from "./NotifyStatus.svelte";
 import SlackConfigModal from "./SlackConfigModal.svelte";
 import WebhookTargetModal from "./WebhookTargetModal.svelte";
 
-const target: NotifyTarget = {
-  provider: "slack",
-  connection_id: "C",
-  channel_id: "C0SUPPORT",
-  channel_name: "support-alerts",
-  toggles: DEFAULT_TOGGLES,
-  reply_from_slack: false,
-  summary_time: "09:00",
-  webhook_shown: null,
-  last_error: null,
-  last_error_at: null,
-  failed: 0,
-  pending: 0,
-  last_sent_at: null,
-  reply: { state: "off" },
-  connected_by: "Ada Owner",
-  connected_at: "2024-01-15T10:00:00Z",
-};
+const target = notifyTarget();
 const retry = () => document.querySelector<HTMLButtonElement>("[data-testid=notify-retry]");
 
 describe("a notification target on its card", () => {
