@@ -8,7 +8,7 @@
 // One real delivery is made through the window, then copied 99,999 times in the database
 // (sqlite3) with new delivery IDs and times; the app is started again on that data.
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { launch } from "./driver.mjs";
 import { addEndpoint, sel, setUp, startReceiver, visible } from "./helpers.mjs";
@@ -46,7 +46,15 @@ function processes() {
 /** The app's process and every process below it (WebKit's web and network processes). */
 function appMemory() {
   const all = processes();
-  const app = all.find((p) => p.comm === "pitchbar-admin");
+  // The process running this build's binary (not another app a test left running).
+  const exe = realpathSync(process.env.PITCHBAR_APP);
+  const app = all.find((p) => {
+    try {
+      return readlinkSync(`/proc/${p.pid}/exe`) === exe;
+    } catch {
+      return false;
+    }
+  });
   if (!app) throw new Error("the app's process was not found");
   const tree = [app];
   for (let i = 0; i < tree.length; i++) {
