@@ -3,6 +3,7 @@
 //! keychain), the durable notifier that turns webhook events into notifications (see `run`),
 //! the daily summary (`summary`) and replies from Slack threads over Socket Mode (`socket`).
 
+mod checks;
 pub mod format;
 mod run;
 pub mod slack;
@@ -17,9 +18,8 @@ use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tokio::sync::{broadcast, Notify};
-use url::Url;
 
-use crate::catalog::{self, ConnectionKind};
+use crate::catalog;
 use crate::clock::rfc3339_ms;
 use crate::connections::{self, ConnectionStatus};
 use crate::error::{Error, Result};
@@ -29,6 +29,7 @@ use crate::store::Store;
 use crate::vault::{Vault, VaultKey};
 use crate::workspace::Actor;
 
+use checks::{check_time, check_webhook_url, shorten_url};
 pub use run::Running;
 pub(crate) use run::{start, Ctx};
 pub use slack::SlackChannel;
@@ -532,107 +533,6 @@ pub(crate) fn usable(store: &Store, provider: &str, connection_id: Option<&str>)
             .is_some_and(|c| c.status == ConnectionStatus::Active)
 }
 
-/// "9:05" or "09:05" → "09:05".
-fn check_time(s: &str) -> Result<String> {
-    let bad = || {
-        Error::invalid(format!(
-            "“{}” is not a time of day. Use 24-hour HH:MM, like 09:00.",
-            s.chars().take(20).collect::<String>()
-        ))
-    };
-    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
-    let h: u8 = h.parse().map_err(|_| bad())?;
-    let m: u8 = m.parse().map_err(|_| bad())?;
-    if h > 23 || m > 59 {
-        return Err(bad());
-    }
-    Ok(format!("{h:02}:{m:02}"))
-}
-
-/// Teams Workflows and connector URLs are served from these hosts.
-const TEAMS_HOSTS: &[&str] = &[
-    ".logic.azure.com",
-    ".webhook.office.com",
-    ".powerplatform.com",
-    ".powerautomate.com",
-];
-
-/// Checks a pasted incoming-webhook URL: the shape the provider gives out (the catalog's prefix,
-/// or the providers file's `incoming_webhooks.<id>.url_prefix` for tests and proxies).
-fn check_webhook_url(oauth: &OAuth, integration: &catalog::Integration, url: &str) -> Result<Url> {
-    let ConnectionKind::IncomingWebhook { url_prefix, .. } = &integration.connection else {
-        return Err(Error::invalid(format!(
-            "{} does not connect with a webhook URL.",
-            integration.name
-        )));
-    };
-    let name = &integration.name;
-    if url.is_empty() {
-        return Err(Error::invalid(format!("Paste the {name} webhook URL.")));
-    }
-    let overridden = oauth.providers()?.incoming_webhook_prefix(&integration.id);
-    let prefix = overridden.clone().unwrap_or_else(|| url_prefix.clone());
-    let parsed = Url::parse(url).map_err(|_| {
-        Error::invalid(format!(
-            "That is not a URL. Copy the whole {name} webhook URL, starting with {prefix}"
-        ))
-    })?;
-    if !url.starts_with(&prefix) {
-        return Err(Error::invalid(format!(
-            "That is not a {name} webhook URL: it should start with {prefix}. {}",
-            help_line(integration)
-        )));
-    }
-    if overridden.is_none() {
-        if integration.id == DISCORD {
-            let parts: Vec<&str> = parsed
-                .path()
-                .trim_start_matches("/api/webhooks/")
-                .split('/')
-                .collect();
-            let ok = parts.len() == 2
-                && !parts[0].is_empty()
-                && parts[0].chars().all(|c| c.is_ascii_digit())
-                && parts[1].len() >= 20;
-            if !ok {
-                return Err(Error::invalid(
-                    "That Discord webhook URL is incomplete: it should look like https://discord.com/api/webhooks/<number>/<token>. Copy it again with Copy Webhook URL.",
-                ));
-            }
-        }
-        if integration.id == TEAMS {
-            let host = parsed.host_str().unwrap_or_default();
-            if !TEAMS_HOSTS
-                .iter()
-                .any(|h| host.ends_with(h) || host == &h[1..])
-            {
-                return Err(Error::invalid(format!(
-                    "That is not a Teams webhook URL (its host {host} is not Microsoft's). {}",
-                    help_line(integration)
-                )));
-            }
-        }
-    }
-    Ok(parsed)
-}
-
-fn help_line(integration: &catalog::Integration) -> String {
-    match &integration.connection {
-        ConnectionKind::IncomingWebhook { help, .. } => help.clone(),
-        _ => String::new(),
-    }
-}
-
-/// The URL for the card without what makes it a secret: the host and the path without its last
-/// segment (Discord's token), never the query (Teams' `sig`). `discord.com/api/webhooks/123/…`
-fn shorten_url(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    let path = url.path().trim_end_matches('/');
-    let kept = path.rsplit_once('/').map_or("", |(head, _)| head);
-    let kept: String = kept.chars().take(48).collect();
-    format!("{host}{kept}/…")
-}
-
 /// A Slack refusal while the user waits (listing channels, saving), as a message.
 fn slack_refusal(err: &slack::SlackError, doing: &str) -> Error {
     match err {
@@ -647,22 +547,5 @@ fn slack_refusal(err: &slack::SlackError, doing: &str) -> Error {
         slack::SlackError::Transport(what) => Error::Upstream(format!(
             "Slack could not be reached to {doing} ({what}). Check the connection and try again."
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_shortened_url_keeps_no_token() {
-        let shown = |u: &str| super::shorten_url(&url::Url::parse(u).unwrap());
-        assert_eq!(
-            shown("https://discord.com/api/webhooks/123456/abcdefTOKEN"),
-            "discord.com/api/webhooks/123456/…"
-        );
-        let teams = shown("https://prod-01.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=SECRET");
-        assert!(
-            !teams.contains("SECRET") && !teams.contains("invoke"),
-            "{teams}"
-        );
     }
 }
