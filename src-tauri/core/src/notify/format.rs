@@ -273,25 +273,37 @@ pub fn slack(notice: &Notice) -> Value {
     json!({"text": slack_escape(&card.title), "blocks": blocks, "unfurl_links": false, "unfurl_media": false})
 }
 
-/// A Teams Workflows / incoming-webhook message carrying one Adaptive Card.
+/// A Teams Workflows / incoming-webhook message carrying one Adaptive Card. What visitors typed
+/// goes in `TextRun`s, which Teams shows as plain text: a `TextBlock` or a `FactSet` would render
+/// their Markdown (links, emphasis) as if it were ours.
 pub fn teams(notice: &Notice) -> Value {
     let card = notice.card();
-    let mut body = vec![json!({
-        "type": "TextBlock", "text": card.title, "weight": "Bolder", "size": "Medium", "wrap": true
-    })];
-    if !card.facts.is_empty() {
-        let facts: Vec<Value> = card
-            .facts
-            .iter()
-            .map(|(k, v)| json!({"title": k, "value": v}))
-            .collect();
-        body.push(json!({"type": "FactSet", "facts": facts}));
+    let plain = |text: &str, style: Value| {
+        let mut run = json!({"type": "TextRun", "text": text});
+        if let (Value::Object(run), Value::Object(style)) = (&mut run, style) {
+            run.extend(style);
+        }
+        run
+    };
+    let block = |inlines: Vec<Value>| json!({"type": "RichTextBlock", "inlines": inlines});
+    let mut body = vec![block(vec![plain(
+        &card.title,
+        json!({"weight": "Bolder", "size": "Medium"}),
+    )])];
+    for (k, v) in &card.facts {
+        body.push(block(vec![
+            plain(&format!("{k}: "), json!({"weight": "Bolder"})),
+            plain(v, json!({})),
+        ]));
     }
     for line in &card.lines {
-        body.push(json!({"type": "TextBlock", "text": line, "wrap": true}));
+        body.push(block(vec![plain(line, json!({}))]));
     }
     if let Some(footer) = &card.footer {
-        body.push(json!({"type": "TextBlock", "text": footer, "isSubtle": true, "size": "Small", "wrap": true}));
+        body.push(block(vec![plain(
+            footer,
+            json!({"isSubtle": true, "size": "Small"}),
+        )]));
     }
     json!({
         "type": "message",
@@ -308,6 +320,22 @@ pub fn teams(notice: &Notice) -> Value {
     })
 }
 
+/// Discord Markdown's special characters, backslash-escaped: a visitor's `[text](url)` or
+/// `**bold**` shows as typed, not as a link or emphasis.
+fn discord_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '[' | ']' | '(' | ')' | '#' | '-'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A Discord webhook message with one embed; no mentions are ever pinged.
 pub fn discord(notice: &Notice) -> Value {
     let card = notice.card();
@@ -319,7 +347,7 @@ pub fn discord(notice: &Notice) -> Value {
         .map(|(k, v)| {
             json!({
                 "name": k.chars().take(256).collect::<String>(),
-                "value": v.chars().take(1024).collect::<String>(),
+                "value": discord_escape(v).chars().take(1024).collect::<String>(),
                 "inline": v.chars().count() <= 40
             })
         })
@@ -330,14 +358,15 @@ pub fn discord(notice: &Notice) -> Value {
         "fields": fields,
     });
     if !card.lines.is_empty() {
-        embed["description"] = json!(card.lines.join("\n").chars().take(4096).collect::<String>());
+        let lines: Vec<String> = card.lines.iter().map(|l| discord_escape(l)).collect();
+        embed["description"] = json!(lines.join("\n").chars().take(4096).collect::<String>());
     }
     if let Some(footer) = &card.footer {
         embed["footer"] = json!({"text": footer});
     }
     json!({
         "username": "Pitchbar",
-        "content": card.title,
+        "content": discord_escape(&card.title),
         "embeds": [embed],
         "allowed_mentions": {"parse": []}
     })
@@ -405,6 +434,37 @@ mod tests {
         let d = discord(&lead());
         assert_eq!(d["embeds"][0]["fields"][0]["name"], "Name");
         assert_eq!(d["allowed_mentions"]["parse"], json!([]));
+    }
+
+    #[test]
+    fn what_a_visitor_typed_is_never_markdown_in_teams_or_discord() {
+        let typed = "[win](https://evil.example) **now**";
+        let n = Notice::Message {
+            conversation_id: "01C".into(),
+            visitor: "Grace".into(),
+            said: Said {
+                direction: "inbound".into(),
+                text: typed.into(),
+            },
+        };
+        // Teams: only plain TextRuns, no TextBlock or FactSet (both render Markdown).
+        let t = teams(&n);
+        let body = t["attachments"][0]["content"]["body"].as_array().unwrap();
+        assert!(body.iter().all(|b| b["type"] == "RichTextBlock"), "{t}");
+        let runs: Vec<&Value> = t["attachments"][0]["content"]["body"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|b| b["inlines"].as_array().unwrap())
+            .collect();
+        assert!(runs.iter().all(|r| r["type"] == "TextRun"));
+        assert!(runs.iter().any(|r| r["text"] == typed));
+        // Discord: backslash-escaped, so it shows as typed.
+        let d = discord(&n);
+        assert_eq!(
+            d["embeds"][0]["description"],
+            r"\[win\]\(https://evil.example\) \*\*now\*\*"
+        );
     }
 
     #[test]
