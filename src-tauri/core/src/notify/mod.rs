@@ -4,6 +4,7 @@
 //! the daily summary (`summary`) and replies from Slack threads over Socket Mode (`socket`).
 
 mod checks;
+mod enqueue;
 pub mod format;
 mod run;
 pub mod slack;

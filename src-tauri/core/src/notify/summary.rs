@@ -8,8 +8,9 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use rusqlite::{params, Transaction};
 
+use super::enqueue::insert_outbox;
 use super::format::Notice;
-use super::run::{insert_outbox, TargetRow};
+use super::run::TargetRow;
 use crate::error::Result;
 
 /// The most recent summary time at or before `now`: its local day and when it was (unix ms),
