@@ -1,7 +1,6 @@
 //! The notifier: a background task that follows the webhook events (a cursor per target over
 //! `webhook_event`), writes the notifications each target wants into `notify_outbox` (see
-//! `enqueue`), queues the
-//! daily summary, and sends what is due. Everything is written before it is sent, so nothing
+//! `enqueue`), queues the daily summary, and sends what is due. Everything is written before it is sent, so nothing
 //! is lost across restarts; a failure that needs the user pauses the target until Retry.
 
 use std::sync::Arc;
