@@ -52,9 +52,15 @@ fn config(verify_with: VerifyWith) -> ReceiverConfig {
 
 async fn started(verify_with: VerifyWith) -> (tempfile::TempDir, Core, String) {
     let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(dir.path()).unwrap();
+    let (core, base) = reopened(dir.path(), verify_with);
+    (dir, core, base)
+}
+
+/// The app started again on `dir`, its receiver running.
+fn reopened(dir: &std::path::Path, verify_with: VerifyWith) -> (Core, String) {
+    let core = Core::open(dir).unwrap();
     let addr = core.start_receiver(config(verify_with)).unwrap();
-    (dir, core, format!("http://{addr}"))
+    (core, format!("http://{addr}"))
 }
 
 async fn post(base: &str, path: &str, signature: Option<&str>, body: &[u8]) -> reqwest::Response {
@@ -251,21 +257,12 @@ async fn a_replay_after_a_restart_is_still_recognised() {
     recorded(&core, 1).await;
     core.stop_receiver().await;
     drop(core);
-    let core = Core::open(dir.path()).unwrap();
-    let addr = core
-        .start_receiver(config(VerifyWith::Secret(Secret::new(SECRET))))
-        .unwrap();
-    post(
-        &format!("http://{addr}"),
-        "/b",
-        Some(&header),
-        BODY.as_bytes(),
-    )
-    .await;
+    let (core, base) = reopened(dir.path(), VerifyWith::Secret(Secret::new(SECRET)));
+    post(&base, "/b", Some(&header), BODY.as_bytes()).await;
     assert_eq!(newest(&core, 2).await.verdict.code, VerdictCode::Replayed);
     // An old signature sent again: too old first, and the replay is said too.
     let old = signed(SECRET, now() - 1_000, BODY.as_bytes());
-    post(&format!("http://{addr}"), "/c", Some(&old), BODY.as_bytes()).await;
+    post(&base, "/c", Some(&old), BODY.as_bytes()).await;
     recorded(&core, 3).await;
     core.stop_receiver().await;
     let addr = core
@@ -307,17 +304,8 @@ async fn an_old_signature_received_in_an_earlier_run_is_found_in_the_log() {
     age_the_log(&core);
     drop(core);
 
-    let core = Core::open(dir.path()).unwrap();
-    let addr = core
-        .start_receiver(config(VerifyWith::Secret(Secret::new(SECRET))))
-        .unwrap();
-    post(
-        &format!("http://{addr}"),
-        "/other",
-        Some(&other),
-        BODY.as_bytes(),
-    )
-    .await;
+    let (core, base) = reopened(dir.path(), VerifyWith::Secret(Secret::new(SECRET)));
+    post(&base, "/other", Some(&other), BODY.as_bytes()).await;
     let fresh = newest(&core, 2).await;
     assert_eq!(fresh.verdict.code, VerdictCode::TimestampTooOld);
     assert!(
@@ -325,13 +313,7 @@ async fn an_old_signature_received_in_an_earlier_run_is_found_in_the_log() {
         "{}",
         fresh.verdict.detail
     );
-    post(
-        &format!("http://{addr}"),
-        "/again",
-        Some(&old),
-        BODY.as_bytes(),
-    )
-    .await;
+    post(&base, "/again", Some(&old), BODY.as_bytes()).await;
     let again = newest(&core, 3).await;
     assert_eq!(again.summary.path, "/again");
     assert!(
@@ -384,17 +366,8 @@ async fn requests_logged_before_the_replay_index_are_still_known_after_the_upgra
     .unwrap();
     drop(conn);
 
-    let core = Core::open(dir.path()).unwrap();
-    let addr = core
-        .start_receiver(config(VerifyWith::Secret(Secret::new(SECRET))))
-        .unwrap();
-    post(
-        &format!("http://{addr}"),
-        "/again",
-        Some(&old),
-        BODY.as_bytes(),
-    )
-    .await;
+    let (core, base) = reopened(dir.path(), VerifyWith::Secret(Secret::new(SECRET)));
+    post(&base, "/again", Some(&old), BODY.as_bytes()).await;
     let again = newest(&core, 2).await;
     assert_eq!(again.summary.path, "/again");
     assert_eq!(again.verdict.code, VerdictCode::TimestampTooOld);
