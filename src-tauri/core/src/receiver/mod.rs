@@ -166,7 +166,7 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: ReceiverConfig) ->
         let _guard = runtime.enter();
         tokio::net::TcpListener::from_std(listener).map_err(io_error)?
     };
-    hub.seen.load_recent(&store, TOLERANCE_SECS)?;
+    hub.seen.load_recent(&store)?;
     let writer = writer::WriterHandle::start(store.clone(), hub.clone())?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let shared = Arc::new(server::Shared::new(

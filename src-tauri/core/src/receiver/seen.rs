@@ -1,89 +1,92 @@
-//! Replay detection: which authentic signatures were received before. In memory for speed, exact for
-//! every request whose timestamp is still within the tolerance (the only ones that could be
-//! valid); older ones are looked up in the log's replay index instead.
+//! Replay detection: which authentic signatures were received before. In memory for speed, and
+//! complete for every signed timestamp that is not older than the tolerance (the only ones that
+//! could still be valid); older ones are looked up in the log's replay index instead.
 //!
-//! Why memory suffices for the recent ones: a signature within the tolerance now was made less
-//! than `tolerance` ago, so an earlier copy of it arrived at most `2 × tolerance` ago (unless it
-//! arrived long before its own timestamp, i.e. was future-dated far beyond the tolerance). The
-//! set holds everything received during this run plus, loaded at start, the log's rows of the
-//! last `2 × tolerance`; entries older than that are pruned.
+//! The memory is keyed by the signed timestamp (`t=`), which a replay carries unchanged (the
+//! signature covers it). So forgetting is cheap and exact: once `t` is older than the window no
+//! request signed at `t` is checked here any more, and its whole bucket goes. The set holds
+//! every signature received during this run plus, loaded at start, the log's signatures signed
+//! within the window or later.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
+use super::TOLERANCE_SECS;
 use crate::clock::unix_ms;
 use crate::error::Result;
 use crate::store::Store;
 
-/// Pruning walks the whole set: do it once per this many insertions.
-const PRUNE_EVERY: usize = 4096;
+/// Buckets are kept this long past the window, so that requests checked a moment apart (their
+/// clocks read before the lock) never ask for a bucket another one just dropped.
+const SLACK_SECS: i64 = 60;
 
 #[derive(Default)]
 pub(crate) struct Seen {
-    inner: Mutex<Inner>,
+    /// Signed timestamp → the signatures received with it.
+    by_signed_at: Mutex<BTreeMap<i64, HashSet<[u8; 32]>>>,
 }
 
-#[derive(Default)]
-struct Inner {
-    /// Signature → when it was received (unix ms).
-    at: HashMap<[u8; 32], i64>,
-    window_ms: i64,
-    since_prune: usize,
+/// Whether the memory alone answers for a request signed at `signed_at`, checked at `now`
+/// (unix seconds): it does for anything not older than the window.
+pub(crate) fn in_memory_window(signed_at: i64, now: i64) -> bool {
+    signed_at >= now - TOLERANCE_SECS
 }
 
 impl Seen {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, HashSet<[u8; 32]>>> {
+        self.by_signed_at.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Loads the log's signatures of the last `2 × tolerance`, newest first (the rowid order).
-    pub(crate) fn load_recent(&self, store: &Store, tolerance_secs: i64) -> Result<()> {
-        let window_ms = 2 * tolerance_secs * 1000;
-        let since = unix_ms() - window_ms;
+    /// Loads the log's signatures signed within the window or later (a range of the replay
+    /// index).
+    pub(crate) fn load_recent(&self, store: &Store) -> Result<()> {
+        let since = unix_ms().div_euclid(1000) - TOLERANCE_SECS - SLACK_SECS;
         let conn = store.conn();
         let mut stmt = conn.prepare(
-            "SELECT signature, received_at FROM receiver_request
-             WHERE signature IS NOT NULL ORDER BY id DESC",
+            "SELECT signed_at, signature FROM receiver_request
+             WHERE signature IS NOT NULL AND signed_at >= ?1",
         )?;
-        let mut rows = stmt.query([])?;
-        let mut inner = self.lock();
-        inner.window_ms = window_ms;
+        let mut rows = stmt.query([since])?;
+        let mut memory = self.lock();
         while let Some(row) = rows.next()? {
-            let at: i64 = row.get(1)?;
-            if at < since {
-                break;
-            }
-            if let Ok(sig) = <[u8; 32]>::try_from(row.get::<_, Vec<u8>>(0)?.as_slice()) {
-                inner.at.entry(sig).or_insert(at);
+            if let Ok(sig) = <[u8; 32]>::try_from(row.get::<_, Vec<u8>>(1)?.as_slice()) {
+                memory.entry(row.get(0)?).or_default().insert(sig);
             }
         }
         Ok(())
     }
 
-    /// Whether any of `sigs` was received before; records them all as received `now_ms`.
+    /// Whether any of `sigs`, signed at `signed_at`, was received before; records them all.
     /// One lock for both, so of two identical requests arriving together one is the replay.
-    pub(crate) fn check_and_insert(&self, sigs: &[[u8; 32]], now_ms: i64) -> bool {
-        let mut inner = self.lock();
+    pub(crate) fn check_and_insert(&self, signed_at: i64, sigs: &[[u8; 32]], now: i64) -> bool {
+        let mut memory = self.lock();
+        let forget_before = now - TOLERANCE_SECS - SLACK_SECS;
+        while let Some(oldest) = memory.first_entry() {
+            if *oldest.key() >= forget_before {
+                break;
+            }
+            oldest.remove();
+        }
+        let bucket = memory.entry(signed_at).or_default();
         let mut seen = false;
         for sig in sigs {
-            seen |= inner.at.insert(*sig, now_ms).is_some();
-        }
-        inner.since_prune += sigs.len();
-        if inner.since_prune >= PRUNE_EVERY {
-            inner.since_prune = 0;
-            let oldest = now_ms - inner.window_ms.max(1);
-            inner.at.retain(|_, at| *at >= oldest);
+            seen |= !bucket.insert(*sig);
         }
         seen
     }
 
     pub(crate) fn clear(&self) {
-        self.lock().at.clear();
+        self.lock().clear();
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().values().map(HashSet::len).sum()
     }
 }
 
 /// Whether the log holds any of `sigs`, signed at `signed_at` (the replay index): for requests
-/// outside the window.
+/// older than the window.
 pub(crate) fn in_log(store: &Store, signed_at: i64, sigs: &[[u8; 32]]) -> Result<bool> {
     let conn = store.conn();
     let mut stmt = conn.prepare_cached(
@@ -96,4 +99,55 @@ pub(crate) fn in_log(store: &Store, signed_at: i64, sigs: &[[u8; 32]]) -> Result
         }
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(n: u32) -> [u8; 32] {
+        let mut s = [0u8; 32];
+        s[..4].copy_from_slice(&n.to_le_bytes());
+        s
+    }
+
+    #[test]
+    fn a_signature_is_seen_again_under_its_own_timestamp_only() {
+        let seen = Seen::default();
+        let now = 1_800_000_000;
+        assert!(!seen.check_and_insert(now, &[sig(1)], now));
+        assert!(seen.check_and_insert(now, &[sig(1)], now + 1));
+        // The same bytes under another timestamp cannot be the same signed message.
+        assert!(!seen.check_and_insert(now - 1, &[sig(1)], now + 1));
+        // Several signatures in one header (a rotation): any one seen before makes a replay,
+        // and all are remembered.
+        assert!(seen.check_and_insert(now, &[sig(2), sig(1)], now + 2));
+        assert!(seen.check_and_insert(now, &[sig(2)], now + 2));
+        // Future-dated ones are kept until their time has passed the window.
+        assert!(!seen.check_and_insert(now + 3_600, &[sig(3)], now + 3));
+        assert!(seen.check_and_insert(now + 3_600, &[sig(3)], now + 3_000));
+    }
+
+    #[test]
+    fn memory_holds_the_window_and_no_more() {
+        let seen = Seen::default();
+        let start = 1_800_000_000;
+        // An hour of traffic, 50 requests a second, each signed as it is sent.
+        for second in 0..3_600 {
+            for n in 0..50 {
+                let now = start + second;
+                assert!(!seen.check_and_insert(now, &[sig(second as u32 * 50 + n)], now));
+            }
+        }
+        let window = (TOLERANCE_SECS + SLACK_SECS + 1) as usize * 50;
+        assert!(seen.len() <= window, "{} > {window}", seen.len());
+        assert!(in_memory_window(
+            start + 3_599 - TOLERANCE_SECS,
+            start + 3_599
+        ));
+        assert!(!in_memory_window(
+            start + 3_598 - TOLERANCE_SECS,
+            start + 3_599
+        ));
+    }
 }

@@ -15,7 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
-use super::seen::in_log;
+use super::seen::{in_log, in_memory_window};
 use super::settings::{Answer, Live, VerifyWith};
 use super::writer::{Record, WriteMsg};
 use super::{forward, Hub, TOLERANCE_SECS};
@@ -113,12 +113,15 @@ impl Shared {
 
     /// Whether any of the header's signatures was received before (and remembers them).
     async fn seen_before(&self, parsed: &ParsedSignature, received_ms: i64) -> bool {
-        if self.hub.seen.check_and_insert(&parsed.v1, received_ms) {
+        let now = received_ms.div_euclid(1000);
+        if self
+            .hub
+            .seen
+            .check_and_insert(parsed.timestamp, &parsed.v1, now)
+        {
             return true;
         }
-        let age = received_ms.div_euclid(1000) - parsed.timestamp;
-        if age.abs() <= TOLERANCE_SECS {
-            // Within the window the in-memory set is complete (see seen.rs).
+        if in_memory_window(parsed.timestamp, now) {
             return false;
         }
         let store = self.store.clone();
