@@ -12,6 +12,10 @@ fn a_new_store_is_created_migrated_and_in_wal_mode() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(page_size, 16384);
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
@@ -38,6 +42,31 @@ fn reopening_keeps_the_data() {
     let core = Core::open(dir.path()).unwrap();
     let session = core.workspaces().session().unwrap().unwrap();
     assert_eq!(session.workspace.name, "Acme");
+}
+
+#[test]
+fn an_existing_database_keeps_its_page_size() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+        conn.execute_batch("PRAGMA page_size = 4096; CREATE TABLE before_us (x)")
+            .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let page_size: i64 = store
+        .conn()
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(page_size, 4096);
+    let version: i64 = store
+        .conn()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        version as usize,
+        schema_version(),
+        "and is migrated as before"
+    );
 }
 
 #[test]
