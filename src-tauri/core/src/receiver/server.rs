@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::seen::{in_log, in_memory_window};
 use super::settings::{Answer, Live, VerifyWith};
-use super::writer::{Record, WriteMsg};
+use super::writer::{Record, RowText, WriteMsg};
 use super::{forward, Hub, TOLERANCE_SECS};
 use crate::clock::unix_ms;
 use crate::error::Result;
@@ -218,7 +218,7 @@ async fn handle(
             );
         }
     }
-    let signature = authentic.and_then(|p| p.v1.first().copied());
+    let signature = authentic.and_then(|p| p.v1.first().map(|s| (*s, p.timestamp)));
     let live = shared.live();
     let answer = if body_truncated {
         Arc::new(Answer::too_large(MAX_BODY))
@@ -241,23 +241,27 @@ async fn handle(
         )),
         _ => None,
     };
-    // The request's own method, URI and headers are moved into the record, not copied into
-    // strings here: the writer turns them into text when it writes the row.
     let record = Record {
         forward_seq,
-        forward_url: forward.as_ref().map(|(_, f)| f.url.to_string()),
         received_at,
-        method: parts.method,
-        uri: parts.uri,
-        headers: parts.headers,
-        body,
-        body_truncated,
-        verdict,
+        valid: verdict.valid,
+        code: verdict.code,
         signature,
+        body_truncated,
         answer: answer.clone(),
+        text: RowText::new(
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &verdict,
+            forward.as_ref().map(|(_, f)| f.url.as_str()),
+        ),
+        // A copy (a kilobyte, typically): the body read is a view into the connection's read
+        // buffer, which hyper can only reuse for the next request once no record holds it.
+        body: Bytes::copy_from_slice(&body),
     };
     // Queued before the answer goes out: a stop writes it, so every answer is on record.
-    let _ = shared.writer.send(WriteMsg::Record(Box::new(record))).await;
+    let _ = shared.writer.send(WriteMsg::Record(record)).await;
     if let Some((seq, request)) = forward {
         tokio::spawn(forward::run(shared.clone(), seq, request));
     }
