@@ -25,6 +25,9 @@ const MIGRATIONS: &[M<'static>] = &[
     )),
     M::up(include_str!("../../migrations/0009_notify.sql")),
     M::up(include_str!("../../migrations/0010_knowledge.sql")),
+    M::up(include_str!(
+        "../../migrations/0011_receiver_replay_append.sql"
+    )),
 ];
 
 /// The one connection to the workspace database. Writes are short, so one guarded
