@@ -366,7 +366,10 @@ async fn requests_logged_before_the_replay_index_are_still_known_after_the_upgra
             (now() - 3_600) * 1000,
             BODY.len() as i64,
             &sig[..],
-            format!(r#"{{"valid":false,"code":"timestamp_too_old","timestamp":{t}}}"#),
+            // The whole verdict, as rows were written then.
+            format!(
+                r#"{{"valid":false,"code":"timestamp_too_old","title":"Timestamp too old","detail":"Made 16 min ago.","matched":"the secret you entered","timestamp":{t},"skew_secs":-700,"signatures_in_header":1}}"#
+            ),
             BODY.as_bytes(),
         ],
     )
@@ -374,6 +377,21 @@ async fn requests_logged_before_the_replay_index_are_still_known_after_the_upgra
     drop(conn);
 
     let (core, base) = reopened(dir.path(), VerifyWith::Secret(Secret::new(SECRET)));
+    // The old row still reads as it was written.
+    let first = core.receiver_log().get(1).unwrap();
+    assert_eq!(
+        (first.verdict.code, first.verdict.title.as_str()),
+        (VerdictCode::TimestampTooOld, "Timestamp too old")
+    );
+    assert_eq!(first.verdict.detail, "Made 16 min ago.");
+    assert_eq!(
+        first.verdict.matched.as_deref(),
+        Some("the secret you entered")
+    );
+    assert_eq!(
+        (first.verdict.timestamp, first.verdict.skew_secs),
+        (Some(t), Some(-700))
+    );
     post(&base, "/again", Some(&old), BODY.as_bytes()).await;
     let again = newest(&core, 2).await;
     assert_eq!(again.summary.path, "/again");

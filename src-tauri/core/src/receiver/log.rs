@@ -5,6 +5,7 @@ use rusqlite::{OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use super::writer::VerdictColumn;
 use super::Hub;
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
@@ -191,17 +192,14 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<ReceivedSummary> {
 
 fn detail(r: &Row<'_>) -> rusqlite::Result<ReceivedDetail> {
     let summary = summary(r)?;
-    let verdict: Verdict =
-        serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or_else(|_| Verdict {
-            valid: summary.valid,
-            code: summary.verdict_code,
-            title: summary.verdict_title.clone(),
-            detail: String::new(),
-            matched: None,
-            timestamp: None,
-            skew_secs: None,
-            signatures_in_header: 0,
-        });
+    // Validity, code and title live in their own columns; the verdict column holds the rest.
+    let verdict = serde_json::from_str::<VerdictColumn>(&r.get::<_, String>(15)?)
+        .unwrap_or_default()
+        .into_verdict(
+            summary.valid,
+            summary.verdict_code,
+            summary.verdict_title.clone(),
+        );
     let forward = summary
         .forward_url
         .clone()

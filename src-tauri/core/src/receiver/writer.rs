@@ -327,19 +327,40 @@ fn json_pairs<'a, V: AsRef<str>>(out: &mut String, pairs: impl Iterator<Item = (
     out.push(']');
 }
 
-/// The verdict as JSON: the same text as `serde_json::to_string(verdict)` (fields in
-/// declaration order, `None` as null), written directly for the same reason as [`pairs_json`].
+/// The verdict column: what the row's other columns (valid, verdict_code, verdict_title) do not
+/// hold. Rows written before migration 0011's release also carry those three; reading ignores
+/// them.
+#[derive(Debug, Default, PartialEq, serde::Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default)]
+pub(crate) struct VerdictColumn {
+    pub detail: String,
+    pub matched: Option<String>,
+    pub timestamp: Option<i64>,
+    pub skew_secs: Option<i64>,
+    pub signatures_in_header: u32,
+}
+
+impl VerdictColumn {
+    pub(crate) fn into_verdict(self, valid: bool, code: VerdictCode, title: String) -> Verdict {
+        Verdict {
+            valid,
+            code,
+            title,
+            detail: self.detail,
+            matched: self.matched,
+            timestamp: self.timestamp,
+            skew_secs: self.skew_secs,
+            signatures_in_header: self.signatures_in_header,
+        }
+    }
+}
+
+/// The [`VerdictColumn`] of a verdict as JSON: the same text as `serde_json::to_string` writes
+/// (fields in order, `None` as null), written directly for the same reason as [`pairs_json`].
 fn write_verdict_json(out: &mut String, v: &Verdict) {
     use std::fmt::Write as _;
-    out.push_str(if v.valid {
-        "{\"valid\":true,\"code\":\""
-    } else {
-        "{\"valid\":false,\"code\":\""
-    });
-    out.push_str(v.code.as_str());
-    out.push_str("\",\"title\":");
-    push_json_str(out, &v.title);
-    out.push_str(",\"detail\":");
+    out.push_str("{\"detail\":");
     push_json_str(out, &v.detail);
     out.push_str(",\"matched\":");
     match &v.matched {
@@ -399,7 +420,20 @@ mod tests {
     fn verdict_json(v: &Verdict) -> String {
         let mut out = String::new();
         write_verdict_json(&mut out, v);
+        // And it reads back as the verdict it was.
+        let read: VerdictColumn = serde_json::from_str(&out).unwrap();
+        assert_eq!(&read.into_verdict(v.valid, v.code, v.title.clone()), v);
         out
+    }
+
+    fn column(v: &Verdict) -> VerdictColumn {
+        VerdictColumn {
+            detail: v.detail.clone(),
+            matched: v.matched.clone(),
+            timestamp: v.timestamp,
+            skew_secs: v.skew_secs,
+            signatures_in_header: v.signatures_in_header,
+        }
     }
 
     /// The headers column of a request's row.
@@ -488,14 +522,20 @@ mod tests {
             skew_secs: Some(-42),
             signatures_in_header: 3,
         };
-        assert_eq!(verdict_json(&v), serde_json::to_string(&v).unwrap());
+        assert_eq!(
+            verdict_json(&v),
+            serde_json::to_string(&column(&v)).unwrap()
+        );
         v.valid = false;
         v.code = VerdictCode::BodyAlteredOrWrongSecret;
         v.matched = None;
         v.timestamp = None;
         v.skew_secs = None;
         v.signatures_in_header = 0;
-        assert_eq!(verdict_json(&v), serde_json::to_string(&v).unwrap());
+        assert_eq!(
+            verdict_json(&v),
+            serde_json::to_string(&column(&v)).unwrap()
+        );
         for code in [
             VerdictCode::HeaderMissing,
             VerdictCode::HeaderMalformed,
@@ -507,7 +547,10 @@ mod tests {
             VerdictCode::Replayed,
         ] {
             v.code = code;
-            assert_eq!(verdict_json(&v), serde_json::to_string(&v).unwrap());
+            assert_eq!(
+                verdict_json(&v),
+                serde_json::to_string(&column(&v)).unwrap()
+            );
         }
     }
 }
