@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::header::{HeaderMap, HeaderValue};
@@ -25,6 +26,12 @@ use crate::webhooks::verify::{Verdict, VerdictCode};
 /// 1024 (measured with the index on the signature alone, before migration 0008: +17 % answered,
 /// +21 % recorded in the receiver bench).
 const BATCH: usize = 4096;
+/// How long the writer waits, once woken, for more records before it commits a batch that is
+/// not full. Without it, a writer that keeps up commits every few records, and each commit
+/// rewrites its partly filled pages whole (16 KB each, WAL frame and checkpoint copy): 8 rows
+/// per commit at 50,000 requests/s. Waiting 2 ms makes that ~200 and costs 9 % less CPU per
+/// request (receiver_count, median of 7); the UI sees a row 2 ms later.
+const LINGER: Duration = Duration::from_millis(2);
 /// Records queued at most: beyond it, request handlers wait (backpressure) instead of
 /// growing memory without bound when the disk cannot keep up.
 const QUEUE: usize = 16 * 1024;
@@ -176,13 +183,12 @@ fn writer_loop(store: &Store, hub: &Hub, mut rx: mpsc::Receiver<WriteMsg>) {
             break;
         };
         buf.push(first);
-        while buf.len() < BATCH {
-            match rx.try_recv() {
-                Ok(m) => buf.push(m),
-                Err(_) => break,
-            }
+        drain(&mut rx, &mut buf);
+        if buf.len() < BATCH && !has_stop(&buf) {
+            std::thread::sleep(LINGER);
+            drain(&mut rx, &mut buf);
         }
-        stopping = buf.iter().any(|m| matches!(m, WriteMsg::Stop));
+        stopping = has_stop(&buf);
         match store.write(|tx| write_batch(tx, &buf, &mut pending)) {
             Ok(ids) if !ids.is_empty() => hub.notify(ids),
             Ok(_) => {}
@@ -199,6 +205,20 @@ fn writer_loop(store: &Store, hub: &Hub, mut rx: mpsc::Receiver<WriteMsg>) {
         }
         hub.notify(ids);
     }
+}
+
+/// Takes what is queued, up to a batch.
+fn drain(rx: &mut mpsc::Receiver<WriteMsg>, buf: &mut Vec<WriteMsg>) {
+    while buf.len() < BATCH {
+        match rx.try_recv() {
+            Ok(m) => buf.push(m),
+            Err(_) => break,
+        }
+    }
+}
+
+fn has_stop(buf: &[WriteMsg]) -> bool {
+    buf.iter().any(|m| matches!(m, WriteMsg::Stop))
 }
 
 /// Forwards still waiting when the receiver stopped: say so rather than look pending forever.
