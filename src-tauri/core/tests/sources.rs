@@ -11,6 +11,7 @@ mod knowledge;
 use std::time::Duration;
 
 use knowledge::{settled, world};
+use pitchbar_core::connections::ConnectionStatus;
 use pitchbar_core::sources::{PickerItem, SourceKind, SourceStatus};
 use pitchbar_core::Error;
 use serde_json::json;
@@ -515,4 +516,44 @@ async fn bad_input_is_refused_clearly() {
     ] {
         core.sources().search(q, 10).unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_the_provider_refuses_marks_the_connection_for_reconnecting() {
+    let Some(w) = world() else { return };
+    let core = w.core();
+    let owner = actor(&core);
+    let connection = w.connect(&core, "notion").await;
+    // Notion refuses the token from now on, as when the integration was removed in Notion.
+    w.fake
+        .control("POST", "fail", json!({"match": "/children", "status": 401}))
+        .await;
+    let id = core
+        .sources()
+        .add(
+            &owner,
+            "notion",
+            &[item(HANDBOOK, SourceKind::Page, "Pitchbar Handbook")],
+        )
+        .unwrap()[0]
+        .id
+        .clone();
+    let failed = settled(&core, &id).await;
+    assert_eq!(failed.status, SourceStatus::Failed);
+    let reason = failed.status_reason.unwrap();
+    assert!(reason.contains("Reconnect Notion"), "{reason}");
+    // Not only this source: the connection's card says so, and nothing else is tried with it.
+    let marked = pitchbar_core::connections::get(core.store(), &connection.id).unwrap();
+    assert_eq!(marked.status, ConnectionStatus::NeedsReauth);
+    assert!(marked.status_detail.unwrap().contains("Reconnect Notion"));
+    let refused = core.sources().reindex(&owner, &id).unwrap_err().to_string();
+    assert!(refused.contains("Reconnect Notion"), "{refused}");
+
+    // Reconnected: the same connection, active again, and the source reads.
+    w.fake.control("DELETE", "fail", json!({})).await;
+    let again = w.connect(&core, "notion").await;
+    assert_eq!(again.id, connection.id);
+    assert_eq!(again.status, ConnectionStatus::Active);
+    core.sources().reindex(&owner, &id).unwrap();
+    assert_eq!(settled(&core, &id).await.status, SourceStatus::Ready);
 }

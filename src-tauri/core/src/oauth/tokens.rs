@@ -190,7 +190,9 @@ impl OAuth {
         ))
     }
 
-    fn mark_needs_reauth(&self, connection_id: &str, message: &str) -> Result<()> {
+    /// The provider refused the connection's access (a 401 with a token we had): its card says
+    /// to reconnect, with `message`, until it is.
+    pub(crate) fn mark_needs_reauth(&self, connection_id: &str, message: &str) -> Result<()> {
         connections::set_status(
             &self.store,
             connection_id,

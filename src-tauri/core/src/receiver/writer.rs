@@ -348,8 +348,7 @@ fn json_pairs<'a, V: AsRef<str>>(out: &mut String, pairs: impl Iterator<Item = (
 }
 
 /// The verdict column: what the row's other columns (valid, verdict_code, verdict_title) do not
-/// hold. Rows written before migration 0011's release also carry those three; reading ignores
-/// them.
+/// hold. Rows written by earlier versions also carry those three; reading ignores them.
 #[derive(Debug, Default, PartialEq, serde::Deserialize)]
 #[cfg_attr(test, derive(serde::Serialize))]
 #[serde(default)]

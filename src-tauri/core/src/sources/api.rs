@@ -19,6 +19,8 @@ const NOTION_VERSION: &str = "2022-06-28";
 
 pub(super) struct Api {
     http: reqwest::Client,
+    oauth: OAuth,
+    connection_id: String,
     token: Secret,
     provider: String,
     /// Notion's base, or Drive's for Google.
@@ -35,6 +37,8 @@ struct Failed {
     error: Error,
     retry: bool,
     retry_after: Option<Duration>,
+    /// A 401: the provider no longer accepts the connection's token.
+    unauthorized: bool,
 }
 
 impl Api {
@@ -56,6 +60,8 @@ impl Api {
         };
         Ok(Self {
             http: providers.http_client(config.request_timeout)?,
+            oauth: oauth.clone(),
+            connection_id: connection.id.clone(),
             token,
             provider: connection.provider.clone(),
             base,
@@ -104,7 +110,19 @@ impl Api {
             tracing::info!(error = %f.error, ?delay, "provider request retried");
         })
         .await
-        .map_err(|f| f.error)
+        .map_err(|f| {
+            // Revoked upstream, or the token was refused despite its expiry: every other call
+            // would fail alike, so the connection's card says to reconnect, not just this source.
+            if f.unauthorized {
+                if let Err(err) = self
+                    .oauth
+                    .mark_needs_reauth(&self.connection_id, &f.error.to_string())
+                {
+                    tracing::warn!(error = %err, "cannot mark the connection for reconnecting");
+                }
+            }
+            f.error
+        })
     }
 
     async fn once(
@@ -118,6 +136,7 @@ impl Api {
             error: Error::Internal(format!("{}'s address is not valid.", self.name())),
             retry: false,
             retry_after: None,
+            unauthorized: false,
         })?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -144,6 +163,7 @@ impl Api {
             )),
             retry: true,
             retry_after: None,
+            unauthorized: false,
         })?;
         let status = resp.status();
         let retry_after = resp
@@ -158,6 +178,7 @@ impl Api {
             )),
             retry: true,
             retry_after: None,
+            unauthorized: false,
         })?;
         let json: Option<Value> = serde_json::from_slice(&bytes).ok();
         if status.is_success() {
@@ -168,12 +189,14 @@ impl Api {
                 )),
                 retry: false,
                 retry_after: None,
+                unauthorized: false,
             });
         }
         Err(Failed {
             error: self.refusal(status, json.as_ref()),
             retry: status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error(),
             retry_after,
+            unauthorized: status == StatusCode::UNAUTHORIZED,
         })
     }
 

@@ -337,6 +337,8 @@ impl Sources<'_> {
                 source.title
             )));
         }
+        // A connection the provider refused says so now, rather than after a queued attempt.
+        active_connection(self.store, &source.provider)?;
         if matches!(
             source.status,
             SourceStatus::Queued | SourceStatus::Ingesting
