@@ -557,3 +557,41 @@ async fn a_token_the_provider_refuses_marks_the_connection_for_reconnecting() {
     core.sources().reindex(&owner, &id).unwrap();
     assert_eq!(settled(&core, &id).await.status, SourceStatus::Ready);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_opens_only_on_its_providers_site() {
+    let Some(w) = world() else { return };
+    let core = w.core();
+    let owner = actor(&core);
+    w.connect(&core, "notion").await;
+    let with_url = |id: &str, title: &str, url: Option<&str>| PickerItem {
+        url: url.map(str::to_string),
+        ..item(id, SourceKind::Page, title)
+    };
+    let page = "https://www.notion.so/Pitchbar-Handbook-1a000000000040008000000000000001";
+    let added = core
+        .sources()
+        .add(
+            &owner,
+            "notion",
+            &[
+                with_url(HANDBOOK, "Pitchbar Handbook", Some(page)),
+                with_url(
+                    RELEASE_NOTES,
+                    "Release Notes",
+                    Some("https://notion.so.evil.test/x"),
+                ),
+                with_url(FAQ_DATABASE, "FAQ", None),
+            ],
+        )
+        .unwrap();
+    assert_eq!(core.sources().link(&added[0].id).unwrap(), page);
+    for refused in &added[1..] {
+        let err = core.sources().link(&refused.id).unwrap_err();
+        assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+        assert!(
+            err.to_string().contains("Open it from Notion itself"),
+            "{err}"
+        );
+    }
+}

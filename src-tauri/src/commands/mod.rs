@@ -82,6 +82,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             sources::browse_sources,
             sources::add_sources,
             sources::reindex_source,
+            sources::open_source,
             sources::remove_source,
             sources::search_sources,
             notify::list_notification_targets,

@@ -3,7 +3,8 @@
 
 use pitchbar_core::sources::{PickerItem, PickerPage, SearchHit, Source};
 use pitchbar_core::Error;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_opener::OpenerExt;
 
 use crate::AppState;
 
@@ -51,6 +52,19 @@ pub fn add_sources(
 pub fn reindex_source(state: State<'_, AppState>, id: String) -> Result<Source, Error> {
     let core = state.core()?;
     core.sources().reindex(&core.workspaces().actor()?, &id)
+}
+
+/// Opens the source's page in Notion or Google Docs in the system browser.
+#[tauri::command]
+#[specta::specta]
+pub fn open_source(app: AppHandle, state: State<'_, AppState>, id: String) -> Result<(), Error> {
+    let url = state.core()?.sources().link(&id)?;
+    app.opener().open_url(&url, None::<&str>).map_err(|err| {
+        tracing::warn!(error = %err, "the system browser could not be opened");
+        Error::Internal(format!(
+            "The browser could not be opened. The page's address is {url}"
+        ))
+    })
 }
 
 #[tauri::command]

@@ -236,6 +236,30 @@ impl Sources<'_> {
         get(self.store, id)
     }
 
+    /// The source's page in its provider's web app, for the system browser: only an https link
+    /// to the provider's own site (the address came from its API, and the browser must not be
+    /// sent anywhere else).
+    pub fn link(&self, id: &str) -> Result<String> {
+        let source = get(self.store, id)?;
+        let name = provider_name(&source.provider);
+        let hosts: &[&str] = match source.provider.as_str() {
+            NOTION => &["notion.so", "www.notion.so"],
+            _ => &["docs.google.com", "drive.google.com"],
+        };
+        let url = source
+            .url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .filter(|u| u.scheme() == "https" && u.host_str().is_some_and(|h| hosts.contains(&h)))
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "{name} gave no link to “{}”. Open it from {name} itself.",
+                    source.title
+                ))
+            })?;
+        Ok(url.into())
+    }
+
     /// A page of the provider's pages and databases (Notion) or documents (Google Docs) whose
     /// title matches `query`, for the Add source picker.
     pub async fn browse(

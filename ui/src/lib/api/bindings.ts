@@ -96,6 +96,8 @@ export const commands = {
 	browseSources: (provider: string, query: string, cursor: string | null) => __TAURI_INVOKE<PickerPage>("browse_sources", { provider, query, cursor }),
 	addSources: (provider: string, items: PickerItem[]) => __TAURI_INVOKE<Source[]>("add_sources", { provider, items }),
 	reindexSource: (id: string) => __TAURI_INVOKE<Source>("reindex_source", { id }),
+	/**  Opens the source's page in Notion or Google Docs in the system browser. */
+	openSource: (id: string) => __TAURI_INVOKE<null>("open_source", { id }),
 	removeSource: (id: string) => __TAURI_INVOKE<null>("remove_source", { id }),
 	searchSources: (query: string) => __TAURI_INVOKE<SearchHit[]>("search_sources", { query }),
 	/**  Every configured notification target, for the Connected tab and the Configure dialogs. */

@@ -1,5 +1,6 @@
-import { render } from "@testing-library/svelte";
-import { describe, expect, it } from "vitest";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { fireEvent, render, waitFor } from "@testing-library/svelte";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Source } from "$lib/api/bindings";
 import SourceRow from "./SourceRow.svelte";
 
@@ -20,6 +21,8 @@ const source = (changes: Partial<Source> = {}): Source => ({
   added_at: "2026-01-15T09:59:00Z",
   ...changes,
 });
+
+afterEach(() => clearMocks());
 
 const q = (id: string) => document.querySelector<HTMLElement>(`[data-testid=${id}]`)!;
 const reindex = () => q("reindex") as HTMLButtonElement;
@@ -65,5 +68,27 @@ describe("SourceRow", () => {
     render(SourceRow, { source: source(), canManage: false });
     expect(reindex().disabled).toBe(true);
     expect((q("remove-source") as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("opens the page in its provider when it has a link, through the app", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    render(SourceRow, {
+      source: source({ url: "https://www.notion.so/Pitchbar-Handbook-1a00" }),
+      canManage: false,
+    });
+    expect(q("open-source").getAttribute("aria-label")).toMatch(
+      /^Open Pitchbar Handbook in notion$/i,
+    );
+    await fireEvent.click(q("open-source"));
+    await waitFor(() => expect(calls).toEqual([["open_source", { id: "S" }]]));
+  });
+
+  it("offers no link when the provider gave none", () => {
+    render(SourceRow, { source: source(), canManage: true });
+    expect(document.querySelector("[data-testid=open-source]")).toBeNull();
   });
 });
