@@ -36,7 +36,23 @@ impl AppState {
     }
 }
 
+/// WebKitGTK paints tiles with Skia on the GPU by default. Without a GPU (a VM, a remote
+/// desktop, Xvfb) that GPU is Mesa's llvmpipe, whose shader compiler and textures cost the web
+/// process ~60 MB for this UI (first screen 363 → 302 MB PSS in `tests/e2e/memory.mjs`).
+/// Painting forms and tables on the CPU looks the same and is WPE WebKit's default;
+/// `WEBKIT_SKIA_ENABLE_CPU_RENDERING=0` in the environment keeps GPU painting.
+#[cfg(target_os = "linux")]
+fn prefer_cpu_painting() {
+    const VAR: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+    if std::env::var_os(VAR).is_none() {
+        // Before any thread starts (WebKit reads it in the web process, which inherits it).
+        std::env::set_var(VAR, "1");
+    }
+}
+
 pub fn run() {
+    #[cfg(target_os = "linux")]
+    prefer_cpu_painting();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
