@@ -57,7 +57,9 @@ async function paintTimes(browser) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-let { browser, close, dataDir } = await launch("first-paint");
+let { browser, close, dataDir } = await launch("first-paint", {
+  screenshots: false,
+});
 let open = true;
 try {
   await setUp(browser, "Paint Co", "Pat Owner", "pat@paint.test");
@@ -66,7 +68,10 @@ try {
   const toPaint = [];
   const toPage = [];
   for (let i = 0; i < RUNS; i++) {
-    ({ browser, close } = await launch("first-paint", { dataDir }));
+    ({ browser, close } = await launch("first-paint", {
+      dataDir,
+      screenshots: false,
+    }));
     open = true;
     const started = appStartedAt();
     const { origin, paint } = await paintTimes(browser);

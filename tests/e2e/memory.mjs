@@ -80,7 +80,9 @@ function report(label, tree) {
 }
 
 const receiver = await startReceiver();
-let { browser, close, dataDir } = await launch("memory");
+let { browser, close, dataDir } = await launch("memory", {
+  screenshots: false,
+});
 try {
   await setUp(browser, "Memory Co", "Mia Owner", "mia@memory.test");
   await settle(browser);
@@ -115,7 +117,10 @@ try {
     .trim();
   console.log(`logged attempts: ${count}`);
 
-  ({ browser, close } = await launch("memory", { dataDir }));
+  ({ browser, close } = await launch("memory", {
+    dataDir,
+    screenshots: false,
+  }));
   await (await visible(browser, sel("nav-integrations"))).click();
   await (await visible(browser, sel("tab-webhooks"))).click();
   await visible(browser, sel("attempt-row"));
