@@ -10,10 +10,16 @@ use crate::AppState;
 
 pub fn install(app: &AppHandle) {
     // Installed bundles register the scheme through their desktop entry; a build run from
-    // the tree registers itself so links reach it too.
+    // the tree registers itself so links reach it too. Off the main thread, which is starting
+    // the window meanwhile: on Linux this writes a .desktop file and runs xdg-mime, a script.
     #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
-    if let Err(err) = app.deep_link().register_all() {
-        tracing::warn!(error = %err, "pitchbar:// links could not be registered with the desktop");
+    {
+        let app = app.clone();
+        std::thread::spawn(move || {
+            if let Err(err) = app.deep_link().register_all() {
+                tracing::warn!(error = %err, "pitchbar:// links could not be registered with the desktop");
+            }
+        });
     }
     let handle = app.clone();
     app.deep_link().on_open_url(move |event| {

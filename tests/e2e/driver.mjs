@@ -27,8 +27,13 @@ async function waitForPort(port, child, ms = 20000) {
   throw new Error(`tauri-driver did not listen on ${port} within ${ms} ms`);
 }
 
-/** Opens the app on a fresh data dir (or the one given) and returns the WebDriver session. */
-export async function launch(name, { dataDir } = {}) {
+/**
+ * Opens the app on a fresh data dir (or the one given) and returns the WebDriver session.
+ * Screenshots need WebKit's compositing (WebKitWebDriver's can hang without it), which the app
+ * turns off on a machine without a GPU; the benchmarks pass `screenshots: false` to measure
+ * the app as it runs.
+ */
+export async function launch(name, { dataDir, screenshots = true } = {}) {
   dataDir ??= join(scratch, `data-${name}`);
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
@@ -37,7 +42,11 @@ export async function launch(name, { dataDir } = {}) {
     driverBin,
     ["--port", String(port), "--native-port", String(nativePort)],
     {
-      env: { ...process.env, PITCHBAR_DATA_DIR: dataDir },
+      env: {
+        ...process.env,
+        PITCHBAR_DATA_DIR: dataDir,
+        ...(screenshots && { WEBKIT_DISABLE_DMABUF_RENDERER: "0" }),
+      },
       stdio: ["ignore", "inherit", "inherit"],
       // Its own process group (tauri-driver, WebKitWebDriver and the app), so closing ends
       // them all: an app left running would take the next launch over (single instance).

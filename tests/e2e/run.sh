@@ -16,7 +16,8 @@ export TAURI_DRIVER="${TAURI_DRIVER:-${PITCHBAR_TOOLS_DIR:-$HOME/.cache/pitchbar
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 export PITCHBAR_E2E_SCRATCH="$scratch"
-# (WEBKIT_DISABLE_COMPOSITING_MODE would make WebKitWebDriver screenshots hang.)
+# (WEBKIT_DISABLE_COMPOSITING_MODE would make WebKitWebDriver screenshots hang: driver.mjs keeps
+# compositing on for the tests, see launch().)
 export NO_AT_BRIDGE=1 GDK_BACKEND=x11
 # The local API on any free port: a fixed one could be taken on a shared machine.
 export PITCHBAR_API_PORT=0
