@@ -13,6 +13,7 @@ use std::time::Duration;
 use knowledge::{settled, world};
 use pitchbar_core::connections::ConnectionStatus;
 use pitchbar_core::sources::{PickerItem, SourceKind, SourceStatus};
+use pitchbar_core::workspace::Actor;
 use pitchbar_core::Error;
 use serde_json::json;
 use support::actor;
@@ -30,6 +31,15 @@ fn item(id: &str, kind: SourceKind, title: &str) -> PickerItem {
         edited_at: None,
         added: false,
     }
+}
+
+/// Adds one Notion page as a source; its id.
+fn add_page(core: &pitchbar_core::Core, owner: &Actor, id: &str, title: &str) -> String {
+    core.sources()
+        .add(owner, "notion", &[item(id, SourceKind::Page, title)])
+        .unwrap()[0]
+        .id
+        .clone()
 }
 
 /// The text of every hit for `query`, hits and context joined.
@@ -220,16 +230,7 @@ async fn a_failed_reindex_keeps_the_old_text_and_a_retry_replaces_it() {
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
-    let id = core
-        .sources()
-        .add(
-            &owner,
-            "notion",
-            &[item(HANDBOOK, SourceKind::Page, "Pitchbar Handbook")],
-        )
-        .unwrap()[0]
-        .id
-        .clone();
+    let id = add_page(&core, &owner, HANDBOOK, "Pitchbar Handbook");
     assert_eq!(settled(&core, &id).await.status, SourceStatus::Ready);
     let first = core.sources().get(&id).unwrap();
 
@@ -273,16 +274,7 @@ async fn a_page_notion_cannot_find_fails_with_what_to_do() {
     w.fake
         .control("DELETE", &format!("notion/pages/{gone}"), json!({}))
         .await;
-    let id = core
-        .sources()
-        .add(
-            &owner,
-            "notion",
-            &[item(gone, SourceKind::Page, "Onboarding")],
-        )
-        .unwrap()[0]
-        .id
-        .clone();
+    let id = add_page(&core, &owner, gone, "Onboarding");
     let s = settled(&core, &id).await;
     assert_eq!(s.status, SourceStatus::Failed);
     let reason = s.status_reason.unwrap();
@@ -343,16 +335,7 @@ async fn disconnecting_orphans_sources_and_reconnecting_makes_them_reindexable()
     let core = w.core();
     let owner = actor(&core);
     let connection = w.connect(&core, "notion").await;
-    let id = core
-        .sources()
-        .add(
-            &owner,
-            "notion",
-            &[item(HANDBOOK, SourceKind::Page, "Pitchbar Handbook")],
-        )
-        .unwrap()[0]
-        .id
-        .clone();
+    let id = add_page(&core, &owner, HANDBOOK, "Pitchbar Handbook");
     assert_eq!(settled(&core, &id).await.status, SourceStatus::Ready);
 
     core.oauth()
@@ -399,15 +382,7 @@ async fn queued_sources_resume_when_the_app_starts_again() {
             support::config(w.data.path(), &w.providers, &w.clock),
         );
         w.connect(&core, "notion").await;
-        core.sources()
-            .add(
-                &actor(&core),
-                "notion",
-                &[item(HANDBOOK, SourceKind::Page, "Pitchbar Handbook")],
-            )
-            .unwrap()[0]
-            .id
-            .clone()
+        add_page(&core, &actor(&core), HANDBOOK, "Pitchbar Handbook")
     };
     let core = w.core();
     assert_eq!(settled(&core, &id).await.status, SourceStatus::Ready);
@@ -419,16 +394,7 @@ async fn removing_a_source_removes_its_text_and_members_change_nothing() {
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
-    let id = core
-        .sources()
-        .add(
-            &owner,
-            "notion",
-            &[item(HANDBOOK, SourceKind::Page, "Pitchbar Handbook")],
-        )
-        .unwrap()[0]
-        .id
-        .clone();
+    let id = add_page(&core, &owner, HANDBOOK, "Pitchbar Handbook");
     assert_eq!(settled(&core, &id).await.status, SourceStatus::Ready);
 
     let member = core
@@ -528,16 +494,7 @@ async fn a_token_the_provider_refuses_marks_the_connection_for_reconnecting() {
     w.fake
         .control("POST", "fail", json!({"match": "/children", "status": 401}))
         .await;
-    let id = core
-        .sources()
-        .add(
-            &owner,
-            "notion",
-            &[item(HANDBOOK, SourceKind::Page, "Pitchbar Handbook")],
-        )
-        .unwrap()[0]
-        .id
-        .clone();
+    let id = add_page(&core, &owner, HANDBOOK, "Pitchbar Handbook");
     let failed = settled(&core, &id).await;
     assert_eq!(failed.status, SourceStatus::Failed);
     let reason = failed.status_reason.unwrap();
