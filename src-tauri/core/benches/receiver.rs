@@ -17,14 +17,7 @@ use std::time::{Duration, Instant};
 #[path = "support/receiver_load.rs"]
 mod receiver_load;
 
-use receiver_load::{bare_server, load, newest_id, start_receiver, Until};
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use receiver_load::{bare_server, env_or, load, newest_id, runtime, start_receiver, Until};
 
 /// (answered/s, recorded/s until the last record was committed)
 async fn receiver_run(conns: usize, secs: u64) -> (f64, f64) {
@@ -59,12 +52,7 @@ fn main() {
     let runs = env_or("BENCH_RUNS", 3).max(1);
     let conns = env_or("BENCH_CONNS", 16).max(1);
     let secs = env_or("BENCH_SECS", 3).max(1) as u64;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    rt.block_on(async {
+    runtime().block_on(async {
         let bare = bare_server().await;
         let (mut bares, mut answered, mut recorded) = (Vec::new(), Vec::new(), Vec::new());
         let (mut answered_ratio, mut recorded_ratio) = (Vec::new(), Vec::new());

@@ -16,7 +16,7 @@ use std::time::Duration;
 #[path = "../benches/support/receiver_load.rs"]
 mod receiver_load;
 
-use receiver_load::{bare_server, load, newest_id, start_receiver, Until};
+use receiver_load::{bare_server, env_or, load, newest_id, runtime, start_receiver, Until};
 
 async fn receiver(conns: usize, total: u64) {
     let (_dir, core, addr) = start_receiver();
@@ -31,16 +31,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "receiver".into());
     let total: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(20_000);
-    let conns: usize = std::env::var("BENCH_CONNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    rt.block_on(async {
+    let conns = env_or("BENCH_CONNS", 16);
+    runtime().block_on(async {
         match mode.as_str() {
             "bare" => {
                 load(bare_server().await, conns, Until::Count(total)).await;

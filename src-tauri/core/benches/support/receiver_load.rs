@@ -24,6 +24,23 @@ use pitchbar_core::Core;
 
 const SECRET: &str = "whsec_bench_current_secret_0123456789ab";
 
+/// `name` from the environment as a number, or `default`.
+pub fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The multi-threaded runtime both run on, with rustls' crypto provider installed.
+pub fn runtime() -> tokio::runtime::Runtime {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// When the load stops.
 #[derive(Clone, Copy)]
 pub enum Until {
