@@ -104,7 +104,7 @@ fn forward_oauth(app: &AppHandle, mut notices: broadcast::Receiver<OAuthEvent>) 
 pub fn stop(core: &Core) {
     tauri::async_runtime::block_on(async {
         core.stop_api().await;
-        core.stop_receiver().await;
+        core.receiver().stop().await;
         core.stop_oauth().await;
         core.stop_sources().await;
         core.stop_notifier().await;

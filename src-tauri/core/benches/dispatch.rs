@@ -125,11 +125,11 @@ async fn run(endpoints: usize, events: usize, pace: Option<Duration>) -> Run {
         let mine = events / firers + usize::from(f < events % firers);
         handles.push(tokio::task::spawn_blocking(move || {
             let mut accepted = HashMap::with_capacity(mine * endpoints);
-            let dispatcher = core.webhook_dispatcher();
+            let outbox = core.outbox();
             if pace.is_some() {
                 for _ in 0..mine {
                     let t0 = Instant::now();
-                    for id in dispatcher.fire(&body).unwrap().delivery_ids {
+                    for id in outbox.fire(&body).unwrap().delivery_ids {
                         accepted.insert(id, t0);
                     }
                     if let Some(p) = pace {
@@ -143,7 +143,7 @@ async fn run(endpoints: usize, events: usize, pace: Option<Duration>) -> Run {
                     let n = left.min(batch);
                     left -= n;
                     let t0 = Instant::now();
-                    for fired in dispatcher.fire_many(&payloads[..n]).unwrap() {
+                    for fired in outbox.fire_many(&payloads[..n]).unwrap() {
                         for id in fired.delivery_ids {
                             accepted.insert(id, t0);
                         }

@@ -39,7 +39,7 @@ async fn receiver_run(conns: usize, secs: u64) -> (f64, f64) {
         )
         .unwrap();
     assert_eq!(valid, n as i64, "every request verified valid");
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     (rate, recorded)
 }
 

@@ -24,7 +24,7 @@ async fn receiver(conns: usize, total: u64) {
     while newest_id(&core) < total as i64 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    core.stop_receiver().await;
+    core.receiver().stop().await;
 }
 
 fn main() {

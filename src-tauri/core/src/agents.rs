@@ -76,7 +76,7 @@ impl Agents<'_> {
     pub fn create(&self, actor: &Actor, input: AgentInput) -> Result<Agent> {
         actor.require_manage()?;
         let (name, fields) = check(input)?;
-        let id = crate::new_id();
+        let id = crate::ids::new_id();
         let now = unix_ms();
         self.store.write(|tx| {
             // The default agent stays the oldest, so it remains the default.
@@ -149,7 +149,7 @@ pub(crate) fn ensure_default(conn: &Connection) -> Result<()> {
         "INSERT INTO agent (id, name, lead_fields, created_at, updated_at)
          SELECT ?1, ?2, ?3, ?4, ?4 WHERE NOT EXISTS (SELECT 1 FROM agent)",
         params![
-            crate::new_id(),
+            crate::ids::new_id(),
             DEFAULT_AGENT_NAME,
             fields_json(&fields),
             now

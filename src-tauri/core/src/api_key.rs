@@ -172,7 +172,7 @@ struct Stored {
 fn change_lock() -> MutexGuard<'static, ()> {
     // The guarded state is outside the process (keychain, database): a panic elsewhere while
     // holding the lock leaves nothing here half-done, so a poisoned lock is still safe to take.
-    CHANGE.lock().unwrap_or_else(|p| p.into_inner())
+    crate::sync::lock(&CHANGE)
 }
 
 fn view_of(key: &Secret, created_at: String) -> ApiKeyView {

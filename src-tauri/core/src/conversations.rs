@@ -9,8 +9,8 @@ use crate::agents;
 use crate::clock::{rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
 use crate::leads::{email, fire_or_undo, json, text, ulid};
+use crate::outbox::Hub;
 use crate::store::Store;
-use crate::webhooks::dispatcher::Hub;
 use crate::webhooks::events::{
     ClosedData, ConversationData, Direction, MessageData, RoutedData, Visitor,
 };
@@ -123,13 +123,13 @@ pub struct Conversations<'a> {
 impl Conversations<'_> {
     /// Starts a conversation and fires `conversation.started`.
     pub fn start(&self, input: ConversationInput) -> Result<Conversation> {
-        let id = crate::new_id();
+        let id = crate::ids::new_id();
         let now = unix_ms();
         let conversation = self.store.write(|tx| {
             let agent = agents::resolve(tx, input.agent_id.as_deref())?;
             let v = input.visitor.unwrap_or_default();
             let visitor_id = match text(v.id, "visitor.id")? {
-                None => crate::new_id(),
+                None => crate::ids::new_id(),
                 Some(vid) => {
                     vid.parse::<ulid::Ulid>().map_err(|_| {
                         let shown: String = vid.chars().take(40).collect();
@@ -166,7 +166,7 @@ impl Conversations<'_> {
 
     /// Adds a message and fires `conversation.message`. A closed conversation takes none.
     pub fn add_message(&self, id: &str, input: MessageInput) -> Result<Message> {
-        let message_id = crate::new_id();
+        let message_id = crate::ids::new_id();
         let now = unix_ms();
         let (conversation, message) = self.store.write(|tx| {
             let conversation = find(tx, id)?.ok_or_else(|| not_found(id))?;

@@ -10,8 +10,8 @@ use specta::Type;
 use crate::agents::{self, Agent};
 use crate::clock::{parse_time, rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
+use crate::outbox::{Hub, Outbox};
 use crate::store::Store;
-use crate::webhooks::dispatcher::{Dispatcher, Hub};
 use crate::webhooks::events::{custom_fields, CustomFields, LeadData, LeadUpdatedData};
 use crate::webhooks::{EventData, Payload};
 
@@ -79,7 +79,7 @@ impl Leads<'_> {
     /// Stores a lead and fires `lead.captured`; both happen or neither.
     pub fn capture(&self, input: LeadInput) -> Result<Lead> {
         let now = unix_ms();
-        let id = crate::new_id();
+        let id = crate::ids::new_id();
         let lead = self.store.write(|tx| {
             let conversation = match text(input.conversation_id, "conversation_id")? {
                 None => None,
@@ -256,7 +256,7 @@ pub(crate) fn fire_or_undo(
     payload: &Payload,
     undo: impl FnOnce(&Transaction<'_>) -> Result<()>,
 ) -> Result<()> {
-    if let Err(err) = (Dispatcher { store, hub }).fire(payload) {
+    if let Err(err) = (Outbox { store, hub }).fire(payload) {
         if let Err(undo_err) = store.write(undo) {
             tracing::error!(error = %undo_err, "could not take back a write whose event failed");
         }

@@ -10,14 +10,19 @@ pub mod clock;
 pub mod connections;
 pub mod conversations;
 pub mod error;
+mod ids;
 pub mod leads;
+pub mod net;
 pub mod notify;
 pub mod oauth;
+pub mod outbox;
 pub mod receiver;
 pub mod secret;
+pub mod service;
 pub mod settings;
 pub mod sources;
 pub mod store;
+mod sync;
 pub mod vault;
 pub mod webhooks;
 pub mod workspace;
@@ -31,33 +36,37 @@ use specta::Type;
 
 use api_key::ApiKeys;
 pub use error::{Error, Result};
+use service::Slot;
 use store::Store;
+use sync::lock;
 use vault::Vault;
 use workspace::{Session, Workspaces};
 
 /// The app's identifier: the OS data dir is named after it.
 pub const APP_ID: &str = "com.pitchbar.admin";
 
-/// One value built at start, holding everything the services share.
+/// One value built at start, holding everything the services share, and a slot for each
+/// background service.
 pub struct Core {
     store: Arc<Store>,
-    /// Shared with the webhook dispatcher's background tasks.
-    webhook_hub: Arc<webhooks::dispatcher::Hub>,
-    dispatcher: Mutex<Option<webhooks::dispatcher::Running>>,
-    api: Mutex<Option<api::Running>>,
+    /// Accepted events and their announcements: shared by the services that fire events and
+    /// the ones that consume them.
+    outbox: Arc<outbox::Hub>,
+    dispatcher: Slot<webhooks::dispatcher::Running>,
+    api: Slot<api::Running>,
     /// Outlives each run of the receiver: subscribers and replay memory stay across restarts.
     receiver_hub: Arc<receiver::Hub>,
-    receiver: receiver::Slot,
+    receiver: Slot<receiver::Running>,
     vault: Arc<Vault>,
     /// Webhook signing secrets in front of the keychain; shared with the dispatcher.
     webhook_secrets: Arc<webhooks::secrets::SigningSecrets>,
     oauth_hub: Arc<oauth::Hub>,
-    revocation_retrier: Mutex<Option<oauth::Retrier>>,
+    revocation_retrier: Slot<oauth::Retrier>,
     sources_hub: Arc<sources::Hub>,
-    sources_worker: Mutex<Option<sources::Running>>,
+    sources_worker: Slot<sources::Running>,
     sources_config: Mutex<sources::SourcesConfig>,
     notify_hub: Arc<notify::Hub>,
-    notifier: Mutex<Option<notify::Running>>,
+    notifier: Slot<notify::Running>,
     data_dir: PathBuf,
 }
 
@@ -101,20 +110,20 @@ impl Core {
         let vault = Arc::new(vault);
         Ok(Self {
             store: Arc::new(store),
-            webhook_hub: Arc::default(),
-            dispatcher: Mutex::new(None),
-            api: Mutex::new(None),
+            outbox: Arc::default(),
+            dispatcher: Slot::default(),
+            api: Slot::default(),
             receiver_hub: Arc::default(),
-            receiver: Mutex::new(None),
+            receiver: Slot::default(),
             webhook_secrets: Arc::new(webhooks::secrets::SigningSecrets::new(vault.clone())),
             vault,
             oauth_hub: Arc::new(oauth::Hub::new(oauth)),
-            revocation_retrier: Mutex::new(None),
+            revocation_retrier: Slot::default(),
             sources_hub: Arc::default(),
-            sources_worker: Mutex::new(None),
+            sources_worker: Slot::default(),
             sources_config: Mutex::default(),
             notify_hub: Arc::default(),
-            notifier: Mutex::new(None),
+            notifier: Slot::default(),
             data_dir: data_dir.to_path_buf(),
         })
     }
@@ -131,69 +140,47 @@ impl Core {
         Workspaces { store: &self.store }
     }
 
-    pub fn webhook_endpoints(&self) -> webhooks::endpoints::Endpoints<'_> {
-        webhooks::endpoints::Endpoints {
-            store: &self.store,
-            hub: &self.webhook_hub,
-            secrets: &self.webhook_secrets,
-        }
-    }
-
-    /// Accepting events, test events, redelivery and replay.
-    pub fn webhook_dispatcher(&self) -> webhooks::dispatcher::Dispatcher<'_> {
-        webhooks::dispatcher::Dispatcher {
-            store: &self.store,
-            hub: &self.webhook_hub,
-        }
-    }
-
-    pub fn delivery_log(&self) -> webhooks::log::DeliveryLog<'_> {
-        webhooks::log::DeliveryLog { store: &self.store }
-    }
-
-    /// Announces every delivery-log write; the shell emits `deliveries://changed` for each.
-    pub fn subscribe_deliveries(
-        &self,
-    ) -> tokio::sync::broadcast::Receiver<webhooks::dispatcher::DeliveriesChanged> {
-        self.webhook_hub.subscribe()
-    }
-
-    /// Starts the webhook dispatcher (inside a tokio runtime); pending deliveries resume.
-    /// Starting it twice is a no-op.
-    pub fn start_dispatcher(&self, config: webhooks::dispatcher::DispatcherConfig) -> Result<()> {
-        let mut slot = self.dispatcher.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(webhooks::dispatcher::start(
-                self.store.clone(),
-                self.webhook_hub.clone(),
-                self.webhook_secrets.clone(),
-                config,
-            )?);
-        }
-        Ok(())
-    }
-
-    /// Stops the dispatcher cleanly: attempts in flight finish and are logged.
-    pub async fn stop_dispatcher(&self) {
-        let running = self
-            .dispatcher
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(running) = running {
-            running.stop().await;
-        }
+    pub fn settings(&self) -> settings::Settings<'_> {
+        settings::Settings { store: &self.store }
     }
 
     pub fn agents(&self) -> agents::Agents<'_> {
         agents::Agents { store: &self.store }
     }
 
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys {
+            store: &self.store,
+            vault: &self.vault,
+        }
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn startup(&self) -> Result<Startup> {
+        Ok(match self.workspaces().session()? {
+            Some(session) => Startup::Ready { session },
+            None => Startup::NeedsSetup,
+        })
+    }
+
+    // Events in, and what became of them.
+
+    /// Accepting events: each is written with its deliveries before anything is attempted.
+    pub fn outbox(&self) -> outbox::Outbox<'_> {
+        outbox::Outbox {
+            store: &self.store,
+            hub: &self.outbox,
+        }
+    }
+
     /// Leads: capture (fires `lead.captured`), the admin list, changes (fire `lead.updated`).
     pub fn leads(&self) -> leads::Leads<'_> {
         leads::Leads {
             store: &self.store,
-            hub: &self.webhook_hub,
+            hub: &self.outbox,
         }
     }
 
@@ -201,21 +188,65 @@ impl Core {
     pub fn conversations(&self) -> conversations::Conversations<'_> {
         conversations::Conversations {
             store: &self.store,
-            hub: &self.webhook_hub,
+            hub: &self.outbox,
         }
     }
+
+    /// Announces every delivery-log write; the shell forwards each to the window.
+    pub fn subscribe_deliveries(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<outbox::DeliveriesChanged> {
+        self.outbox.subscribe()
+    }
+
+    // Webhooks.
+
+    pub fn webhook_endpoints(&self) -> webhooks::endpoints::Endpoints<'_> {
+        webhooks::endpoints::Endpoints {
+            store: &self.store,
+            hub: &self.outbox,
+            secrets: &self.webhook_secrets,
+        }
+    }
+
+    /// Test events, redelivery and replay.
+    pub fn webhook_dispatcher(&self) -> webhooks::dispatcher::Dispatcher<'_> {
+        webhooks::dispatcher::Dispatcher {
+            store: &self.store,
+            hub: &self.outbox,
+        }
+    }
+
+    pub fn delivery_log(&self) -> webhooks::log::DeliveryLog<'_> {
+        webhooks::log::DeliveryLog { store: &self.store }
+    }
+
+    /// Starts the webhook dispatcher (inside a tokio runtime); pending deliveries resume.
+    /// Starting it twice is a no-op.
+    pub fn start_dispatcher(&self, config: webhooks::dispatcher::DispatcherConfig) -> Result<()> {
+        let start = || {
+            webhooks::dispatcher::start(
+                self.store.clone(),
+                self.outbox.clone(),
+                self.webhook_secrets.clone(),
+                config,
+            )
+        };
+        self.dispatcher.start(start, |_| ()).map(|_| ())
+    }
+
+    /// Stops the dispatcher cleanly: attempts in flight finish and are logged.
+    pub async fn stop_dispatcher(&self) {
+        self.dispatcher.stop().await;
+    }
+
+    // The local API.
 
     /// Starts the local API on 127.0.0.1 (inside a tokio runtime) and returns where it listens.
     /// Starting it again while it runs returns the address it already has.
     pub fn start_api(&self, config: api::ApiConfig) -> Result<SocketAddr> {
-        let mut slot = self.api.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(running) = slot.as_ref() {
-            return Ok(running.addr());
-        }
-        let running = api::start(self.store.clone(), self.webhook_hub.clone(), config)?;
-        let addr = running.addr();
-        *slot = Some(running);
-        Ok(addr)
+        let start = || api::start(self.store.clone(), self.outbox.clone(), config);
+        Ok(self.api.start(start, api::Running::addr)?.into_inner())
     }
 
     /// Moves the local API to `port` and remembers the choice. The new port is bound before the
@@ -229,101 +260,44 @@ impl Core {
         }
         let running = api::start(
             self.store.clone(),
-            self.webhook_hub.clone(),
+            self.outbox.clone(),
             api::ApiConfig { port },
         )?;
         let addr = running.addr();
         if let Err(err) = self.settings().set_api_port(port) {
-            running.stop().await;
+            service::Service::stop(running).await;
             return Err(err);
         }
-        let old = self
-            .api
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .replace(running);
-        if let Some(old) = old {
-            old.stop().await;
-        }
+        self.api.replace(running).await;
         Ok(addr)
-    }
-
-    pub fn settings(&self) -> settings::Settings<'_> {
-        settings::Settings { store: &self.store }
     }
 
     /// Where the local API listens, while it runs.
     pub fn api_addr(&self) -> Option<SocketAddr> {
-        self.api
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(api::Running::addr)
+        self.api.with(|r| r.map(api::Running::addr))
     }
 
     /// Stops the local API gracefully: requests in flight finish, then the port is free.
     pub async fn stop_api(&self) {
-        let running = self.api.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(running) = running {
-            running.stop().await;
-        }
+        self.api.stop().await;
     }
 
-    /// Starts the local webhook receiver on 127.0.0.1 (inside a tokio runtime) and returns
-    /// where it listens. Refused while it runs: stop it first to change its port or secrets
-    /// (the answer and forwarding change while it runs).
-    pub fn start_receiver(&self, config: receiver::ReceiverConfig) -> Result<SocketAddr> {
-        let mut slot = lock(&self.receiver);
-        if let Some(running) = slot.as_ref() {
-            return Err(Error::Conflict(format!(
-                "The receiver already listens on {}. Stop it first to start it with other settings.",
-                running.addr()
-            )));
-        }
-        let running = receiver::start(self.store.clone(), self.receiver_hub.clone(), config)?;
-        let addr = running.addr();
-        *slot = Some(running);
-        Ok(addr)
-    }
+    // The local receiver.
 
-    /// Stops the receiver: the port is free and every answered request is written when this
-    /// returns.
-    pub async fn stop_receiver(&self) {
-        let running = lock(&self.receiver).take();
-        if let Some(running) = running {
-            running.stop().await;
-        }
-    }
-
-    pub fn receiver_status(&self) -> receiver::ReceiverStatus {
-        lock(&self.receiver).as_ref().map_or(
-            receiver::ReceiverStatus {
-                running: false,
-                addr: None,
-                response: None,
-                forward_to: None,
-                verify: None,
+    /// Starting, stopping and steering the local receiver; "Send test events here"; the
+    /// verify tool.
+    pub fn receiver(&self) -> receiver::Receiver<'_> {
+        receiver::Receiver {
+            store: &self.store,
+            hub: &self.receiver_hub,
+            slot: &self.receiver,
+            endpoints: self.webhook_endpoints(),
+            dispatcher: self.webhook_dispatcher(),
+            candidates: receiver::CandidateSource {
+                store: self.store.clone(),
+                outbox: self.outbox.clone(),
+                secrets: self.webhook_secrets.clone(),
             },
-            receiver::Running::status,
-        )
-    }
-
-    /// Changes how the running receiver answers the next requests.
-    pub fn set_receiver_response(&self, spec: receiver::ResponseSpec) -> Result<()> {
-        self.with_receiver(|r| r.set_response(spec))
-    }
-
-    /// Starts, changes or (with `None`) ends the running receiver's forwarding.
-    pub fn set_receiver_forward(&self, forward_to: Option<String>) -> Result<()> {
-        self.with_receiver(|r| r.set_forward(forward_to))
-    }
-
-    fn with_receiver(&self, f: impl FnOnce(&receiver::Running) -> Result<()>) -> Result<()> {
-        match lock(&self.receiver).as_ref() {
-            Some(running) => f(running),
-            None => Err(Error::Conflict(
-                "The receiver is not running. Start it, then change its answer.".into(),
-            )),
         }
     }
 
@@ -335,16 +309,14 @@ impl Core {
         }
     }
 
-    /// Announces every receiver write; the shell emits `receiver://changed` for each.
+    /// Announces every receiver write; the shell forwards each to the window.
     pub fn subscribe_receiver(
         &self,
     ) -> tokio::sync::broadcast::Receiver<receiver::ReceiverChanged> {
         self.receiver_hub.subscribe()
     }
 
-    pub fn vault(&self) -> &Vault {
-        &self.vault
-    }
+    // Connections.
 
     /// Connecting (begin, complete a deep link, cancel, wait), tokens on use, disconnecting.
     pub fn oauth(&self) -> oauth::OAuth {
@@ -355,8 +327,7 @@ impl Core {
         }
     }
 
-    /// Announces ended sign-ins and connection changes; the shell emits `oauth://finished` and
-    /// `connections://changed`.
+    /// Announces ended sign-ins and connection changes; the shell forwards them to the window.
     pub fn subscribe_oauth(&self) -> tokio::sync::broadcast::Receiver<oauth::OAuthEvent> {
         self.oauth_hub.subscribe()
     }
@@ -364,75 +335,14 @@ impl Core {
     /// Starts the revocation retrier (inside a tokio runtime): revocations queued before a
     /// restart are retried at once. Starting it twice is a no-op.
     pub fn start_oauth(&self) {
-        let mut slot = self
+        let _ = self
             .revocation_retrier
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(oauth::Retrier::start(self.oauth()));
-        }
+            .start(|| Ok(oauth::Retrier::start(self.oauth())), |_| ());
     }
 
     /// Stops the revocation retrier; an attempt in flight finishes first.
     pub async fn stop_oauth(&self) {
-        let running = self
-            .revocation_retrier
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(running) = running {
-            running.stop().await;
-        }
-    }
-
-    /// Knowledge sources: the picker, adding, reindexing, removing, searching.
-    pub fn sources(&self) -> sources::Sources<'_> {
-        sources::Sources {
-            store: &self.store,
-            hub: &self.sources_hub,
-            oauth: self.oauth(),
-            config: lock(&self.sources_config).clone(),
-        }
-    }
-
-    /// Announces source changes (added, progress, state, removed); the shell emits
-    /// `sources://changed`.
-    pub fn subscribe_sources(&self) -> tokio::sync::broadcast::Receiver<sources::SourcesChanged> {
-        self.sources_hub.subscribe()
-    }
-
-    /// Starts the ingestion worker (inside a tokio runtime): sources queued or being read when
-    /// the app quit are read again. Starting it twice is a no-op.
-    pub fn start_sources(&self, config: sources::SourcesConfig) -> Result<()> {
-        let mut slot = lock(&self.sources_worker);
-        if slot.is_none() {
-            *lock(&self.sources_config) = config.clone();
-            *slot = Some(sources::start(
-                self.store.clone(),
-                self.sources_hub.clone(),
-                self.oauth(),
-                config,
-            )?);
-        }
-        Ok(())
-    }
-
-    /// Stops the ingestion worker; a source being read is queued again for the next start.
-    pub async fn stop_sources(&self) {
-        let running = lock(&self.sources_worker).take();
-        if let Some(running) = running {
-            running.stop().await;
-        }
-    }
-
-    /// Slack, Teams and Discord notifications: settings, channels, retry.
-    pub fn notifications(&self) -> notify::Notifications<'_> {
-        notify::Notifications {
-            store: &self.store,
-            vault: &self.vault,
-            oauth: self.oauth(),
-            hub: &self.notify_hub,
-        }
+        self.revocation_retrier.stop().await;
     }
 
     /// Disconnects an integration (its access revoked at the provider, see [`oauth::OAuth::disconnect`]).
@@ -450,7 +360,56 @@ impl Core {
         Ok(connection)
     }
 
-    /// Announces changes to what a notification card shows; the shell emits `notify://changed`.
+    // Knowledge sources.
+
+    /// Knowledge sources: the picker, adding, reindexing, removing, searching.
+    pub fn sources(&self) -> sources::Sources<'_> {
+        sources::Sources {
+            store: &self.store,
+            hub: &self.sources_hub,
+            oauth: self.oauth(),
+            config: lock(&self.sources_config).clone(),
+        }
+    }
+
+    /// Announces source changes (added, progress, state, removed); the shell forwards them.
+    pub fn subscribe_sources(&self) -> tokio::sync::broadcast::Receiver<sources::SourcesChanged> {
+        self.sources_hub.subscribe()
+    }
+
+    /// Starts the ingestion worker (inside a tokio runtime): sources queued or being read when
+    /// the app quit are read again. Starting it twice is a no-op.
+    pub fn start_sources(&self, config: sources::SourcesConfig) -> Result<()> {
+        let start = || {
+            *lock(&self.sources_config) = config.clone();
+            sources::start(
+                self.store.clone(),
+                self.sources_hub.clone(),
+                self.oauth(),
+                config,
+            )
+        };
+        self.sources_worker.start(start, |_| ()).map(|_| ())
+    }
+
+    /// Stops the ingestion worker; a source being read is queued again for the next start.
+    pub async fn stop_sources(&self) {
+        self.sources_worker.stop().await;
+    }
+
+    // Notifications.
+
+    /// Slack, Teams and Discord notifications: settings, channels, retry.
+    pub fn notifications(&self) -> notify::Notifications<'_> {
+        notify::Notifications {
+            store: &self.store,
+            vault: &self.vault,
+            oauth: self.oauth(),
+            hub: &self.notify_hub,
+        }
+    }
+
+    /// Announces changes to what a notification card shows; the shell forwards them.
     pub fn subscribe_notify(&self) -> tokio::sync::broadcast::Receiver<notify::NotifyChanged> {
         self.notify_hub.subscribe()
     }
@@ -459,39 +418,22 @@ impl Core {
     /// owed from before a restart, and a daily summary missed while closed, go out at once.
     /// Starting it twice is a no-op.
     pub fn start_notifier(&self, config: notify::NotifyConfig) {
-        let mut slot = lock(&self.notifier);
-        if slot.is_none() {
-            *slot = Some(notify::start(notify::Ctx {
+        let start = || {
+            Ok(notify::start(notify::Ctx {
                 store: self.store.clone(),
                 vault: self.vault.clone(),
                 oauth: self.oauth(),
                 hub: self.notify_hub.clone(),
-                webhook_hub: self.webhook_hub.clone(),
+                outbox: self.outbox.clone(),
                 config,
-            }));
-        }
+            }))
+        };
+        let _ = self.notifier.start(start, |_| ());
     }
 
     /// Stops the notifier; a send in flight finishes first.
     pub async fn stop_notifier(&self) {
-        let running = lock(&self.notifier).take();
-        if let Some(running) = running {
-            running.stop().await;
-        }
-    }
-
-    pub fn api_keys(&self) -> ApiKeys<'_> {
-        ApiKeys {
-            store: &self.store,
-            vault: &self.vault,
-        }
-    }
-
-    pub fn startup(&self) -> Result<Startup> {
-        Ok(match self.workspaces().session()? {
-            Some(session) => Startup::Ready { session },
-            None => Startup::NeedsSetup,
-        })
+        self.notifier.stop().await;
     }
 }
 
@@ -508,13 +450,4 @@ pub fn data_dir() -> Result<PathBuf> {
                 "No home folder was found for the app's data. Set PITCHBAR_DATA_DIR to a writable folder.".into(),
             )
         })
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic elsewhere cannot leave the slot half-changed: it holds one value, swapped whole.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-pub(crate) fn new_id() -> String {
-    ulid::Ulid::new().to_string()
 }

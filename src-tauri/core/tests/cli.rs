@@ -13,9 +13,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use pitchbar_core::cli;
 use pitchbar_core::secret::Secret;
-use pitchbar_core::webhooks::dispatcher::USER_AGENT;
 use pitchbar_core::webhooks::signing::{verify, DEFAULT_TOLERANCE};
 use pitchbar_core::webhooks::EventType;
+use pitchbar_core::webhooks::USER_AGENT;
 use serde_json::Value;
 
 const SECRET: &str = "whsec_cli+test/secret0123456789abcdef";

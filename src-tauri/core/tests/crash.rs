@@ -82,7 +82,7 @@ fn crash_child_process() {
         .unwrap();
         for _ in 0..BURST {
             let fired = core
-                .webhook_dispatcher()
+                .outbox()
                 .fire(&Payload::now(sample_data(EventType::LeadCaptured)))
                 .unwrap();
             assert_eq!(fired.delivery_ids.len(), 1);

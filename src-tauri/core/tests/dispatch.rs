@@ -222,7 +222,7 @@ async fn a_200_is_delivered_signed_with_every_header_and_logged() {
     core.start_dispatcher(test_config()).unwrap();
     let mut changes = core.subscribe_deliveries();
     let payload = lead();
-    let fired = core.webhook_dispatcher().fire(&payload).unwrap();
+    let fired = core.outbox().fire(&payload).unwrap();
     assert_eq!(fired.delivery_ids.len(), 1);
     let id = &fired.delivery_ids[0];
     assert_eq!(settled(&core, id).await, "succeeded");
@@ -276,12 +276,7 @@ async fn a_big_response_is_cut_at_64_kib_and_marked() {
         .create(&actor, endpoint(&rx.url("/big"), Policy::Single, None))
         .unwrap();
     core.start_dispatcher(test_config()).unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "succeeded");
     let detail = last_attempt(&core, &id);
     assert_eq!(detail.response_body.unwrap().len(), 64 * 1024);
@@ -296,12 +291,7 @@ async fn a_timeout_fails_a_single_attempt_endpoint_with_class_timeout() {
         .create(&actor, endpoint(&rx.url("/slow"), Policy::Single, None))
         .unwrap();
     core.start_dispatcher(test_config()).unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "failed");
     let detail = last_attempt(&core, &id);
     assert_eq!(detail.summary.error_class.as_deref(), Some("timeout"));
@@ -328,12 +318,7 @@ async fn connection_refused_is_classed_and_dead_lettered_after_the_last_attempt(
         )
         .unwrap();
     core.start_dispatcher(test_config()).unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "dead");
     assert_eq!(attempts_of(&core, &id), 2);
     let detail = last_attempt(&core, &id);
@@ -359,12 +344,7 @@ async fn a_500_then_200_is_retried_with_the_same_delivery_id_and_fresh_signature
         .reveal_secret(&actor, &ep.id)
         .unwrap();
     core.start_dispatcher(test_config()).unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "succeeded");
     let hits = rx.hits();
     assert_eq!(hits.len(), 2);
@@ -399,12 +379,7 @@ async fn a_429_retry_after_is_honoured() {
         )
         .unwrap();
     core.start_dispatcher(test_config()).unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "succeeded");
     let hits = rx.hits();
     assert_eq!(hits.len(), 2);
@@ -428,12 +403,7 @@ async fn a_long_retry_after_is_cut_to_the_bound() {
         ..test_config()
     })
     .unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "succeeded");
     let hits = rx.hits();
     let gap = hits[1].at - hits[0].at;
@@ -455,19 +425,14 @@ async fn a_410_turns_the_endpoint_off_and_says_why() {
         )
         .unwrap();
     core.start_dispatcher(test_config()).unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "failed");
     assert_eq!(attempts_of(&core, &id), 1, "no retry after 410");
     let view = core.webhook_endpoints().get(&ep.id).unwrap();
     assert!(!view.active);
     assert!(view.disabled_reason.unwrap().contains("410 Gone"));
     // Turned off: new events are not sent to it.
-    let again = core.webhook_dispatcher().fire(&lead()).unwrap();
+    let again = core.outbox().fire(&lead()).unwrap();
     assert!(again.delivery_ids.is_empty());
 }
 
@@ -479,12 +444,7 @@ async fn a_302_is_not_followed_and_is_classed_redirect() {
         .create(&actor, endpoint(&rx.url("/redirect"), Policy::Single, None))
         .unwrap();
     core.start_dispatcher(test_config()).unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "failed");
     let paths: Vec<String> = rx.hits().into_iter().map(|h| h.path).collect();
     assert_eq!(paths, vec!["/redirect"], "the Location was not followed");
@@ -507,12 +467,7 @@ async fn dead_letter_after_the_last_attempt_then_replay_and_redeliver() {
     let before = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "dead");
     assert_eq!(attempts_of(&core, &id), 3);
     let ids: HashSet<String> = rx
@@ -575,12 +530,7 @@ async fn rotation_signs_with_both_secrets_during_the_overlap() {
         .unwrap();
     assert_ne!(old.expose(), new.expose());
     core.start_dispatcher(test_config()).unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "succeeded");
     let hit = rx.hits().pop().unwrap();
     let sig = header(&hit, "x-pitchbar-signature");
@@ -611,12 +561,7 @@ async fn rotation_signs_with_both_secrets_during_the_overlap() {
     core.webhook_endpoints()
         .rotate_secret(&actor, &ep.id, Duration::ZERO)
         .unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "succeeded");
     let hit = rx.hits().pop().unwrap();
     assert_eq!(
@@ -649,12 +594,7 @@ async fn a_secret_missing_from_the_keychain_sends_nothing_unsigned() {
         .unwrap();
     let core = Core::open(dir.path()).unwrap();
     core.start_dispatcher(test_config()).unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "failed");
     assert!(rx.hits().is_empty(), "nothing went out");
     let detail = last_attempt(&core, &id);
@@ -673,12 +613,7 @@ async fn a_secret_missing_from_the_keychain_sends_nothing_unsigned() {
         .webhook_endpoints()
         .reveal_secret(&actor, &ep.id)
         .unwrap();
-    let id = core
-        .webhook_dispatcher()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone();
+    let id = core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone();
     assert_eq!(settled(&core, &id).await, "succeeded");
     let hit = rx.hits().pop().unwrap();
     verify(
@@ -761,7 +696,7 @@ async fn only_subscribed_active_endpoints_get_a_delivery() {
         .webhook_endpoints()
         .create(&actor, endpoint(&rx.url("/ok"), Policy::Single, None))
         .unwrap();
-    let fired = core.webhook_dispatcher().fire(&lead()).unwrap();
+    let fired = core.outbox().fire(&lead()).unwrap();
     assert_eq!(fired.delivery_ids.len(), 1);
     let endpoint_id: String = core
         .store()
@@ -799,12 +734,7 @@ async fn a_crash_mid_burst_loses_nothing_and_duplicates_share_the_delivery_id() 
         .unwrap();
         let mut ids = HashSet::new();
         for _ in 0..n {
-            ids.extend(
-                core.webhook_dispatcher()
-                    .fire(&lead())
-                    .unwrap()
-                    .delivery_ids,
-            );
+            ids.extend(core.outbox().fire(&lead()).unwrap().delivery_ids);
         }
         fired_ids = ids;
         let deadline = Instant::now() + Duration::from_secs(10);

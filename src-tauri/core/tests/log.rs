@@ -65,7 +65,7 @@ async fn fixture() -> Fixture {
             EventType::LeadCaptured
         };
         ids.extend(
-            core.webhook_dispatcher()
+            core.outbox()
                 .fire(&Payload::now(sample_data(ty)))
                 .unwrap()
                 .delivery_ids,
@@ -241,7 +241,7 @@ async fn copy_as_curl_resends_the_exact_request_through_a_real_shell() {
 
 #[test]
 fn curl_quotes_awkward_bytes() {
-    use pitchbar_core::webhooks::dispatcher::Trigger;
+    use pitchbar_core::outbox::Trigger;
     use pitchbar_core::webhooks::log::{render_curl, AttemptDetail, AttemptSummary, Header};
     let detail = AttemptDetail {
         summary: AttemptSummary {

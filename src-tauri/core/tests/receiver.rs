@@ -59,7 +59,7 @@ async fn started(verify_with: VerifyWith) -> (tempfile::TempDir, Core, String) {
 /// The app started again on `dir`, its receiver running.
 fn reopened(dir: &std::path::Path, verify_with: VerifyWith) -> (Core, String) {
     let core = Core::open(dir).unwrap();
-    let addr = core.start_receiver(config(verify_with)).unwrap();
+    let addr = core.receiver().start(config(verify_with)).unwrap();
     (core, format!("http://{addr}"))
 }
 
@@ -142,11 +142,11 @@ async fn a_good_signed_request_is_recorded_whole_and_valid() {
         .unwrap()
         .unwrap();
     assert_eq!(changed.request_ids, vec![d.summary.id]);
-    let status = core.receiver_status();
+    let status = core.receiver().status();
     assert!(status.running);
     assert_eq!(status.addr.as_deref(), base.strip_prefix("http://"));
-    core.stop_receiver().await;
-    assert!(!core.receiver_status().running);
+    core.receiver().stop().await;
+    assert!(!core.receiver().status().running);
 }
 
 #[tokio::test]
@@ -233,8 +233,8 @@ async fn each_bad_request_gets_its_diagnosis() {
     );
 
     // No secret at all: a receiver started without one.
-    core.stop_receiver().await;
-    let addr = core.start_receiver(config(VerifyWith::Nothing)).unwrap();
+    core.receiver().stop().await;
+    let addr = core.receiver().start(config(VerifyWith::Nothing)).unwrap();
     post(
         &format!("http://{addr}"),
         "/none",
@@ -245,7 +245,7 @@ async fn each_bad_request_gets_its_diagnosis() {
     let d = newest(&core, cases.len() + 1).await;
     assert_eq!(d.summary.path, "/none");
     assert_eq!(d.verdict.code, VerdictCode::NoSecret);
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     drop(dir);
 }
 
@@ -255,7 +255,7 @@ async fn a_replay_after_a_restart_is_still_recognised() {
     let header = signed(SECRET, now(), BODY.as_bytes());
     post(&base, "/a", Some(&header), BODY.as_bytes()).await;
     recorded(&core, 1).await;
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     drop(core);
     let (core, base) = reopened(dir.path(), VerifyWith::Secret(Secret::new(SECRET)));
     post(&base, "/b", Some(&header), BODY.as_bytes()).await;
@@ -264,9 +264,10 @@ async fn a_replay_after_a_restart_is_still_recognised() {
     let old = signed(SECRET, now() - 1_000, BODY.as_bytes());
     post(&base, "/c", Some(&old), BODY.as_bytes()).await;
     recorded(&core, 3).await;
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     let addr = core
-        .start_receiver(config(VerifyWith::Secret(Secret::new(SECRET))))
+        .receiver()
+        .start(config(VerifyWith::Secret(Secret::new(SECRET))))
         .unwrap();
     post(&format!("http://{addr}"), "/d", Some(&old), BODY.as_bytes()).await;
     let d = newest(&core, 4).await;
@@ -276,7 +277,7 @@ async fn a_replay_after_a_restart_is_still_recognised() {
         "{}",
         d.verdict.detail
     );
-    core.stop_receiver().await;
+    core.receiver().stop().await;
 }
 
 /// Pushes every logged request an hour into the past, as if received in an earlier run: the
@@ -300,7 +301,7 @@ async fn an_old_signature_received_in_an_earlier_run_is_found_in_the_log() {
     let other = signed(SECRET, now() - 1_001, BODY.as_bytes());
     post(&base, "/first", Some(&old), BODY.as_bytes()).await;
     recorded(&core, 1).await;
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     age_the_log(&core);
     drop(core);
 
@@ -340,7 +341,7 @@ async fn an_old_signature_received_in_an_earlier_run_is_found_in_the_log() {
         ),
         "SEARCH receiver_request USING COVERING INDEX receiver_request_replay (signed_at>?)"
     );
-    core.stop_receiver().await;
+    core.receiver().stop().await;
 }
 
 #[tokio::test]
@@ -401,32 +402,35 @@ async fn requests_logged_before_the_replay_index_are_still_known_after_the_upgra
         "{}",
         again.verdict.detail
     );
-    core.stop_receiver().await;
+    core.receiver().stop().await;
 }
 
 #[tokio::test]
 async fn response_presets_retry_after_and_custom_body_change_while_running() {
     let (_dir, core, base) = started(VerifyWith::Nothing).await;
-    core.set_receiver_response(ResponseSpec {
-        retry_after_secs: Some(30),
-        ..ResponseSpec::status(429)
-    })
-    .unwrap();
+    core.receiver()
+        .set_response(ResponseSpec {
+            retry_after_secs: Some(30),
+            ..ResponseSpec::status(429)
+        })
+        .unwrap();
     let resp = post(&base, "/", None, b"{}").await;
     assert_eq!(resp.status(), 429);
     assert_eq!(resp.headers()["retry-after"], "30");
-    core.set_receiver_response(ResponseSpec {
-        body: r#"{"ok":false}"#.into(),
-        content_type: Some("application/json".into()),
-        ..ResponseSpec::status(503)
-    })
-    .unwrap();
+    core.receiver()
+        .set_response(ResponseSpec {
+            body: r#"{"ok":false}"#.into(),
+            content_type: Some("application/json".into()),
+            ..ResponseSpec::status(503)
+        })
+        .unwrap();
     let resp = post(&base, "/", None, b"{}").await;
     assert_eq!(resp.status(), 503);
     assert_eq!(resp.headers()["content-type"], "application/json");
     assert_eq!(resp.text().await.unwrap(), r#"{"ok":false}"#);
     for status in [200, 400, 404, 410, 500] {
-        core.set_receiver_response(ResponseSpec::status(status))
+        core.receiver()
+            .set_response(ResponseSpec::status(status))
             .unwrap();
         assert_eq!(post(&base, "/", None, b"{}").await.status(), status);
     }
@@ -441,20 +445,21 @@ async fn response_presets_retry_after_and_custom_body_change_while_running() {
         .iter()
         .any(|h| h.name == "content-type" && h.value == "application/json"));
     assert_eq!(
-        core.receiver_status().response,
+        core.receiver().status().response,
         Some(ResponseSpec::status(500))
     );
-    core.stop_receiver().await;
+    core.receiver().stop().await;
 }
 
 #[tokio::test]
 async fn a_delay_holds_the_answer_even_past_the_senders_timeout() {
     let (_dir, core, base) = started(VerifyWith::Nothing).await;
-    core.set_receiver_response(ResponseSpec {
-        delay_ms: 400,
-        ..ResponseSpec::status(200)
-    })
-    .unwrap();
+    core.receiver()
+        .set_response(ResponseSpec {
+            delay_ms: 400,
+            ..ResponseSpec::status(200)
+        })
+        .unwrap();
     let t0 = Instant::now();
     assert_eq!(post(&base, "/slow", None, b"{}").await.status(), 200);
     assert!(t0.elapsed() >= Duration::from_millis(400));
@@ -470,17 +475,18 @@ async fn a_delay_holds_the_answer_even_past_the_senders_timeout() {
     let rows = recorded(&core, 2).await;
     assert_eq!(rows[0].path, "/slower");
     assert_eq!(rows[0].response_delay_ms, 400);
-    core.stop_receiver().await;
+    core.receiver().stop().await;
 }
 
 #[tokio::test]
 async fn close_without_answer_gives_the_sender_a_connection_error() {
     let (_dir, core, base) = started(VerifyWith::Nothing).await;
-    core.set_receiver_response(ResponseSpec {
-        close_without_answer: true,
-        ..ResponseSpec::status(200)
-    })
-    .unwrap();
+    core.receiver()
+        .set_response(ResponseSpec {
+            close_without_answer: true,
+            ..ResponseSpec::status(200)
+        })
+        .unwrap();
     let err = http()
         .post(format!("{base}/crash"))
         .body("{}")
@@ -492,7 +498,7 @@ async fn close_without_answer_gives_the_sender_a_connection_error() {
     let d = newest(&core, 1).await;
     assert_eq!(d.summary.response_status, None);
     assert!(d.response_closed);
-    core.stop_receiver().await;
+    core.receiver().stop().await;
 }
 
 type Captured = Arc<Mutex<Vec<(String, HeaderMap, Bytes)>>>;
@@ -537,7 +543,8 @@ async fn forwarding_sends_the_same_bytes_and_records_the_answer() {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path()).unwrap();
     let addr = core
-        .start_receiver(ReceiverConfig {
+        .receiver()
+        .start(ReceiverConfig {
             forward_to: Some(format!("{target_base}/local/hook?k=v")),
             ..config(VerifyWith::Secret(Secret::new(SECRET)))
         })
@@ -584,7 +591,8 @@ async fn forwarding_sends_the_same_bytes_and_records_the_answer() {
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_port = dead.local_addr().unwrap().port();
     drop(dead);
-    core.set_receiver_forward(Some(format!("http://127.0.0.1:{dead_port}/hook")))
+    core.receiver()
+        .set_forward(Some(format!("http://127.0.0.1:{dead_port}/hook")))
         .unwrap();
     assert_eq!(post(&base, "/x", None, b"{}").await.status(), 200);
     let id = recorded(&core, 2).await[0].id;
@@ -594,7 +602,7 @@ async fn forwarding_sends_the_same_bytes_and_records_the_answer() {
     assert!(f.error_message.unwrap().contains("refused"));
 
     // Forwarding off: nothing more is sent.
-    core.set_receiver_forward(None).unwrap();
+    core.receiver().set_forward(None).unwrap();
     post(&base, "/y", None, b"{}").await;
     assert!(core
         .receiver_log()
@@ -602,7 +610,7 @@ async fn forwarding_sends_the_same_bytes_and_records_the_answer() {
         .unwrap()
         .forward
         .is_none());
-    core.stop_receiver().await;
+    core.receiver().stop().await;
 }
 
 /// Requests in flight together, answered, then an immediate stop: every answered one is in the
@@ -639,7 +647,7 @@ async fn a_stop_right_after_many_answers_keeps_every_one_byte_exact() {
     for send in sends.collect::<Vec<_>>() {
         assert_eq!(send.await.unwrap(), 200);
     }
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     drop(core);
 
     let core = Core::open(dir.path()).unwrap();
@@ -674,7 +682,7 @@ async fn records_survive_reopening_and_clear_empties_the_log() {
         )
         .await;
     }
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     drop(core);
     let core = Core::open(dir.path()).unwrap();
     let log = core.receiver_log();
@@ -719,7 +727,8 @@ async fn user_errors_are_clear() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let err = core
-        .start_receiver(ReceiverConfig {
+        .receiver()
+        .start(ReceiverConfig {
             port,
             ..ReceiverConfig::default()
         })
@@ -729,7 +738,7 @@ async fn user_errors_are_clear() {
         other => panic!("{other:?}"),
     }
     let bad = |spec: ResponseSpec| {
-        core.start_receiver(ReceiverConfig {
+        core.receiver().start(ReceiverConfig {
             response: spec,
             ..config(VerifyWith::Nothing)
         })
@@ -746,7 +755,8 @@ async fn user_errors_are_clear() {
         Err(Error::InvalidInput(m)) if m.contains("120000 ms")
     ));
     let err = core
-        .start_receiver(ReceiverConfig {
+        .receiver()
+        .start(ReceiverConfig {
             forward_to: Some("ftp://example.test/x".into()),
             ..config(VerifyWith::Nothing)
         })
@@ -755,30 +765,31 @@ async fn user_errors_are_clear() {
         matches!(&err, Error::InvalidInput(m) if m.contains("forward URL")),
         "{err:?}"
     );
-    assert!(!core.receiver_status().running, "nothing half-started");
+    assert!(!core.receiver().status().running, "nothing half-started");
     assert!(matches!(
-        core.set_receiver_response(ResponseSpec::status(200)),
+        core.receiver().set_response(ResponseSpec::status(200)),
         Err(Error::Conflict(_))
     ));
 
-    let addr = core.start_receiver(config(VerifyWith::Nothing)).unwrap();
+    let addr = core.receiver().start(config(VerifyWith::Nothing)).unwrap();
     assert!(matches!(
-        core.start_receiver(config(VerifyWith::Nothing)),
+        core.receiver().start(config(VerifyWith::Nothing)),
         Err(Error::Conflict(_))
     ));
     let own = format!("http://127.0.0.1:{}/loop", addr.port());
     assert!(
-        matches!(core.set_receiver_forward(Some(own)), Err(Error::InvalidInput(m)) if m.contains("itself"))
+        matches!(core.receiver().set_forward(Some(own)), Err(Error::InvalidInput(m)) if m.contains("itself"))
     );
     // A refused change leaves the running settings as they were.
     assert!(core
-        .set_receiver_response(ResponseSpec::status(1000))
+        .receiver()
+        .set_response(ResponseSpec::status(1000))
         .is_err());
     assert_eq!(
-        core.receiver_status().response,
+        core.receiver().status().response,
         Some(ResponseSpec::status(200))
     );
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     // Stopped: the port is free again.
     std::net::TcpListener::bind(addr).unwrap();
 }
@@ -789,9 +800,10 @@ async fn the_dispatcher_delivers_to_the_receiver_and_it_verifies() {
     let core = Arc::new(Core::open(dir.path()).unwrap());
     let actor = workspace::set_up_owner(&core);
     // The app's wiring: every endpoint's secrets, refreshed when an endpoint is created.
-    let provider = core.endpoint_candidates();
+    let provider = core.receiver().endpoint_candidates();
     let addr = core
-        .start_receiver(config(VerifyWith::Candidates(provider)))
+        .receiver()
+        .start(config(VerifyWith::Candidates(provider)))
         .unwrap();
     let ep = core
         .webhook_endpoints()
@@ -817,5 +829,5 @@ async fn the_dispatcher_delivers_to_the_receiver_and_it_verifies() {
     assert!(d.verdict.valid, "{:?}", d.verdict);
     assert_eq!(d.verdict.matched.as_deref(), Some(ep.url.as_str()));
     core.stop_dispatcher().await;
-    core.stop_receiver().await;
+    core.receiver().stop().await;
 }

@@ -48,15 +48,16 @@ async fn send_test_events_here_is_verified_at_once_and_after_a_rotation() {
     core.start_dispatcher(DispatcherConfig::default()).unwrap();
 
     // Nothing to send to before the receiver runs.
-    let err = core.send_test_events_here(&owner).unwrap_err();
+    let err = core.receiver().send_test_events_here(&owner).unwrap_err();
     assert!(
         matches!(&err, Error::Conflict(m) if m.contains("not running")),
         "{err:?}"
     );
 
-    core.start_receiver_as(&owner, start(VerifyChoice::Endpoints))
+    core.receiver()
+        .start_as(&owner, start(VerifyChoice::Endpoints))
         .unwrap();
-    let first = core.send_test_events_here(&owner).unwrap();
+    let first = core.receiver().send_test_events_here(&owner).unwrap();
     assert!(first.created);
     let got = nth(&core, 1).await;
     assert_eq!(got.verdict.code, VerdictCode::Valid, "{:?}", got.verdict);
@@ -65,7 +66,7 @@ async fn send_test_events_here_is_verified_at_once_and_after_a_rotation() {
         Some(first.delivery_id.as_str())
     );
 
-    let again = core.send_test_events_here(&owner).unwrap();
+    let again = core.receiver().send_test_events_here(&owner).unwrap();
     assert!(!again.created, "the endpoint made before is reused");
     assert_eq!(again.endpoint_id, first.endpoint_id);
     assert_eq!(core.webhook_endpoints().list().unwrap().len(), 1);
@@ -75,7 +76,7 @@ async fn send_test_events_here_is_verified_at_once_and_after_a_rotation() {
     core.webhook_endpoints()
         .rotate_secret(&owner, &first.endpoint_id, Duration::ZERO)
         .unwrap();
-    core.send_test_events_here(&owner).unwrap();
+    core.receiver().send_test_events_here(&owner).unwrap();
     let rotated = nth(&core, 3).await;
     assert_eq!(
         rotated.verdict.code,
@@ -89,12 +90,13 @@ async fn send_test_events_here_is_verified_at_once_and_after_a_rotation() {
     let header = rotated.header("x-pitchbar-signature").unwrap().to_owned();
     let body = String::from_utf8(rotated.body.clone()).unwrap();
     let check = |header: &str, body: &str, secret: Option<&str>| {
-        core.verify_pasted(&VerifyInput {
-            header: Some(header.into()),
-            body: body.into(),
-            secret: secret.map(Into::into),
-        })
-        .unwrap()
+        core.receiver()
+            .verify_pasted(&VerifyInput {
+                header: Some(header.into()),
+                body: body.into(),
+                secret: secret.map(Into::into),
+            })
+            .unwrap()
     };
     assert_eq!(check(&header, &body, None).code, VerdictCode::Valid);
     let tampered = body.replacen("lead.captured", "lead.updated", 1);
@@ -115,6 +117,7 @@ async fn send_test_events_here_is_verified_at_once_and_after_a_rotation() {
     assert_eq!(verdict.code, VerdictCode::RotatedSecret, "{verdict:?}");
 
     let err = core
+        .receiver()
         .verify_pasted(&VerifyInput {
             header: Some(header.clone()),
             body: body.clone(),
@@ -123,7 +126,7 @@ async fn send_test_events_here_is_verified_at_once_and_after_a_rotation() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
 
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     core.stop_dispatcher().await;
 }
 
@@ -132,12 +135,13 @@ async fn a_member_cannot_start_the_receiver_or_send_to_it() {
     let (_dir, core, owner) = owner_core();
     let actor = member_actor(&core, &owner);
     let err = core
-        .start_receiver_as(&actor, start(VerifyChoice::Nothing))
+        .receiver()
+        .start_as(&actor, start(VerifyChoice::Nothing))
         .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
-    assert!(!core.receiver_status().running);
+    assert!(!core.receiver().status().running);
     assert!(matches!(
-        core.send_test_events_here(&actor),
+        core.receiver().send_test_events_here(&actor),
         Err(Error::Forbidden(_))
     ));
 }
@@ -171,7 +175,8 @@ async fn failure_injection_drives_each_dispatcher_policy_path() {
     let (_dir, core, owner) = owner_core();
     core.start_dispatcher(DispatcherConfig::default()).unwrap();
     let addr = core
-        .start_receiver_as(&owner, start(VerifyChoice::Endpoints))
+        .receiver()
+        .start_as(&owner, start(VerifyChoice::Endpoints))
         .unwrap();
     let endpoint = core
         .webhook_endpoints()
@@ -192,15 +197,16 @@ async fn failure_injection_drives_each_dispatcher_policy_path() {
     // Real events: a test send is always a single attempt, whatever the policy.
     let send = || {
         let payload = Payload::now(sample_data(EventType::LeadCaptured));
-        core.webhook_dispatcher().fire(&payload).unwrap();
+        core.outbox().fire(&payload).unwrap();
     };
 
     // 429 with Retry-After: 120 → failed, the next attempt two minutes out (not the 10 s backoff).
-    core.set_receiver_response(ResponseSpec {
-        retry_after_secs: Some(120),
-        ..ResponseSpec::status(429)
-    })
-    .unwrap();
+    core.receiver()
+        .set_response(ResponseSpec {
+            retry_after_secs: Some(120),
+            ..ResponseSpec::status(429)
+        })
+        .unwrap();
     send();
     let first = &attempts(&core, 1).await[0];
     assert_eq!(first.response_status, Some(429));
@@ -219,11 +225,12 @@ async fn failure_injection_drives_each_dispatcher_policy_path() {
     );
 
     // A delay past the endpoint's 1 s timeout: the attempt is a timeout.
-    core.set_receiver_response(ResponseSpec {
-        delay_ms: 2_500,
-        ..ResponseSpec::status(200)
-    })
-    .unwrap();
+    core.receiver()
+        .set_response(ResponseSpec {
+            delay_ms: 2_500,
+            ..ResponseSpec::status(200)
+        })
+        .unwrap();
     send();
     let timed_out = &attempts(&core, 2).await[0];
     assert_eq!(
@@ -234,7 +241,8 @@ async fn failure_injection_drives_each_dispatcher_policy_path() {
     assert_eq!(timed_out.response_status, None);
 
     // 410 Gone: the endpoint is turned off, and its card says why.
-    core.set_receiver_response(ResponseSpec::status(410))
+    core.receiver()
+        .set_response(ResponseSpec::status(410))
         .unwrap();
     send();
     assert_eq!(attempts(&core, 3).await[0].response_status, Some(410));
@@ -249,6 +257,6 @@ async fn failure_injection_drives_each_dispatcher_policy_path() {
     assert!(!view.active, "410 turns the endpoint off");
     assert!(view.disabled_reason.unwrap().contains("410"));
 
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     core.stop_dispatcher().await;
 }

@@ -162,7 +162,7 @@ async fn spec_snippets_accept_real_deliveries_and_reject_tampering_and_old_times
     ];
     let mut delivery_ids = Vec::new();
     for p in &payloads {
-        let fired = core.webhook_dispatcher().fire(p).unwrap();
+        let fired = core.outbox().fire(p).unwrap();
         assert_eq!(fired.delivery_ids.len(), 1);
         delivery_ids.push(fired.delivery_ids[0].clone());
     }

@@ -14,7 +14,7 @@ use crate::AppState;
 #[tauri::command]
 #[specta::specta]
 pub fn receiver_status(state: State<'_, AppState>) -> Result<ReceiverStatus, Error> {
-    Ok(state.core()?.receiver_status())
+    Ok(state.core()?.receiver().status())
 }
 
 /// Runs inside the async runtime: the listener is spawned on it.
@@ -25,8 +25,9 @@ pub async fn start_receiver(
     start: ReceiverStart,
 ) -> Result<ReceiverStatus, Error> {
     let core = state.core()?;
-    core.start_receiver_as(&core.workspaces().actor()?, start)?;
-    Ok(core.receiver_status())
+    core.receiver()
+        .start_as(&core.workspaces().actor()?, start)?;
+    Ok(core.receiver().status())
 }
 
 #[tauri::command]
@@ -34,8 +35,8 @@ pub async fn start_receiver(
 pub async fn stop_receiver(state: State<'_, AppState>) -> Result<ReceiverStatus, Error> {
     let core = state.core()?;
     core.workspaces().actor()?.require_manage()?;
-    core.stop_receiver().await;
-    Ok(core.receiver_status())
+    core.receiver().stop().await;
+    Ok(core.receiver().status())
 }
 
 #[tauri::command]
@@ -46,8 +47,8 @@ pub fn set_receiver_response(
 ) -> Result<ReceiverStatus, Error> {
     let core = state.core()?;
     core.workspaces().actor()?.require_manage()?;
-    core.set_receiver_response(spec)?;
-    Ok(core.receiver_status())
+    core.receiver().set_response(spec)?;
+    Ok(core.receiver().status())
 }
 
 /// `None` stops forwarding.
@@ -59,8 +60,8 @@ pub fn set_receiver_forward(
 ) -> Result<ReceiverStatus, Error> {
     let core = state.core()?;
     core.workspaces().actor()?.require_manage()?;
-    core.set_receiver_forward(forward_to)?;
-    Ok(core.receiver_status())
+    core.receiver().set_forward(forward_to)?;
+    Ok(core.receiver().status())
 }
 
 #[tauri::command]
@@ -90,11 +91,12 @@ pub fn clear_received(state: State<'_, AppState>) -> Result<u64, Error> {
 #[specta::specta]
 pub fn send_test_events_here(state: State<'_, AppState>) -> Result<SentHere, Error> {
     let core = state.core()?;
-    core.send_test_events_here(&core.workspaces().actor()?)
+    core.receiver()
+        .send_test_events_here(&core.workspaces().actor()?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub fn verify_signature(state: State<'_, AppState>, input: VerifyInput) -> Result<Verdict, Error> {
-    state.core()?.verify_pasted(&input)
+    state.core()?.receiver().verify_pasted(&input)
 }

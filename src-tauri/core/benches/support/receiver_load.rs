@@ -167,7 +167,8 @@ pub fn start_receiver() -> (tempfile::TempDir, Core, SocketAddr) {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path()).unwrap();
     let addr = core
-        .start_receiver(ReceiverConfig {
+        .receiver()
+        .start(ReceiverConfig {
             port: 0,
             verify_with: VerifyWith::Candidates(candidates()),
             ..ReceiverConfig::default()

@@ -11,8 +11,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
+use crate::outbox::Hub;
 use crate::store::Store;
-use crate::webhooks::dispatcher::Hub;
 
 pub use errors::ApiError;
 pub use routes::{router, ApiState, ROUTES};
@@ -60,14 +60,12 @@ pub struct Running {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
-impl Running {
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
+impl crate::service::Service for Running {
+    const NAME: &'static str = "local API";
 
     /// Takes no new connections, lets requests in flight finish (up to a few seconds), then
     /// returns: the port is free again.
-    pub async fn stop(mut self) {
+    async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -77,6 +75,12 @@ impl Running {
                 let _ = task.await;
             }
         }
+    }
+}
+
+impl Running {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 

@@ -17,9 +17,9 @@ use crate::api_key::{ApiKeys, KEY_PREFIX};
 use crate::conversations::{ConversationInput, Conversations, MessageInput, ReasonInput};
 use crate::error::{Error, Result};
 use crate::leads::{LeadInput, LeadQuery, Leads};
+use crate::outbox::Hub;
 use crate::store::Store;
 use crate::vault::Vault;
-use crate::webhooks::dispatcher::Hub;
 use crate::webhooks::log::{DeliveryLog, LogQuery};
 
 /// Every route the server answers, as (method, path in OpenAPI form). The OpenAPI test checks

@@ -79,9 +79,9 @@ pub(super) async fn run(
         .and_then(|core| {
             let verify_with = match args.secret {
                 Some(secret) => VerifyWith::Secret(secret),
-                None => VerifyWith::Candidates(core.endpoint_candidates()),
+                None => VerifyWith::Candidates(core.receiver().endpoint_candidates()),
             };
-            let addr = core.start_receiver(ReceiverConfig {
+            let addr = core.receiver().start(ReceiverConfig {
                 port: args.port,
                 verify_with,
                 response: ResponseSpec::default(),
@@ -122,7 +122,7 @@ pub(super) async fn run(
             },
         }
     }
-    core.stop_receiver().await;
+    core.receiver().stop().await;
     EXIT_OK
 }
 

@@ -9,10 +9,9 @@ use serde::Serialize;
 
 use super::{fail, secret_arg, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::clock::unix_ms;
+use crate::net::{classify, header_map, read_capped, ClientSpec};
 use crate::secret::Secret;
-use crate::webhooks::dispatcher::{
-    classify, delivery_headers, header_map, http_client, read_capped,
-};
+use crate::webhooks::delivery_headers;
 use crate::webhooks::endpoints::check_url;
 use crate::webhooks::events::sample;
 use crate::webhooks::EventType;
@@ -97,11 +96,14 @@ pub(super) async fn run(args: TriggerArgs, out: &mut dyn Write, err: &mut dyn Wr
     if let Ok((_, Some(warning))) = check_url(&args.url) {
         let _ = writeln!(err, "warning: {warning}");
     }
-    let client = match http_client(&[]) {
+    let client = match ClientSpec::new("pitchbar-admin trigger")
+        .user_agent(crate::webhooks::USER_AGENT)
+        .build(&[])
+    {
         Ok(client) => client,
         Err(e) => return fail(err, EXIT_FAILED, &e.to_string()),
     };
-    let delivery_id = crate::new_id();
+    let delivery_id = crate::ids::new_id();
     let timestamp = unix_ms().div_euclid(1000);
     let headers = delivery_headers(
         args.event.as_str(),

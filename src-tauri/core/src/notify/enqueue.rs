@@ -48,7 +48,7 @@ pub(crate) fn insert_outbox(
     notice: &Notice,
     now: i64,
 ) -> Result<String> {
-    let id = crate::new_id();
+    let id = crate::ids::new_id();
     let body = serde_json::to_string(notice)
         .map_err(|_| Error::Internal("A notification could not be written.".into()))?;
     tx.execute(

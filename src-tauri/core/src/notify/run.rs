@@ -32,7 +32,7 @@ pub(crate) struct Ctx {
     pub vault: Arc<Vault>,
     pub oauth: OAuth,
     pub hub: Arc<Hub>,
-    pub webhook_hub: Arc<crate::webhooks::dispatcher::Hub>,
+    pub outbox: Arc<crate::outbox::Hub>,
     pub config: NotifyConfig,
 }
 
@@ -42,9 +42,11 @@ pub struct Running {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-impl Running {
+impl crate::service::Service for Running {
+    const NAME: &'static str = "notifier";
+
     /// Lets a send in flight finish, then stops.
-    pub async fn stop(mut self) {
+    async fn stop(mut self) {
         let _ = self.shutdown.send(true);
         for task in self.tasks.drain(..) {
             let _ = task.await;
@@ -83,7 +85,7 @@ pub(crate) fn start(ctx: Ctx) -> Running {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = ctx.hub.wake.notified() => {}
-                    _ = ctx.webhook_hub.accepted.notified() => {}
+                    _ = ctx.outbox.accepted.notified() => {}
                     _ = stopped.changed() => return,
                 }
             }

@@ -101,12 +101,7 @@ impl SlackApi<'_> {
             .await
             .map_err(|err| SlackError::Transport(short_error(&err)))?;
         if resp.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            let wait = resp
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(crate::webhooks::dispatcher::parse_retry_after)
-                .unwrap_or(Duration::from_secs(30));
+            let wait = crate::net::retry_after(resp.headers()).unwrap_or(Duration::from_secs(30));
             return Err(SlackError::RateLimited(wait.max(Duration::from_secs(1))));
         }
         let status = resp.status();

@@ -216,7 +216,7 @@ async fn handle_event(ctx: &Ctx, slack: &SlackContext, event: &Value) {
         return;
     };
     let store = Arc::clone(&ctx.store);
-    let hub = Arc::clone(&ctx.webhook_hub);
+    let hub = Arc::clone(&ctx.outbox);
     let result = Conversations {
         store: &store,
         hub: &hub,

@@ -60,7 +60,7 @@ impl OAuth {
         let probe = VaultKey::connection_tokens(&self.workspace_id()?, "probe")?;
         blocking(&self.vault, move |v| v.get(&probe).map(drop)).await?;
 
-        let id = crate::new_id();
+        let id = crate::ids::new_id();
         let (redirect_uri, listener) = match provider.redirect {
             RedirectStyle::DeepLink => (DEEP_LINK_CALLBACK.to_string(), None),
             RedirectStyle::Loopback => {
@@ -256,7 +256,7 @@ impl OAuth {
         let ws = self.workspace_id()?;
         let connection_id = connections::latest_for_provider(&self.store, &provider.id)?
             .map(|c| c.id)
-            .unwrap_or_else(crate::new_id);
+            .unwrap_or_else(crate::ids::new_id);
         let key = VaultKey::connection_tokens(&ws, &connection_id)?;
         let secret = tokens.to_secret();
         let saved_key = key.clone();

@@ -176,11 +176,11 @@ impl Hub {
     }
 
     fn pending(&self) -> MutexGuard<'_, HashMap<String, flow::Pending>> {
-        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.pending)
     }
 
     fn finished(&self) -> MutexGuard<'_, HashMap<String, (Outcome, i64)>> {
-        self.finished.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.finished)
     }
 
     fn now_ms(&self) -> i64 {

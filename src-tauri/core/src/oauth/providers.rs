@@ -27,6 +27,7 @@ use url::Url;
 
 use crate::catalog::{self, ConnectionKind, RedirectStyle, RevocationStyle};
 use crate::error::{Error, Result};
+use crate::net::{self, CaCertificate, ClientSpec};
 use crate::secret::Secret;
 
 /// Names the providers file; without it, `<data dir>/providers.json` is used if present.
@@ -76,7 +77,7 @@ pub struct Providers {
     file: PathBuf,
     overrides: BTreeMap<String, Override>,
     webhook_prefixes: BTreeMap<String, String>,
-    ca_pems: Vec<Vec<u8>>,
+    cas: Vec<CaCertificate>,
 }
 
 /// One OAuth provider: the catalog's entry with the file's overrides applied.
@@ -158,28 +159,17 @@ impl Providers {
             }
         }
         let folder = file.parent().unwrap_or(Path::new("."));
-        let mut ca_pems = Vec::new();
+        let mut cas = Vec::new();
         for cert in &format.ca_certificates {
-            let path = folder.join(cert);
-            let pem = std::fs::read(&path).map_err(|err| {
-                bad(format!(
-                    "lists the CA certificate {}, which cannot be read ({err}).",
-                    path.display()
-                ))
-            })?;
-            if !reqwest::Certificate::from_pem_bundle(&pem).is_ok_and(|certs| !certs.is_empty()) {
-                return Err(bad(format!(
-                    "lists {}, which is not a PEM certificate (-----BEGIN CERTIFICATE-----).",
-                    path.display()
-                )));
-            }
-            ca_pems.push(pem);
+            let ca = CaCertificate::read(&folder.join(cert))
+                .map_err(|err| bad(format!("lists a CA certificate it cannot use: {err}")))?;
+            cas.push(ca);
         }
         Ok(Self {
             file: file.to_path_buf(),
             overrides: format.providers,
             webhook_prefixes,
-            ca_pems,
+            cas,
         })
     }
 
@@ -273,49 +263,21 @@ impl Providers {
         self.webhook_prefixes.get(id).cloned()
     }
 
-    /// TLS settings for connections reqwest does not make (Slack's Socket Mode WebSocket): the
-    /// system's roots plus the file's extra CAs.
-    pub fn rustls_config(&self) -> Result<std::sync::Arc<rustls::ClientConfig>> {
-        use rustls_pki_types::pem::PemObject;
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        for pem in &self.ca_pems {
-            for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem).flatten() {
-                let _ = roots.add(cert);
-            }
-        }
-        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|_| Error::Internal("TLS could not be set up.".into()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        Ok(std::sync::Arc::new(config))
+    /// The extra CA certificates the file lists, for every outbound connection.
+    pub fn cas(&self) -> &[CaCertificate] {
+        &self.cas
     }
 
-    /// The HTTP client for provider calls: rustls with the extra CAs, explicit timeouts, and
-    /// no redirects (a token endpoint that redirects is not to be followed with our secrets).
+    /// TLS settings for connections reqwest does not make (Slack's Socket Mode WebSocket).
+    pub fn rustls_config(&self) -> Result<std::sync::Arc<rustls::ClientConfig>> {
+        net::rustls_config(&self.cas)
+    }
+
+    /// The HTTP client for provider calls: see [`net::ClientSpec`].
     pub fn http_client(&self, timeout: Duration) -> Result<reqwest::Client> {
-        // Whoever installed a provider first wins; ring is ours when no one did.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("PitchbarAdmin/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(timeout);
-        // Merged with the system's roots: the extra CAs add to them, never replace them.
-        for pem in &self.ca_pems {
-            builder = builder
-                .tls_certs_merge(reqwest::Certificate::from_pem_bundle(pem).unwrap_or_default());
-        }
-        builder.build().map_err(|err| {
-            tracing::error!(error = %err, "cannot build the provider HTTP client");
-            Error::Internal("The HTTP client for providers could not start.".into())
-        })
+        ClientSpec::new("providers")
+            .timeout(timeout)
+            .build(&self.cas)
     }
 
     fn url(&self, id: &str, key: &str, value: &str) -> Result<Url> {

@@ -34,6 +34,17 @@ pub struct Retrier {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+impl crate::service::Service for Retrier {
+    const NAME: &'static str = "revocation retrier";
+
+    async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
 impl Retrier {
     /// Starts retrying (inside a tokio runtime); what is due, including from before a
     /// restart, is tried at once.
@@ -63,13 +74,6 @@ impl Retrier {
         Self {
             shutdown,
             task: Some(task),
-        }
-    }
-
-    pub async fn stop(mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
         }
     }
 }

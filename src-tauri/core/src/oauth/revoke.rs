@@ -117,7 +117,7 @@ impl OAuth {
         token: Secret,
         why: &Error,
     ) -> Result<()> {
-        let id = crate::new_id();
+        let id = crate::ids::new_id();
         let key = VaultKey::pending_revocation(ws, &connection.id, &id)?;
         blocking(&self.vault, move |v| v.set(&key, &token)).await?;
         let next = self

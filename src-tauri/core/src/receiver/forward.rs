@@ -11,7 +11,7 @@ use hyper::Method;
 
 use super::server::Shared;
 use super::writer::{ForwardResult, WriteMsg};
-use crate::webhooks::dispatcher::{classify, read_capped};
+use crate::net::{classify, read_capped};
 
 /// Long enough for a server stopped at a breakpoint; the sender's answer never waits for it.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);

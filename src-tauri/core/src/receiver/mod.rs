@@ -21,7 +21,7 @@ mod workspace;
 mod writer;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::Serialize;
 use specta::Type;
@@ -37,7 +37,9 @@ pub use settings::{
     CandidatesFn, ReceiverConfig, ResponseSpec, VerifyMode, VerifyWith, MAX_DELAY_MS,
     STATUS_PRESETS,
 };
-pub use workspace::{ReceiverStart, SentHere, VerifyChoice, VerifyInput};
+pub use workspace::{
+    CandidateSource, Receiver, ReceiverStart, SentHere, VerifyChoice, VerifyInput,
+};
 
 /// The port the receiver uses unless told otherwise (the local API has 4787).
 pub const DEFAULT_PORT: u16 = 4788;
@@ -98,6 +100,22 @@ pub struct Running {
     writer: Option<writer::WriterHandle>,
 }
 
+impl crate::service::Service for Running {
+    const NAME: &'static str = "receiver";
+
+    /// Closes the port and every connection (answers still held by a delay are cut), ends
+    /// forwards in flight, then writes every queued record before returning.
+    async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.accept.take() {
+            let _ = task.await;
+        }
+        if let Some(writer) = self.writer.take() {
+            let _ = tokio::task::spawn_blocking(move || writer.stop()).await;
+        }
+    }
+}
+
 impl Running {
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -124,18 +142,6 @@ impl Running {
         let port = self.addr.port();
         self.shared
             .update(|live| live.with_forward(forward_to.as_deref(), port))
-    }
-
-    /// Closes the port and every connection (answers still held by a delay are cut), ends
-    /// forwards in flight, then writes every queued record before returning.
-    pub async fn stop(mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(task) = self.accept.take() {
-            let _ = task.await;
-        }
-        if let Some(writer) = self.writer.take() {
-            let _ = tokio::task::spawn_blocking(move || writer.stop()).await;
-        }
     }
 }
 
@@ -207,6 +213,3 @@ fn io_error(err: std::io::Error) -> Error {
     tracing::error!(error = %err, "receiver socket error");
     Error::Internal("The receiver could not set up its socket. Try another port.".into())
 }
-
-/// The slot `Core` keeps the running receiver in.
-pub(crate) type Slot = Mutex<Option<Running>>;

@@ -41,7 +41,7 @@ pub(crate) fn in_memory_window(signed_at: i64, now: i64) -> bool {
 
 impl Seen {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, IntSet<u64>>> {
-        self.by_signed_at.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.by_signed_at)
     }
 
     /// Loads the log's signatures signed within the window or later (a range of the replay

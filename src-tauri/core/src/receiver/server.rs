@@ -21,8 +21,8 @@ use super::writer::{Record, RowText, WriteMsg};
 use super::{forward, Hub, TOLERANCE_SECS};
 use crate::clock::unix_ms;
 use crate::error::Result;
+use crate::net::ClientSpec;
 use crate::store::Store;
-use crate::webhooks::dispatcher::http_client;
 use crate::webhooks::signing::{parse_signature_header, ParsedSignature, SIGNATURE_HEADER};
 use crate::webhooks::verify::{diagnose_prepared, Candidate, CandidateState, PreparedCandidates};
 
@@ -71,19 +71,21 @@ impl Shared {
             prepared: Mutex::new(None),
             live: RwLock::new(Arc::new(live)),
             writer,
-            client: http_client(&[])?,
+            client: ClientSpec::new("receiver forwarding")
+                .user_agent(crate::webhooks::USER_AGENT)
+                .build(&[])?,
             seq: AtomicU64::new(0),
             shutdown,
         })
     }
 
     pub(super) fn live(&self) -> Arc<Live> {
-        self.live.read().unwrap_or_else(|p| p.into_inner()).clone()
+        crate::sync::read(&self.live).clone()
     }
 
     /// Replaces the settings with `change(current)`, or leaves them if it fails.
     pub(super) fn update(&self, change: impl FnOnce(&Live) -> Result<Live>) -> Result<()> {
-        let mut slot = self.live.write().unwrap_or_else(|p| p.into_inner());
+        let mut slot = crate::sync::write(&self.live);
         *slot = Arc::new(change(&slot)?);
         Ok(())
     }
@@ -100,7 +102,7 @@ impl Shared {
             tracing::warn!(error = %err, "the receiver's secrets could not be loaded");
             Arc::default()
         });
-        let mut slot = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = crate::sync::lock(&self.prepared);
         match &*slot {
             Some(prepared) if Arc::ptr_eq(&prepared.list, &list) => prepared.clone(),
             _ => {

@@ -9,15 +9,23 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use super::{CandidatesFn, ReceiverConfig, ResponseSpec, VerifyWith, TOLERANCE_SECS};
+use super::{
+    start, CandidatesFn, Hub, ReceiverConfig, ReceiverStatus, ResponseSpec, Running, VerifyWith,
+    TOLERANCE_SECS,
+};
 use crate::clock::unix_ms;
 use crate::error::{Error, Result};
+use crate::outbox;
 use crate::secret::Secret;
+use crate::service::{Slot, Started};
+use crate::store::Store;
+use crate::sync::lock;
+use crate::webhooks::dispatcher::Dispatcher;
 use crate::webhooks::endpoints::{EndpointInput, Endpoints, Policy, SecretState};
+use crate::webhooks::secrets::SigningSecrets;
 use crate::webhooks::verify::{diagnose, Candidate, CandidateState, Verdict};
 use crate::webhooks::EventType;
 use crate::workspace::Actor;
-use crate::Core;
 
 /// What the receiver checks signatures with, as the start form offers it.
 #[derive(Debug, Clone, Deserialize, Type)]
@@ -66,15 +74,85 @@ pub struct VerifyInput {
 /// The description that marks the endpoint "Send test events here" made.
 const RECEIVER_ENDPOINT: &str = "Pitchbar Admin's local receiver";
 
-impl Core {
-    pub fn start_receiver_as(&self, actor: &Actor, start: ReceiverStart) -> Result<SocketAddr> {
+/// The local receiver in the workspace: its slot, and what it checks signatures with.
+pub struct Receiver<'a> {
+    pub(crate) store: &'a Arc<Store>,
+    pub(crate) hub: &'a Arc<Hub>,
+    pub(crate) slot: &'a Slot<Running>,
+    pub(crate) endpoints: Endpoints<'a>,
+    pub(crate) dispatcher: Dispatcher<'a>,
+    pub(crate) candidates: CandidateSource,
+}
+
+/// Where every endpoint's secrets are read from, for verifying.
+pub struct CandidateSource {
+    pub(crate) store: Arc<Store>,
+    pub(crate) outbox: Arc<outbox::Hub>,
+    pub(crate) secrets: Arc<SigningSecrets>,
+}
+
+impl Receiver<'_> {
+    /// Starts the local webhook receiver on 127.0.0.1 (inside a tokio runtime) and returns
+    /// where it listens. Refused while it runs: stop it first to change its port or secrets
+    /// (the answer and forwarding change while it runs).
+    pub fn start(&self, config: ReceiverConfig) -> Result<SocketAddr> {
+        let run = || start(self.store.clone(), self.hub.clone(), config);
+        match self.slot.start(run, Running::addr)? {
+            Started::Now(addr) => Ok(addr),
+            Started::Already(addr) => Err(Error::Conflict(format!(
+                "The receiver already listens on {addr}. Stop it first to start it with other settings."
+            ))),
+        }
+    }
+
+    /// Stops the receiver: the port is free and every answered request is written when this
+    /// returns.
+    pub async fn stop(&self) {
+        self.slot.stop().await;
+    }
+
+    pub fn status(&self) -> ReceiverStatus {
+        self.slot.with(|running| {
+            running.map_or(
+                ReceiverStatus {
+                    running: false,
+                    addr: None,
+                    response: None,
+                    forward_to: None,
+                    verify: None,
+                },
+                Running::status,
+            )
+        })
+    }
+
+    /// Changes how the running receiver answers the next requests.
+    pub fn set_response(&self, spec: ResponseSpec) -> Result<()> {
+        self.with_running(|r| r.set_response(spec))
+    }
+
+    /// Starts, changes or (with `None`) ends the running receiver's forwarding.
+    pub fn set_forward(&self, forward_to: Option<String>) -> Result<()> {
+        self.with_running(|r| r.set_forward(forward_to))
+    }
+
+    fn with_running(&self, f: impl FnOnce(&Running) -> Result<()>) -> Result<()> {
+        self.slot.with(|running| match running {
+            Some(running) => f(running),
+            None => Err(Error::Conflict(
+                "The receiver is not running. Start it, then change its answer.".into(),
+            )),
+        })
+    }
+
+    pub fn start_as(&self, actor: &Actor, start: ReceiverStart) -> Result<SocketAddr> {
         actor.require_manage()?;
         let verify_with = match start.verify {
             VerifyChoice::Nothing => VerifyWith::Nothing,
             VerifyChoice::Endpoints => VerifyWith::Candidates(self.endpoint_candidates()),
             VerifyChoice::Secret { secret } => VerifyWith::Secret(pasted_secret(&secret)?),
         };
-        self.start_receiver(ReceiverConfig {
+        self.start(ReceiverConfig {
             port: start.port,
             verify_with,
             response: start.response,
@@ -86,13 +164,13 @@ impl Core {
     /// signed `lead.captured` test event.
     pub fn send_test_events_here(&self, actor: &Actor) -> Result<SentHere> {
         actor.require_manage()?;
-        let Some(addr) = self.receiver_status().addr else {
+        let Some(addr) = self.status().addr else {
             return Err(Error::Conflict(
                 "The receiver is not running. Start it, then send test events to it.".into(),
             ));
         };
         let url = format!("http://{addr}/webhooks");
-        let endpoints = self.webhook_endpoints();
+        let endpoints = &self.endpoints;
         let existing = endpoints.list()?.into_iter().find(|e| e.url == url);
         let (endpoint_id, created) = match existing {
             Some(e) if e.active => (e.id, false),
@@ -125,9 +203,9 @@ impl Core {
             }
         };
         let event_type = EventType::LeadCaptured;
-        let delivery_id =
-            self.webhook_dispatcher()
-                .send_test(actor, &endpoint_id, event_type, None)?;
+        let delivery_id = self
+            .dispatcher
+            .send_test(actor, &endpoint_id, event_type, None)?;
         Ok(SentHere {
             endpoint_id,
             created,
@@ -165,16 +243,17 @@ impl Core {
     /// labelled with the endpoint's URL. Kept until an endpoint or secret changes (the hub's
     /// generation) or a previous secret's overlap ends, so each request costs one lock.
     pub fn endpoint_candidates(&self) -> CandidatesFn {
-        let (store, hub, secrets) = (
-            self.store.clone(),
-            self.webhook_hub.clone(),
-            self.webhook_secrets.clone(),
-        );
+        let CandidateSource {
+            store,
+            outbox: hub,
+            secrets,
+        } = &self.candidates;
+        let (store, hub, secrets) = (store.clone(), hub.clone(), secrets.clone());
         type Cached = (u64, i64, Arc<Vec<Candidate>>);
         let cache: Mutex<Option<Cached>> = Mutex::new(None);
         Arc::new(move || {
             let (generation, now) = (hub.generation(), unix_ms());
-            if let Some((g, until, list)) = &*cache.lock().unwrap_or_else(|p| p.into_inner()) {
+            if let Some((g, until, list)) = &*lock(&cache) {
                 if *g == generation && now < *until {
                     return Ok(list.clone());
                 }
@@ -200,8 +279,7 @@ impl Core {
                 })
                 .collect();
             let list = Arc::new(list);
-            *cache.lock().unwrap_or_else(|p| p.into_inner()) =
-                Some((generation, until, list.clone()));
+            *lock(&cache) = Some((generation, until, list.clone()));
             Ok(list)
         })
     }

@@ -166,11 +166,7 @@ impl Api {
             unauthorized: false,
         })?;
         let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(crate::webhooks::dispatcher::parse_retry_after);
+        let retry_after = crate::net::retry_after(resp.headers());
         let bytes = resp.bytes().await.map_err(|_| Failed {
             error: Error::Upstream(format!(
                 "{}'s answer broke off. Retry in a moment.",

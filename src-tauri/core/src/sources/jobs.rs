@@ -26,9 +26,11 @@ pub struct Running {
     task: JoinHandle<()>,
 }
 
-impl Running {
+impl crate::service::Service for Running {
+    const NAME: &'static str = "sources worker";
+
     /// Stops the worker. An ingestion in flight is abandoned and queued again for the next start.
-    pub async fn stop(self) {
+    async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }

@@ -315,7 +315,7 @@ impl Sources<'_> {
         let ids = self.store.write(|tx| {
             let mut ids = Vec::new();
             for item in items {
-                let id = crate::new_id();
+                let id = crate::ids::new_id();
                 let title = if item.title.trim().is_empty() {
                     "Untitled".to_string()
                 } else {

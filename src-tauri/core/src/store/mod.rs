@@ -90,7 +90,7 @@ impl Store {
     pub fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (it rolls back
         // open transactions), so a poisoned lock is still safe to use.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.conn)
     }
 
     /// Runs `f` in a transaction: all of it is saved, or none of it.

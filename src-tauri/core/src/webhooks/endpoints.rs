@@ -8,13 +8,13 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use super::dispatcher::Hub;
 use super::events::EventType;
 use super::secrets::{SecretRow, SigningSecrets, SECRET_COLUMNS, SECRET_ORDER};
 use super::signing::{generate_secret, SECRET_PREFIX};
 use crate::clock::{now_rfc3339, rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
-use crate::new_id;
+use crate::ids::new_id;
+use crate::outbox::Hub;
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::workspace::Actor;

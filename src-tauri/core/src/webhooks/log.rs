@@ -6,10 +6,10 @@ use rusqlite::{params_from_iter, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use super::dispatcher::Trigger;
 use super::events::EventType;
 use crate::clock::{parse_time, rfc3339_ms};
 use crate::error::{Error, Result};
+use crate::outbox::Trigger;
 use crate::store::Store;
 
 pub const DEFAULT_PAGE: u32 = 50;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::{params, Row, Transaction};
 
 use crate::error::Result;
-use crate::new_id;
+use crate::ids::new_id;
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::vault::{Vault, VaultKey};
@@ -205,6 +205,6 @@ impl SigningSecrets {
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Secret>> {
         // Nothing is ever left half-changed in a map insert or remove: a poisoned lock is fine.
-        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.cache)
     }
 }

@@ -6,7 +6,7 @@ use specta::Type;
 
 use crate::clock::now_rfc3339;
 use crate::error::{Error, Result};
-use crate::new_id;
+use crate::ids::new_id;
 use crate::store::Store;
 
 const ACTIVE_MEMBER: &str = "active_member_id";

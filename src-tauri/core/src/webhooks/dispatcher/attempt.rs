@@ -1,21 +1,17 @@
 //! One attempt of one delivery: the signed POST, what came back (bytes, status, error class),
 //! and the decision that follows (done, retry when, dead letter, disable on 410).
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use super::run::{Ctx, EndpointRt, USER_AGENT};
-use super::{Job, Trigger};
+use super::run::{Ctx, EndpointRt};
 use crate::clock::{rfc3339_ms, unix_ms};
+use crate::net::{classify, header_map, read_capped, retry_after as retry_after_of};
+use crate::outbox::{Job, Trigger};
 use crate::secret::Secret;
 use crate::webhooks::endpoints::Policy;
-use crate::webhooks::signing::{self, SIGNATURE_HEADER};
-use crate::webhooks::{DELIVERY_HEADER, EVENT_HEADER};
-
-/// Response bodies are kept up to this many bytes; the rest is cut and the row says so.
-pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
+use crate::webhooks::{delivery_headers, signing};
 
 pub(crate) struct AttemptRecord {
     pub(super) job: Job,
@@ -106,11 +102,7 @@ pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptReco
                     })
                     .collect();
                 rec.response_headers = serde_json::to_string(&pairs).ok();
-                retry_after = resp
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(parse_retry_after);
+                retry_after = retry_after_of(resp.headers());
                 let location = resp
                     .headers()
                     .get(reqwest::header::LOCATION)
@@ -145,60 +137,6 @@ pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptReco
     rec.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
     decide(ctx, ep, &mut rec, retry_after);
     rec
-}
-
-/// The headers of one signed delivery, in the order they are sent and logged: the same for the
-/// dispatcher and for `pitchbar-admin trigger`, so a receiver tested with one accepts the other.
-pub fn delivery_headers(
-    event_type: &str,
-    delivery_id: &str,
-    secrets: &[&Secret],
-    timestamp: i64,
-    body: &[u8],
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("Content-Type", "application/json".into()),
-        ("User-Agent", USER_AGENT.into()),
-        (SIGNATURE_HEADER, signing::sign(secrets, timestamp, body)),
-        (EVENT_HEADER, event_type.to_owned()),
-        (DELIVERY_HEADER, delivery_id.to_owned()),
-    ]
-}
-
-pub(crate) fn header_map(headers: &[(&str, String)]) -> HeaderMap {
-    let mut map = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            map.insert(n, v);
-        }
-    }
-    map
-}
-
-/// Up to [`MAX_RESPONSE_BODY`] bytes of the answer, whether more was cut, and why reading
-/// stopped early if it failed.
-pub(crate) async fn read_capped(resp: &mut reqwest::Response) -> (Vec<u8>, bool, Option<String>) {
-    let mut body = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = MAX_RESPONSE_BODY - body.len();
-                if chunk.len() > room {
-                    body.extend_from_slice(&chunk[..room]);
-                    return (body, true, None);
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return (body, false, None),
-            Err(err) => {
-                let message = format!("Reading the response body failed: {}", describe(&err));
-                return (body, false, Some(message));
-            }
-        }
-    }
 }
 
 /// The delivery's next state after this attempt: done, retried later, dead-lettered, or the
@@ -248,77 +186,4 @@ fn decide(ctx: &Ctx, ep: &EndpointRt, rec: &mut AttemptRecord, retry_after: Opti
     rec.next_attempt_at = Some(due);
     rec.job.due_ms = due;
     rec.delivery_status = "pending";
-}
-
-/// `Retry-After`: delay-seconds or an HTTP-date.
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-pub(crate) fn classify(err: &reqwest::Error, timeout: Duration) -> (&'static str, String) {
-    if err.is_timeout() {
-        return (
-            "timeout",
-            format!(
-                "No answer within the endpoint's {} ms timeout.",
-                timeout.as_millis()
-            ),
-        );
-    }
-    let chain = describe(err);
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return ("connection_refused", format!("The connection was refused: nothing listens at that address and port. ({chain})"));
-            }
-        }
-        if e.downcast_ref::<rustls::Error>().is_some() {
-            return ("tls", format!("The TLS handshake failed: {chain}"));
-        }
-        source = e.source();
-    }
-    let lower = chain.to_ascii_lowercase();
-    if lower.contains("dns error")
-        || lower.contains("failed to lookup address")
-        || lower.contains("name or service not known")
-    {
-        (
-            "dns",
-            format!("The host name could not be resolved: {chain}"),
-        )
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
-        ("tls", format!("The TLS handshake failed: {chain}"))
-    } else if lower.contains("connection refused") {
-        (
-            "connection_refused",
-            format!("The connection was refused: {chain}"),
-        )
-    } else {
-        ("other", format!("The request failed: {chain}"))
-    }
-}
-
-/// An error with its causes, for the log row (never secrets: URLs carry none, per the checks).
-fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        let s = e.to_string();
-        if !out.contains(&s) {
-            out.push_str(": ");
-            out.push_str(&s);
-        }
-        source = e.source();
-    }
-    out
 }

@@ -7,32 +7,24 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use rusqlite::OptionalExtension;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use super::attempt::attempt;
+use super::config::DispatcherConfig;
 use super::writer::{writer_loop, LogMsg};
-use super::{DispatcherConfig, Hub, Job, Trigger};
 use crate::clock::unix_ms;
 use crate::error::{Error, Result};
+use crate::net::ClientSpec;
+use crate::outbox::{load_job, Hub, Job, Trigger};
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::webhooks::endpoints::{valid_secrets, Policy};
 use crate::webhooks::secrets::SigningSecrets;
 
-pub const USER_AGENT: &str = concat!("Pitchbar-Webhooks/", env!("CARGO_PKG_VERSION"));
-
 /// How long an endpoint whose secret could not be read waits before the keychain is asked
 /// again: often enough to resume soon after it is unlocked, not once per delivery.
 const SECRET_RETRY_MS: i64 = 5_000;
-
-pub(crate) enum SchedMsg {
-    Jobs(Vec<Job>),
-    /// A job whose failed attempt is logged, to try again at `job.due_ms`.
-    Retry(Job),
-}
 
 /// The handle of a running dispatcher, owned by `Core`. Dropping it aborts the tasks (as a
 /// crash would: whatever was not logged stays pending and resumes at the next start);
@@ -44,10 +36,12 @@ pub struct Running {
     hub: Arc<Hub>,
 }
 
-impl Running {
+impl crate::service::Service for Running {
+    const NAME: &'static str = "webhook dispatcher";
+
     /// Takes no new work, lets attempts in flight finish (each within its endpoint's timeout)
     /// and waits for their log rows to be written.
-    pub async fn stop(mut self) {
+    async fn stop(mut self) {
         self.hub.set_sender(None);
         let _ = self.shutdown.send(true);
         if let Some(handle) = self.scheduler.take() {
@@ -101,7 +95,7 @@ struct LaneState {
 impl Lane {
     /// Queues the job; true when a new worker should start for it.
     fn push(&self, ep: Arc<EndpointRt>, job: Job, max_workers: usize) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = crate::sync::lock(&self.state);
         state.queue.push_back((ep, job));
         let start = state.workers < max_workers;
         if start {
@@ -113,7 +107,7 @@ impl Lane {
     /// The next job, or None when there is none, and then this worker is done (counted off
     /// under the same lock that `push` looks at the count under, so no job is left unserved).
     fn next(&self) -> Option<(Arc<EndpointRt>, Job)> {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = crate::sync::lock(&self.state);
         let next = state.queue.pop_front();
         if next.is_none() {
             state.workers -= 1;
@@ -140,7 +134,9 @@ pub(crate) fn start(
             "The webhook dispatcher must be started inside the app's async runtime.".into(),
         ));
     }
-    let client = http_client(&config.extra_ca_pem)?;
+    let client = ClientSpec::new("webhook deliveries")
+        .user_agent(crate::webhooks::USER_AGENT)
+        .build(&config.extra_cas)?;
     let (sched_tx, sched_rx) = mpsc::unbounded_channel();
     let (log_tx, log_rx) = mpsc::unbounded_channel();
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -175,7 +171,7 @@ pub(crate) fn start(
         }
         if !jobs.is_empty() {
             tracing::info!(pending = jobs.len(), "resuming pending webhook deliveries");
-            let _ = sched_tx.send(SchedMsg::Jobs(jobs));
+            let _ = sched_tx.send(jobs);
         }
         hub.set_sender(Some(sched_tx));
     }
@@ -207,54 +203,6 @@ pub(crate) fn start(
     })
 }
 
-/// The webhook HTTP client: no redirects followed, explicit timeouts, the extra CAs trusted.
-/// Also the receiver's forwarding client, for the same reasons.
-pub(crate) fn http_client(extra_ca_pem: &[Vec<u8>]) -> Result<reqwest::Client> {
-    // Whoever installed a provider first wins; ring is ours when no one did.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        // A webhook answered with a redirect is logged as such, never followed: following
-        // would send signed lead data to wherever the endpoint points.
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(60))
-        .tcp_nodelay(true);
-    for pem in extra_ca_pem {
-        let cert = reqwest::Certificate::from_pem(pem).map_err(|_| {
-            Error::invalid("An extra CA certificate is not valid PEM. Check the configured file.")
-        })?;
-        builder = builder.add_root_certificate(cert);
-    }
-    builder.build().map_err(|err| {
-        tracing::error!(error = %err, "cannot build the webhook HTTP client");
-        Error::Internal("The webhook HTTP client could not start.".into())
-    })
-}
-
-/// A pending delivery with its event's payload, ready to attempt.
-pub(crate) fn load_job(conn: &rusqlite::Connection, id: &str) -> Result<Option<Job>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT d.id, d.endpoint_id, d.event_type, d.trigger, e.payload, d.attempts,
-                    d.run_attempts, coalesce(d.next_attempt_at, 0)
-             FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event_id WHERE d.id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok(Job {
-                delivery_id: Arc::from(r.get::<_, String>(0)?),
-                endpoint_id: Arc::from(r.get::<_, String>(1)?),
-                event_type: Arc::from(r.get::<_, String>(2)?),
-                trigger: Trigger::parse(&r.get::<_, String>(3)?),
-                body: Bytes::from(r.get::<_, Vec<u8>>(4)?),
-                attempts: r.get(5)?,
-                run_attempts: r.get(6)?,
-                due_ms: r.get(7)?,
-            })
-        })
-        .optional()?)
-}
-
 struct Timed(i64, u64, Job);
 impl PartialEq for Timed {
     fn eq(&self, o: &Self) -> bool {
@@ -276,7 +224,7 @@ impl Ord for Timed {
 async fn scheduler(
     mut loader: Loader,
     ctx: Arc<Ctx>,
-    mut rx: mpsc::UnboundedReceiver<SchedMsg>,
+    mut rx: mpsc::UnboundedReceiver<Vec<Job>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut timers: BinaryHeap<Reverse<Timed>> = BinaryHeap::new();
@@ -298,7 +246,8 @@ async fn scheduler(
             biased;
             _ = shutdown.changed() => break,
             msg = rx.recv() => match msg {
-                Some(SchedMsg::Jobs(jobs)) => {
+                // Accepted, started by hand, or retries once their attempt is logged.
+                Some(jobs) => {
                     let now = unix_ms();
                     for job in jobs {
                         if job.due_ms <= now {
@@ -309,10 +258,6 @@ async fn scheduler(
                             timers.push(Reverse(Timed(job.due_ms, seq, job)));
                         }
                     }
-                }
-                Some(SchedMsg::Retry(job)) => {
-                    seq += 1;
-                    timers.push(Reverse(Timed(job.due_ms, seq, job)));
                 }
                 None => break,
             },

@@ -9,10 +9,9 @@ use rusqlite::params;
 use tokio::sync::mpsc;
 
 use super::attempt::AttemptRecord;
-use super::run::SchedMsg;
-use super::Hub;
 use crate::clock::{now_rfc3339, unix_ms};
 use crate::error::Result;
+use crate::outbox::{Hub, Job};
 use crate::store::Store;
 
 pub(crate) enum LogMsg {
@@ -23,7 +22,7 @@ pub(crate) enum LogMsg {
 pub(super) fn writer_loop(
     store: Arc<Store>,
     hub: Arc<Hub>,
-    sched: mpsc::UnboundedSender<SchedMsg>,
+    sched: mpsc::UnboundedSender<Vec<Job>>,
     mut rx: mpsc::UnboundedReceiver<LogMsg>,
     batch: usize,
 ) {
@@ -57,7 +56,7 @@ pub(super) fn writer_loop(
                 LogMsg::Cancel(_, ep) => (ep, None),
             };
             if let Some(job) = retry {
-                let _ = sched.send(SchedMsg::Retry(job));
+                let _ = sched.send(vec![job]);
             }
             if !endpoint_ids.iter().any(|e| **e == *ep) {
                 endpoint_ids.push(ep.to_string());
