@@ -3,6 +3,7 @@
 //! `pitchbar://` deep link, …) goes on to the window.
 
 mod listen;
+mod output;
 mod serve;
 mod trigger;
 mod verify;
@@ -13,12 +14,8 @@ use std::io::Write;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-/// The command ran and did what it was asked (for `trigger`: the receiver answered 2xx).
-pub const EXIT_OK: i32 = 0;
-/// The command ran but failed (a non-2xx answer, a refused connection, a port in use, …).
-pub const EXIT_FAILED: i32 = 1;
-/// The command line itself was wrong; clap's message (or ours) says how.
-pub const EXIT_USAGE: i32 = 2;
+use output::fail;
+pub use output::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 #[derive(Parser)]
 #[command(
@@ -113,20 +110,6 @@ pub fn run_until(
             Command::Serve(args) => serve::run(args, out, err, stop).await,
         }
     })
-}
-
-/// A signing secret from the command line or `PITCHBAR_WEBHOOK_SECRET`.
-fn secret_arg(raw: &str) -> Result<crate::secret::Secret, String> {
-    if raw.trim().is_empty() {
-        return Err("give the endpoint's signing secret (whsec_…)".into());
-    }
-    Ok(crate::secret::Secret::new(raw))
-}
-
-/// Prints `error: <message>` and returns `code`.
-fn fail(err: &mut dyn Write, code: i32, message: &str) -> i32 {
-    let _ = writeln!(err, "error: {message}");
-    code
 }
 
 /// Ctrl-C anywhere, SIGTERM on Unix (service managers and `kill` send it).

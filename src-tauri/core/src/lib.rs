@@ -16,6 +16,7 @@ pub mod net;
 pub mod notify;
 pub mod oauth;
 pub mod outbox;
+pub mod paths;
 pub mod receiver;
 pub mod secret;
 pub mod service;
@@ -36,14 +37,12 @@ use specta::Type;
 
 use api_key::ApiKeys;
 pub use error::{Error, Result};
+pub use paths::{data_dir, APP_ID};
 use service::Slot;
 use store::Store;
 use sync::lock;
 use vault::Vault;
 use workspace::{Session, Workspaces};
-
-/// The app's identifier: the OS data dir is named after it.
-pub const APP_ID: &str = "com.pitchbar.admin";
 
 /// One value built at start, holding everything the services share, and a slot for each
 /// background service.
@@ -210,8 +209,8 @@ impl Core {
     }
 
     /// Test events, redelivery and replay.
-    pub fn webhook_dispatcher(&self) -> webhooks::dispatcher::Dispatcher<'_> {
-        webhooks::dispatcher::Dispatcher {
+    pub fn webhook_deliveries(&self) -> webhooks::deliveries::Deliveries<'_> {
+        webhooks::deliveries::Deliveries {
             store: &self.store,
             hub: &self.outbox,
         }
@@ -292,7 +291,7 @@ impl Core {
             hub: &self.receiver_hub,
             slot: &self.receiver,
             endpoints: self.webhook_endpoints(),
-            dispatcher: self.webhook_dispatcher(),
+            deliveries: self.webhook_deliveries(),
             candidates: receiver::CandidateSource {
                 store: self.store.clone(),
                 outbox: self.outbox.clone(),
@@ -435,19 +434,4 @@ impl Core {
     pub async fn stop_notifier(&self) {
         self.notifier.stop().await;
     }
-}
-
-/// The data dir: `PITCHBAR_DATA_DIR` if set, else the OS app-data dir for `com.pitchbar.admin`.
-pub fn data_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("PITCHBAR_DATA_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    // The same folder Tauri's `app_data_dir` names: the OS data dir plus the identifier.
-    directories::BaseDirs::new()
-        .map(|d| d.data_dir().join(APP_ID))
-        .ok_or_else(|| {
-            Error::Storage(
-                "No home folder was found for the app's data. Set PITCHBAR_DATA_DIR to a writable folder.".into(),
-            )
-        })
 }

@@ -8,8 +8,8 @@ use keyring_core::{CredentialStore, Entry, Error as KeyringError};
 use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
+use crate::paths::APP_ID;
 use crate::secret::Secret;
-use crate::APP_ID;
 
 /// Every entry's service: the app's identifier, so keychain apps list them under it.
 pub const SERVICE: &str = APP_ID;

@@ -478,13 +478,13 @@ async fn dead_letter_after_the_last_attempt_then_replay_and_redeliver() {
     assert_eq!(ids, HashSet::from([id.clone()]));
 
     assert_eq!(
-        core.webhook_dispatcher()
+        core.webhook_deliveries()
             .count_failed_since(&before)
             .unwrap(),
         1
     );
     assert_eq!(
-        core.webhook_dispatcher()
+        core.webhook_deliveries()
             .replay_failed_since(&actor, &before)
             .unwrap(),
         1
@@ -492,7 +492,7 @@ async fn dead_letter_after_the_last_attempt_then_replay_and_redeliver() {
     assert_eq!(settled(&core, &id).await, "dead");
     assert_eq!(attempts_of(&core, &id), 6, "a replay runs the policy again");
 
-    core.webhook_dispatcher().redeliver(&actor, &id).unwrap();
+    core.webhook_deliveries().redeliver(&actor, &id).unwrap();
     assert_eq!(settled(&core, &id).await, "dead");
     assert_eq!(attempts_of(&core, &id), 9);
     let page = core.delivery_log().list(&LogQuery::default()).unwrap();
@@ -638,7 +638,7 @@ async fn send_test_uses_the_edited_payload_and_refuses_a_member() {
     let mut payload = pitchbar_core::webhooks::events::sample(EventType::ConversationClosed);
     payload["data"]["reason"] = "edited".into();
     let id = core
-        .webhook_dispatcher()
+        .webhook_deliveries()
         .send_test(
             &actor,
             &ep.id,
@@ -654,7 +654,7 @@ async fn send_test_uses_the_edited_payload_and_refuses_a_member() {
     assert_eq!(last_attempt(&core, &id).summary.trigger.as_str(), "test");
 
     let err = core
-        .webhook_dispatcher()
+        .webhook_deliveries()
         .send_test(
             &actor,
             &ep.id,
@@ -666,17 +666,17 @@ async fn send_test_uses_the_edited_payload_and_refuses_a_member() {
 
     let member = member_actor(&core, &actor);
     let err = core
-        .webhook_dispatcher()
+        .webhook_deliveries()
         .send_test(&member, &ep.id, EventType::LeadCaptured, None)
         .unwrap_err();
     assert!(matches!(err, pitchbar_core::Error::Forbidden(_)));
     let err = core
-        .webhook_dispatcher()
+        .webhook_deliveries()
         .redeliver(&member, &id)
         .unwrap_err();
     assert!(matches!(err, pitchbar_core::Error::Forbidden(_)));
     let err = core
-        .webhook_dispatcher()
+        .webhook_deliveries()
         .replay_failed_since(&member, "2020-01-01T00:00:00Z")
         .unwrap_err();
     assert!(matches!(err, pitchbar_core::Error::Forbidden(_)));

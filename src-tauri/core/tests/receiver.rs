@@ -820,7 +820,7 @@ async fn the_dispatcher_delivers_to_the_receiver_and_it_verifies() {
         .unwrap();
     core.start_dispatcher(DispatcherConfig::default()).unwrap();
     let delivery = core
-        .webhook_dispatcher()
+        .webhook_deliveries()
         .send_test(&actor, &ep.id, EventType::LeadCaptured, None)
         .unwrap();
     let d = newest(&core, 1).await;

@@ -143,7 +143,7 @@ async fn deliver(
     endpoint_id: &str,
 ) -> AttemptDetail {
     let delivery_id = core
-        .webhook_dispatcher()
+        .webhook_deliveries()
         .send_test(actor, endpoint_id, EventType::LeadCaptured, None)
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);

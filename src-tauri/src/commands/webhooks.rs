@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use pitchbar_core::webhooks::dispatcher::Dispatcher;
+use pitchbar_core::webhooks::deliveries::Deliveries;
 use pitchbar_core::webhooks::endpoints::{DeleteImpact, EndpointInput, EndpointView};
 use pitchbar_core::webhooks::events::{self, EventInfo, EventType};
 use pitchbar_core::webhooks::log::{AttemptDetail, EndpointHealth, LogPage, LogQuery};
@@ -132,7 +132,7 @@ pub fn send_test_event(
     payload: Option<Value>,
 ) -> Result<String, Error> {
     let core = state.core()?;
-    dispatcher(&state)?.send_test(
+    deliveries(&state)?.send_test(
         &core.workspaces().actor()?,
         &endpoint_id,
         event_type,
@@ -145,21 +145,21 @@ pub fn send_test_event(
 #[specta::specta]
 pub fn redeliver(state: State<'_, AppState>, delivery_id: String) -> Result<(), Error> {
     let core = state.core()?;
-    dispatcher(&state)?.redeliver(&core.workspaces().actor()?, &delivery_id)
+    deliveries(&state)?.redeliver(&core.workspaces().actor()?, &delivery_id)
 }
 
 /// How many deliveries failed since `since` (RFC 3339): the count the replay dialog shows.
 #[tauri::command]
 #[specta::specta]
 pub fn count_failed_since(state: State<'_, AppState>, since: String) -> Result<u64, Error> {
-    dispatcher(&state)?.count_failed_since(&since)
+    deliveries(&state)?.count_failed_since(&since)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub fn replay_failed_since(state: State<'_, AppState>, since: String) -> Result<u64, Error> {
     let core = state.core()?;
-    dispatcher(&state)?.replay_failed_since(&core.workspaces().actor()?, &since)
+    deliveries(&state)?.replay_failed_since(&core.workspaces().actor()?, &since)
 }
 
 #[tauri::command]
@@ -181,8 +181,8 @@ pub fn attempt_curl(state: State<'_, AppState>, attempt_id: i64) -> Result<Strin
     state.core()?.delivery_log().curl(attempt_id)
 }
 
-fn dispatcher<'a>(state: &'a State<'_, AppState>) -> Result<Dispatcher<'a>, Error> {
-    Ok(state.core()?.webhook_dispatcher())
+fn deliveries<'a>(state: &'a State<'_, AppState>) -> Result<Deliveries<'a>, Error> {
+    Ok(state.core()?.webhook_deliveries())
 }
 
 /// A snippet that verifies an endpoint's signatures, ready to save as `file_name`.

@@ -13,6 +13,9 @@ use serde_json::json;
 
 use crate::error::Error;
 
+/// Request bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -161,7 +164,7 @@ fn bytes_rejection(rejection: BytesRejection) -> ApiError {
             "payload_too_large",
             format!(
                 "The request body is larger than {} KiB. Send less at once.",
-                super::BODY_LIMIT / 1024
+                BODY_LIMIT / 1024
             ),
         )
     } else {

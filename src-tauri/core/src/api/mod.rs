@@ -17,8 +17,6 @@ use crate::store::Store;
 pub use errors::ApiError;
 pub use routes::{router, ApiState, ROUTES};
 
-/// Requests bodies larger than this are refused with 413.
-pub const BODY_LIMIT: usize = 64 * 1024;
 /// The port the app uses unless configured otherwise.
 pub const DEFAULT_PORT: u16 = 4787;
 /// How long a stop waits for requests in flight before cutting them off.

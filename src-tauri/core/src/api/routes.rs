@@ -11,8 +11,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::errors::{ApiError, Body, BodyOr, Params};
-use super::BODY_LIMIT;
+use super::errors::{ApiError, Body, BodyOr, Params, BODY_LIMIT};
 use crate::api_key::{ApiKeys, KEY_PREFIX};
 use crate::conversations::{ConversationInput, Conversations, MessageInput, ReasonInput};
 use crate::error::{Error, Result};

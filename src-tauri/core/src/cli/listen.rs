@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{fail, secret_arg, EXIT_FAILED, EXIT_OK};
+use super::output::{fail, secret_arg, EXIT_FAILED, EXIT_OK};
 use crate::receiver::{ReceivedDetail, ReceiverConfig, ResponseSpec, VerifyWith, DEFAULT_PORT};
 use crate::secret::Secret;
 use crate::webhooks::verify::Verdict;

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{fail, EXIT_FAILED, EXIT_OK};
+use super::output::{fail, EXIT_FAILED, EXIT_OK};
 use crate::api::ApiConfig;
 use crate::{Core, Startup};
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{fail, secret_arg, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::output::{fail, secret_arg, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::clock::unix_ms;
 use crate::net::{classify, header_map, read_capped, ClientSpec};
 use crate::secret::Secret;

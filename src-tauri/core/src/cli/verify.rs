@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
-use super::{fail, secret_arg, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::output::{fail, secret_arg, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::receiver::TOLERANCE_SECS;
 use crate::secret::Secret;
 use crate::webhooks::verify::{diagnose, Candidate, CandidateState};

@@ -2,14 +2,13 @@
 //! the forward URL with its method, end-to-end headers and unchanged body bytes (so its
 //! signature still verifies there). The result is written to the request's record.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap};
 use hyper::Method;
+use tokio::sync::{mpsc, watch};
 
-use super::server::Shared;
 use super::writer::{ForwardResult, WriteMsg};
 use crate::net::{classify, read_capped};
 
@@ -56,18 +55,20 @@ pub(crate) fn keep_end_to_end(headers: &HeaderMap) -> HeaderMap {
 }
 
 /// Sends the request and hands the result to the writer, unless the receiver stops first.
-pub(crate) async fn run(shared: Arc<Shared>, seq: u64, request: Outgoing) {
-    let mut stop = shared.shutdown();
+pub(crate) async fn run(
+    client: reqwest::Client,
+    writer: mpsc::Sender<WriteMsg>,
+    mut stop: watch::Receiver<bool>,
+    seq: u64,
+    request: Outgoing,
+) {
     let result = tokio::select! {
-        result = send(&shared.client, request) => result,
+        result = send(&client, request) => result,
         // The writer marks it as cut by the stop.
         _ = stop.changed() => return,
     };
     let result = ForwardResult { seq, ..result };
-    let _ = shared
-        .writer
-        .send(WriteMsg::Forwarded(Box::new(result)))
-        .await;
+    let _ = writer.send(WriteMsg::Forwarded(Box::new(result))).await;
 }
 
 async fn send(client: &reqwest::Client, request: Outgoing) -> ForwardResult {

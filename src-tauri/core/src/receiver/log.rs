@@ -5,8 +5,8 @@ use rusqlite::{OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use super::writer::VerdictColumn;
-use super::Hub;
+use super::hub::Hub;
+use super::json::VerdictColumn;
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::store::Store;

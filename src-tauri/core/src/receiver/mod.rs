@@ -13,203 +13,26 @@
 //!   the same record when it arrives (announced again).
 
 mod forward;
+mod hub;
+mod json;
 mod log;
+mod running;
 mod seen;
 mod server;
 mod settings;
 mod workspace;
 mod writer;
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
-use std::sync::Arc;
-
-use serde::Serialize;
-use specta::Type;
-use tokio::sync::{broadcast, watch};
-
-use crate::error::{Error, Result};
-use crate::store::Store;
-
+pub use hub::{Hub, ReceiverChanged};
 pub use log::{
     ForwardView, ReceivedDetail, ReceivedPage, ReceivedSummary, ReceiverLog, ReceiverQuery,
 };
+pub(crate) use running::start;
+pub use running::{ReceiverStatus, Running};
 pub use settings::{
-    CandidatesFn, ReceiverConfig, ResponseSpec, VerifyMode, VerifyWith, MAX_DELAY_MS,
-    STATUS_PRESETS,
+    CandidatesFn, ReceiverConfig, ResponseSpec, VerifyMode, VerifyWith, DEFAULT_PORT, MAX_DELAY_MS,
+    STATUS_PRESETS, TOLERANCE_SECS,
 };
 pub use workspace::{
     CandidateSource, Receiver, ReceiverStart, SentHere, VerifyChoice, VerifyInput,
 };
-
-/// The port the receiver uses unless told otherwise (the local API has 4787).
-pub const DEFAULT_PORT: u16 = 4788;
-/// The replay window the spec tells receivers to use, in both directions of time.
-pub const TOLERANCE_SECS: i64 = 300;
-
-/// Sent after each batch of receiver writes; the shell forwards it as `receiver://changed`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
-pub struct ReceiverChanged {
-    /// The records added or completed (a forward's answer arrived); empty after a clear.
-    pub request_ids: Vec<i64>,
-}
-
-/// What the running receiver and the log service share, owned by `Core` across restarts.
-pub struct Hub {
-    changes: broadcast::Sender<ReceiverChanged>,
-    pub(crate) seen: seen::Seen,
-}
-
-impl Default for Hub {
-    fn default() -> Self {
-        Self {
-            changes: broadcast::channel(256).0,
-            seen: seen::Seen::default(),
-        }
-    }
-}
-
-impl Hub {
-    pub fn subscribe(&self) -> broadcast::Receiver<ReceiverChanged> {
-        self.changes.subscribe()
-    }
-
-    pub(crate) fn notify(&self, request_ids: Vec<i64>) {
-        // No subscriber (no window yet) is fine: the next view reads the log anyway.
-        let _ = self.changes.send(ReceiverChanged { request_ids });
-    }
-}
-
-/// Whether the receiver runs, where, and as what.
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
-pub struct ReceiverStatus {
-    pub running: bool,
-    /// `127.0.0.1:<port>` while running.
-    pub addr: Option<String>,
-    pub response: Option<ResponseSpec>,
-    pub forward_to: Option<String>,
-    pub verify: Option<VerifyMode>,
-}
-
-/// The handle of a running receiver, owned by `Core`. Dropping it stops the listener and its
-/// connections; [`Running::stop`] also waits until every queued record is written.
-pub struct Running {
-    addr: SocketAddr,
-    shared: Arc<server::Shared>,
-    shutdown: watch::Sender<bool>,
-    accept: Option<tokio::task::JoinHandle<()>>,
-    writer: Option<writer::WriterHandle>,
-}
-
-impl crate::service::Service for Running {
-    const NAME: &'static str = "receiver";
-
-    /// Closes the port and every connection (answers still held by a delay are cut), ends
-    /// forwards in flight, then writes every queued record before returning.
-    async fn stop(mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(task) = self.accept.take() {
-            let _ = task.await;
-        }
-        if let Some(writer) = self.writer.take() {
-            let _ = tokio::task::spawn_blocking(move || writer.stop()).await;
-        }
-    }
-}
-
-impl Running {
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    pub fn status(&self) -> ReceiverStatus {
-        let live = self.shared.live();
-        ReceiverStatus {
-            running: true,
-            addr: Some(self.addr.to_string()),
-            response: Some(live.spec.clone()),
-            forward_to: live.forward.as_ref().map(|u| u.to_string()),
-            verify: Some(self.shared.verify.mode()),
-        }
-    }
-
-    /// Changes the answer to the next requests; requests already held keep theirs.
-    pub fn set_response(&self, spec: ResponseSpec) -> Result<()> {
-        self.shared.update(|live| live.with_response(spec))
-    }
-
-    /// Starts, changes or (with `None`) ends forwarding for the next requests.
-    pub fn set_forward(&self, forward_to: Option<String>) -> Result<()> {
-        let port = self.addr.port();
-        self.shared
-            .update(|live| live.with_forward(forward_to.as_deref(), port))
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(task) = self.accept.take() {
-            task.abort();
-        }
-    }
-}
-
-/// Binds 127.0.0.1:`config.port` and serves the receiver on the current tokio runtime.
-pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: ReceiverConfig) -> Result<Running> {
-    let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-        Error::Internal("The receiver must be started inside the app's runtime.".into())
-    })?;
-    // Checked before binding, so a bad setting never leaves a port taken.
-    let live = settings::Live::new(config.response)?;
-    if let Some(url) = &config.forward_to {
-        settings::check_forward(url, config.port)?;
-    }
-    let listener = bind(config.port)?;
-    let addr = listener.local_addr().map_err(io_error)?;
-    let live = live.with_forward(config.forward_to.as_deref(), addr.port())?;
-    listener.set_nonblocking(true).map_err(io_error)?;
-    let listener = {
-        let _guard = runtime.enter();
-        tokio::net::TcpListener::from_std(listener).map_err(io_error)?
-    };
-    hub.seen.load_recent(&store)?;
-    let writer = writer::WriterHandle::start(store.clone(), hub.clone())?;
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let shared = Arc::new(server::Shared::new(
-        store,
-        hub,
-        config.verify_with,
-        live,
-        writer.sender(),
-        shutdown_rx.clone(),
-    )?);
-    let accept = runtime.spawn(server::accept_loop(listener, shared.clone(), shutdown_rx));
-    tracing::info!(%addr, "webhook receiver listening");
-    Ok(Running {
-        addr,
-        shared,
-        shutdown,
-        accept: Some(accept),
-        writer: Some(writer),
-    })
-}
-
-fn bind(port: u16) -> Result<StdListener> {
-    StdListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(|err| {
-        tracing::warn!(error = %err, port, "cannot bind the receiver");
-        if err.kind() == std::io::ErrorKind::AddrInUse {
-            Error::Conflict(format!(
-                "Port {port} on 127.0.0.1 is used by another program. Choose another port for the receiver, or 0 for any free port."
-            ))
-        } else {
-            Error::Internal(format!(
-                "The receiver could not listen on 127.0.0.1:{port}. Choose another port, or 0 for any free port."
-            ))
-        }
-    })
-}
-
-fn io_error(err: std::io::Error) -> Error {
-    tracing::error!(error = %err, "receiver socket error");
-    Error::Internal("The receiver could not set up its socket. Try another port.".into())
-}

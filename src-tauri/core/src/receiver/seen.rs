@@ -18,7 +18,7 @@ use std::sync::Mutex;
 
 use nohash_hasher::IntSet;
 
-use super::TOLERANCE_SECS;
+use super::settings::TOLERANCE_SECS;
 use crate::clock::unix_ms;
 use crate::error::Result;
 use crate::store::Store;

@@ -15,10 +15,12 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
+use super::forward;
+use super::hub::Hub;
 use super::seen::{in_log, in_memory_window};
+use super::settings::TOLERANCE_SECS;
 use super::settings::{Answer, Live, VerifyWith};
 use super::writer::{Record, RowText, WriteMsg};
-use super::{forward, Hub, TOLERANCE_SECS};
 use crate::clock::unix_ms;
 use crate::error::Result;
 use crate::net::ClientSpec;
@@ -265,7 +267,13 @@ async fn handle(
     // Queued before the answer goes out: a stop writes it, so every answer is on record.
     let _ = shared.writer.send(WriteMsg::Record(record)).await;
     if let Some((seq, request)) = forward {
-        tokio::spawn(forward::run(shared.clone(), seq, request));
+        tokio::spawn(forward::run(
+            shared.client.clone(),
+            shared.writer.clone(),
+            shared.shutdown(),
+            seq,
+            request,
+        ));
     }
     if answer.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(u64::from(answer.delay_ms))).await;

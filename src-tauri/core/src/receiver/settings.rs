@@ -9,12 +9,16 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use super::writer::pairs_json;
-use super::DEFAULT_PORT;
+use super::json::pairs_json;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::webhooks::endpoints::check_url;
 use crate::webhooks::verify::Candidate;
+
+/// The port the receiver uses unless told otherwise (the local API has 4787).
+pub const DEFAULT_PORT: u16 = 4788;
+/// The replay window the spec tells receivers to use, in both directions of time.
+pub const TOLERANCE_SECS: i64 = 300;
 
 /// Statuses the UI offers as presets; any 200–599 can be set.
 pub const STATUS_PRESETS: [u16; 7] = [200, 400, 404, 410, 429, 500, 503];

@@ -20,7 +20,7 @@ use crate::secret::Secret;
 use crate::service::{Slot, Started};
 use crate::store::Store;
 use crate::sync::lock;
-use crate::webhooks::dispatcher::Dispatcher;
+use crate::webhooks::deliveries::Deliveries;
 use crate::webhooks::endpoints::{EndpointInput, Endpoints, Policy, SecretState};
 use crate::webhooks::secrets::SigningSecrets;
 use crate::webhooks::verify::{diagnose, Candidate, CandidateState, Verdict};
@@ -80,7 +80,7 @@ pub struct Receiver<'a> {
     pub(crate) hub: &'a Arc<Hub>,
     pub(crate) slot: &'a Slot<Running>,
     pub(crate) endpoints: Endpoints<'a>,
-    pub(crate) dispatcher: Dispatcher<'a>,
+    pub(crate) deliveries: Deliveries<'a>,
     pub(crate) candidates: CandidateSource,
 }
 
@@ -204,7 +204,7 @@ impl Receiver<'_> {
         };
         let event_type = EventType::LeadCaptured;
         let delivery_id = self
-            .dispatcher
+            .deliveries
             .send_test(actor, &endpoint_id, event_type, None)?;
         Ok(SentHere {
             endpoint_id,

@@ -1,6 +1,7 @@
 //! Outgoing webhooks: the event catalog and its payloads, how deliveries are signed, endpoints,
 //! the dispatcher of the outbox's deliveries and the delivery log, and verification with a diagnosis.
 
+pub mod deliveries;
 pub mod dispatcher;
 pub mod endpoints;
 pub mod events;

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 
-use super::run::{Ctx, EndpointRt};
+use super::config::DispatcherConfig;
+use super::endpoint::EndpointRt;
 use crate::clock::{rfc3339_ms, unix_ms};
 use crate::net::{classify, header_map, read_capped, retry_after as retry_after_of};
 use crate::outbox::{Job, Trigger};
@@ -31,7 +32,12 @@ pub(crate) struct AttemptRecord {
     pub(super) disable_reason: Option<String>,
 }
 
-pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptRecord {
+pub(super) async fn attempt(
+    client: &reqwest::Client,
+    config: &DispatcherConfig,
+    ep: &EndpointRt,
+    job: Job,
+) -> AttemptRecord {
     let attempted_at = unix_ms();
     let timestamp = attempted_at.div_euclid(1000);
     let secrets: Vec<&Secret> = ep
@@ -79,8 +85,7 @@ pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptReco
         rec.error_class = Some("other");
         rec.error_message = Some(message);
     } else {
-        let sent = ctx
-            .client
+        let sent = client
             .post(ep.url.clone())
             .headers(headers)
             .timeout(ep.timeout)
@@ -135,13 +140,18 @@ pub(super) async fn attempt(ctx: &Ctx, ep: &EndpointRt, job: Job) -> AttemptReco
         }
     }
     rec.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
-    decide(ctx, ep, &mut rec, retry_after);
+    decide(config, ep, &mut rec, retry_after);
     rec
 }
 
 /// The delivery's next state after this attempt: done, retried later, dead-lettered, or the
 /// endpoint turned off (410 Gone).
-fn decide(ctx: &Ctx, ep: &EndpointRt, rec: &mut AttemptRecord, retry_after: Option<Duration>) {
+fn decide(
+    config: &DispatcherConfig,
+    ep: &EndpointRt,
+    rec: &mut AttemptRecord,
+    retry_after: Option<Duration>,
+) {
     rec.job.attempts += 1;
     rec.job.run_attempts += 1;
     if rec.ok {
@@ -169,17 +179,17 @@ fn decide(ctx: &Ctx, ep: &EndpointRt, rec: &mut AttemptRecord, retry_after: Opti
         return;
     }
     let backoff = ExponentialBuilder::default()
-        .with_min_delay(ctx.config.backoff_base)
-        .with_max_delay(ctx.config.backoff_max)
+        .with_min_delay(config.backoff_base)
+        .with_max_delay(config.backoff_max)
         .with_factor(2.0)
         .with_jitter()
         .with_max_times(usize::try_from(ep.max_attempts).unwrap_or(10))
         .build()
         .nth(usize::try_from(rec.job.run_attempts.saturating_sub(1)).unwrap_or(0))
-        .unwrap_or(ctx.config.backoff_max);
+        .unwrap_or(config.backoff_max);
     let delay = match retry_after {
         // The receiver knows its own load best: its Retry-After wins, within the bound.
-        Some(ra) => ra.min(ctx.config.retry_after_max),
+        Some(ra) => ra.min(config.retry_after_max),
         None => backoff,
     };
     let due = rec.attempted_at + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);

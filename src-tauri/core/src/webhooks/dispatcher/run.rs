@@ -3,8 +3,8 @@
 //! (writer.rs), which commits them in batches and only then schedules retries.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch, Semaphore};
@@ -12,12 +12,12 @@ use tokio::task::JoinSet;
 
 use super::attempt::attempt;
 use super::config::DispatcherConfig;
+use super::endpoint::{EndpointRt, Lane};
 use super::writer::{writer_loop, LogMsg};
 use crate::clock::unix_ms;
 use crate::error::{Error, Result};
 use crate::net::ClientSpec;
 use crate::outbox::{load_job, Hub, Job, Trigger};
-use crate::secret::Secret;
 use crate::store::Store;
 use crate::webhooks::endpoints::{valid_secrets, Policy};
 use crate::webhooks::secrets::SigningSecrets;
@@ -59,60 +59,6 @@ impl Drop for Running {
         if let Some(handle) = self.scheduler.take() {
             handle.abort();
         }
-    }
-}
-
-/// Settings of one endpoint as attempts need them.
-pub(super) struct EndpointRt {
-    pub(super) url: reqwest::Url,
-    pub(super) active: bool,
-    pub(super) policy: Policy,
-    pub(super) max_attempts: u32,
-    pub(super) timeout: Duration,
-    pub(super) standard_webhooks: bool,
-    pub(super) secrets: Vec<(Secret, Option<i64>)>,
-    /// Why the current secret could not be read (keychain locked or gone): attempts are then
-    /// logged as failed with this, never sent unsigned.
-    pub(super) secret_error: Option<String>,
-    pub(super) lane: Arc<Lane>,
-}
-
-/// One endpoint's due jobs and the workers taking them: a worker is started when a job
-/// arrives and fewer than the endpoint's limit run, and ends when it finds the queue empty.
-/// One task per worker rather than per job keeps a burst of thousands of deliveries from
-/// becoming thousands of tasks parked on semaphores.
-#[derive(Default)]
-pub(super) struct Lane {
-    state: Mutex<LaneState>,
-}
-
-#[derive(Default)]
-struct LaneState {
-    queue: VecDeque<(Arc<EndpointRt>, Job)>,
-    workers: usize,
-}
-
-impl Lane {
-    /// Queues the job; true when a new worker should start for it.
-    fn push(&self, ep: Arc<EndpointRt>, job: Job, max_workers: usize) -> bool {
-        let mut state = crate::sync::lock(&self.state);
-        state.queue.push_back((ep, job));
-        let start = state.workers < max_workers;
-        if start {
-            state.workers += 1;
-        }
-        start
-    }
-
-    /// The next job, or None when there is none, and then this worker is done (counted off
-    /// under the same lock that `push` looks at the count under, so no job is left unserved).
-    fn next(&self) -> Option<(Arc<EndpointRt>, Job)> {
-        let mut state = crate::sync::lock(&self.state);
-        let next = state.queue.pop_front();
-        if next.is_none() {
-            state.workers -= 1;
-        }
-        next
     }
 }
 
@@ -415,7 +361,7 @@ fn dispatch(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, ep: Option<Arc<EndpointRt>>
             let Ok(permit) = ctx.global.acquire().await else {
                 return;
             };
-            let record = attempt(&ctx, &ep, job).await;
+            let record = attempt(&ctx.client, &ctx.config, &ep, job).await;
             drop(permit);
             let _ = ctx.log.send(LogMsg::Attempt(Box::new(record)));
         }

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use super::{
+use super::model::{
     EndpointInput, Policy, DEFAULT_AT_LEAST_ONCE_ATTEMPTS, DEFAULT_TIMEOUT_MS, MAX_ATTEMPTS,
     MAX_TIMEOUT_MS, MAX_URL_CHARS, MIN_TIMEOUT_MS,
 };

@@ -14,13 +14,13 @@ use crate::store::Store;
 use crate::webhooks::events::{self, EventType};
 use crate::workspace::Actor;
 
-/// Manual deliveries over the store.
-pub struct Dispatcher<'a> {
+/// Deliveries started by hand, over the store.
+pub struct Deliveries<'a> {
     pub(crate) store: &'a Store,
     pub(crate) hub: &'a Hub,
 }
 
-impl Dispatcher<'_> {
+impl Deliveries<'_> {
     /// Sends one event of `event_type` to one endpoint, whatever it subscribes to and whether
     /// or not it is active: the sample payload, or `payload` as edited in the modal. One attempt.
     /// Returns the delivery's ID.
@@ -135,7 +135,7 @@ impl Dispatcher<'_> {
         Ok(())
     }
 
-    /// How many deliveries [`Dispatcher::replay_failed_since`] would send again: failed or
+    /// How many deliveries [`Deliveries::replay_failed_since`] would send again: failed or
     /// dead-lettered since `since` (RFC 3339), to endpoints that are on.
     pub fn count_failed_since(&self, since: &str) -> Result<u64> {
         let since = parse_time(since)?;
@@ -148,7 +148,7 @@ impl Dispatcher<'_> {
         Ok(n.max(0) as u64)
     }
 
-    /// Sends again every delivery counted by [`Dispatcher::count_failed_since`]; returns how many.
+    /// Sends again every delivery counted by [`Deliveries::count_failed_since`]; returns how many.
     pub fn replay_failed_since(&self, actor: &Actor, since: &str) -> Result<u64> {
         actor.require_manage()?;
         let since = parse_time(since)?;

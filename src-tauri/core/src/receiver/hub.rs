@@ -1,0 +1,41 @@
+//! What outlives each run of the receiver, owned by `Core`: the change announcements and the
+//! replay memory.
+
+use serde::Serialize;
+use specta::Type;
+use tokio::sync::broadcast;
+
+use super::seen;
+
+/// Sent after each batch of receiver writes; the shell forwards it as `receiver://changed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+pub struct ReceiverChanged {
+    /// The records added or completed (a forward's answer arrived); empty after a clear.
+    pub request_ids: Vec<i64>,
+}
+
+/// What the running receiver and the log service share, owned by `Core` across restarts.
+pub struct Hub {
+    changes: broadcast::Sender<ReceiverChanged>,
+    pub(crate) seen: seen::Seen,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            changes: broadcast::channel(256).0,
+            seen: seen::Seen::default(),
+        }
+    }
+}
+
+impl Hub {
+    pub fn subscribe(&self) -> broadcast::Receiver<ReceiverChanged> {
+        self.changes.subscribe()
+    }
+
+    pub(crate) fn notify(&self, request_ids: Vec<i64>) {
+        // No subscriber (no window yet) is fine: the next view reads the log anyway.
+        let _ = self.changes.send(ReceiverChanged { request_ids });
+    }
+}
