@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use super::{DISCORD, TEAMS};
+use super::types::{DISCORD, TEAMS};
 use crate::catalog::{self, ConnectionKind};
 use crate::error::{Error, Result};
 use crate::oauth::OAuth;

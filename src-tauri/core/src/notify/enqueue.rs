@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
 
 use super::format::{Notice, Said, LAST_MESSAGES};
-use super::run::TargetRow;
+use super::targets::TargetRow;
 use crate::error::{Error, Result};
 
 /// Events read per target per pass.

@@ -4,219 +4,45 @@
 //! the daily summary (`summary`) and replies from Slack threads over Socket Mode (`socket`).
 
 mod checks;
+mod context;
 mod enqueue;
 pub mod format;
+mod hub;
 mod run;
 pub mod slack;
 mod socket;
 mod summary;
+mod targets;
+mod types;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{params, OptionalExtension, Row};
-use serde::{Deserialize, Serialize};
-use specta::Type;
-use tokio::sync::{broadcast, Notify};
 
 use crate::catalog;
 use crate::clock::rfc3339_ms;
 use crate::connections::{self, ConnectionStatus};
 use crate::error::{Error, Result};
-use crate::oauth::{Clock, OAuth};
+use crate::oauth::OAuth;
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::vault::{Vault, VaultKey};
 use crate::workspace::Actor;
 
 use checks::{check_time, check_webhook_url, shorten_url};
+pub(crate) use context::Ctx;
+use context::SlackContext;
+pub use hub::Hub;
+pub(crate) use run::start;
 pub use run::Running;
-pub(crate) use run::{start, Ctx};
 pub use slack::SlackChannel;
 pub use socket::MISSING_APP_TOKEN;
-
-pub const SLACK: &str = "slack";
-pub const TEAMS: &str = "microsoft-teams";
-pub const DISCORD: &str = "discord";
-
-/// Which notifications a target gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
-pub struct NotifyToggles {
-    pub new_leads: bool,
-    pub new_conversations: bool,
-    /// Conversations routed to a human.
-    pub escalations: bool,
-    /// Every message of every conversation (high volume).
-    pub all_messages: bool,
-    pub daily_summary: bool,
-}
-
-impl Default for NotifyToggles {
-    fn default() -> Self {
-        Self {
-            new_leads: true,
-            new_conversations: true,
-            escalations: true,
-            all_messages: false,
-            daily_summary: false,
-        }
-    }
-}
-
-/// Whether replies in Slack threads reach the conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum SlackReplyStatus {
-    Off,
-    /// Socket Mode needs something the user must provide; the message says what.
-    Unavailable {
-        message: String,
-    },
-    Connecting,
-    Connected,
-    /// The socket dropped or was refused; it is being retried.
-    Retrying {
-        message: String,
-    },
-}
-
-/// A target as the Connected tab and the Configure dialog show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
-pub struct NotifyTarget {
-    pub provider: String,
-    /// Slack: its OAuth connection.
-    pub connection_id: Option<String>,
-    pub channel_id: Option<String>,
-    pub channel_name: Option<String>,
-    pub toggles: NotifyToggles,
-    pub reply_from_slack: bool,
-    /// "HH:MM", this computer's local time.
-    pub summary_time: String,
-    /// Teams / Discord: the webhook URL shortened (its token left out).
-    pub webhook_shown: Option<String>,
-    /// What stopped sending and what to do; `null` while all is well.
-    pub last_error: Option<String>,
-    pub last_error_at: Option<String>,
-    /// Notifications that failed and can be retried.
-    pub failed: u64,
-    /// Notifications waiting to be sent (or waiting out a rate limit).
-    pub pending: u64,
-    pub last_sent_at: Option<String>,
-    pub reply: SlackReplyStatus,
-    pub connected_by: Option<String>,
-    pub connected_at: String,
-}
-
-/// The Configure Slack dialog's Save.
-#[derive(Debug, Clone, Deserialize, Type)]
-pub struct SlackSettings {
-    pub channel_id: String,
-    pub toggles: NotifyToggles,
-    pub reply_from_slack: bool,
-    pub summary_time: String,
-}
-
-/// Connecting (with `url`) or changing (`url` null keeps it) a Teams or Discord target.
-#[derive(Debug, Clone, Deserialize, Type)]
-pub struct WebhookSettings {
-    pub provider: String,
-    pub url: Option<String>,
-    pub toggles: NotifyToggles,
-    pub summary_time: String,
-}
-
-/// What the notifier is tuned with; tests shorten the waits and move the clock.
-#[derive(Debug, Clone)]
-pub struct NotifyConfig {
-    pub clock: Clock,
-    /// The time zone of "local time" for the daily summary: the system's in the app.
-    pub time_zone: jiff::tz::TimeZone,
-    /// Transient failures (network, 5xx): the first retry's delay and the longest.
-    pub retry_min_delay: Duration,
-    pub retry_max_delay: Duration,
-    /// After this many transient failures in a row a notification is marked failed.
-    pub max_attempts: u32,
-    /// Socket Mode reconnects: the first and the longest delay.
-    pub reconnect_min_delay: Duration,
-    pub reconnect_max_delay: Duration,
-    pub request_timeout: Duration,
-    /// The longest the notifier sleeps without looking (a moved test clock, a changed setting).
-    pub tick_max: Duration,
-}
-
-impl Default for NotifyConfig {
-    fn default() -> Self {
-        Self {
-            clock: Clock::system(),
-            time_zone: jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC),
-            retry_min_delay: Duration::from_secs(5),
-            retry_max_delay: Duration::from_secs(10 * 60),
-            max_attempts: 8,
-            reconnect_min_delay: Duration::from_secs(1),
-            reconnect_max_delay: Duration::from_secs(60),
-            request_timeout: Duration::from_secs(15),
-            tick_max: Duration::from_secs(30),
-        }
-    }
-}
-
-/// Announced after the notifier changes what a card shows; the shell emits `notify://changed`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
-pub struct NotifyChanged {
-    pub provider: String,
-}
-
-/// What the services and the running notifier share.
-pub struct Hub {
-    pub(crate) wake: Notify,
-    changes: broadcast::Sender<NotifyChanged>,
-    reply: Mutex<HashMap<String, SlackReplyStatus>>,
-    /// The notifier's clock (set when it starts), so settings and sending agree on the time.
-    clock: Mutex<Clock>,
-}
-
-impl Default for Hub {
-    fn default() -> Self {
-        Self {
-            wake: Notify::new(),
-            changes: broadcast::channel(64).0,
-            reply: Mutex::default(),
-            clock: Mutex::new(Clock::system()),
-        }
-    }
-}
-
-impl Hub {
-    pub(crate) fn now_ms(&self) -> i64 {
-        crate::lock(&self.clock).now_ms()
-    }
-
-    pub(crate) fn set_clock(&self, clock: Clock) {
-        *crate::lock(&self.clock) = clock;
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<NotifyChanged> {
-        self.changes.subscribe()
-    }
-
-    pub(crate) fn changed(&self, provider: &str) {
-        let _ = self.changes.send(NotifyChanged {
-            provider: provider.to_owned(),
-        });
-    }
-
-    pub(crate) fn set_reply(&self, provider: &str, status: SlackReplyStatus) {
-        let old = crate::lock(&self.reply).insert(provider.to_owned(), status.clone());
-        if old.as_ref() != Some(&status) {
-            self.changed(provider);
-        }
-    }
-
-    fn reply(&self, provider: &str) -> Option<SlackReplyStatus> {
-        crate::lock(&self.reply).get(provider).cloned()
-    }
-}
+pub(crate) use targets::usable;
+pub use types::{
+    NotifyChanged, NotifyConfig, NotifyTarget, NotifyToggles, SlackReplyStatus, SlackSettings,
+    WebhookSettings, DISCORD, SLACK, TEAMS,
+};
 
 /// The notification settings service.
 pub struct Notifications<'a> {
@@ -304,8 +130,7 @@ impl Notifications<'_> {
     /// The channels the Slack bot can post to, for the channel picker.
     pub async fn slack_channels(&self) -> Result<Vec<SlackChannel>> {
         let connection = self.active_slack_connection()?;
-        let ctx =
-            run::SlackContext::load(&self.oauth, &connection.id, Duration::from_secs(20)).await?;
+        let ctx = SlackContext::load(&self.oauth, &connection.id, Duration::from_secs(20)).await?;
         ctx.api()
             .channels()
             .await
@@ -523,15 +348,6 @@ impl Notifications<'_> {
         }
         self.saved(provider)
     }
-}
-
-/// Whether a target is in use: Teams and Discord always, Slack only while its OAuth connection
-/// is active (otherwise it is neither shown nor sent to).
-pub(crate) fn usable(store: &Store, provider: &str, connection_id: Option<&str>) -> bool {
-    provider != SLACK
-        || connection_id
-            .and_then(|id| connections::get(store, id).ok())
-            .is_some_and(|c| c.status == ConnectionStatus::Active)
 }
 
 /// A Slack refusal while the user waits (listing channels, saving), as a message.

@@ -3,38 +3,28 @@
 //! `enqueue`), queues the daily summary, and sends what is due. Everything is written before it is sent, so nothing
 //! is lost across restarts; a failure that needs the user pauses the target until Retry.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use rusqlite::{params, OptionalExtension};
 use serde_json::Value;
 use tokio::sync::watch;
-use url::Url;
 
+use super::context::{Ctx, SlackContext};
 use super::enqueue::enqueue_events;
 use super::format::{self, Notice};
-use super::slack::{self, SlackApi, SlackError};
-use super::{summary, Hub, NotifyConfig, DISCORD, SLACK, TEAMS};
+use super::slack::{self, SlackError};
+use super::socket;
+use super::summary;
+use super::targets::{targets, TargetRow};
+use super::types::{DISCORD, SLACK, TEAMS};
 use crate::error::{Error, Result};
-use crate::oauth::OAuth;
 use crate::secret::Secret;
 use crate::store::Store;
-use crate::vault::{Vault, VaultKey};
+use crate::vault::VaultKey;
 
 /// Notifications sent per pass (then the next pass picks up new events first).
 const SEND_BATCH: i64 = 64;
-
-/// Everything the notifier's tasks share.
-#[derive(Clone)]
-pub(crate) struct Ctx {
-    pub store: Arc<Store>,
-    pub vault: Arc<Vault>,
-    pub oauth: OAuth,
-    pub hub: Arc<Hub>,
-    pub outbox: Arc<crate::outbox::Hub>,
-    pub config: NotifyConfig,
-}
 
 /// The running notifier (and its Socket Mode client), owned by `Core`.
 pub struct Running {
@@ -91,62 +81,10 @@ pub(crate) fn start(ctx: Ctx) -> Running {
             }
         })
     };
-    let socket = tokio::spawn(super::socket::run(ctx, stopped));
+    let socket = tokio::spawn(socket::run(ctx, stopped));
     Running {
         shutdown,
         tasks: vec![notifier, socket],
-    }
-}
-
-/// A target as the notifier needs it.
-#[derive(Debug, Clone)]
-pub(crate) struct TargetRow {
-    pub provider: String,
-    pub connection_id: Option<String>,
-    pub channel_id: Option<String>,
-    pub toggles: super::NotifyToggles,
-    pub reply_from_slack: bool,
-    pub summary_time: String,
-    pub summary_since: Option<i64>,
-    pub webhook_ref: Option<String>,
-    pub cursor: i64,
-    pub paused: bool,
-}
-
-pub(crate) fn targets(store: &Store) -> Result<Vec<TargetRow>> {
-    let conn = store.conn();
-    let mut stmt = conn.prepare(
-        "SELECT provider, connection_id, channel_id, new_leads, new_conversations, escalations,
-                all_messages, daily_summary, reply_from_slack, summary_time, summary_since,
-                webhook_ref, event_cursor, last_error IS NOT NULL
-         FROM notify_target",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(TargetRow {
-            provider: r.get(0)?,
-            connection_id: r.get(1)?,
-            channel_id: r.get(2)?,
-            toggles: super::NotifyToggles {
-                new_leads: r.get(3)?,
-                new_conversations: r.get(4)?,
-                escalations: r.get(5)?,
-                all_messages: r.get(6)?,
-                daily_summary: r.get(7)?,
-            },
-            reply_from_slack: r.get(8)?,
-            summary_time: r.get(9)?,
-            summary_since: r.get(10)?,
-            webhook_ref: r.get(11)?,
-            cursor: r.get(12)?,
-            paused: r.get(13)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-impl TargetRow {
-    pub(crate) fn usable(&self, store: &Store) -> bool {
-        super::usable(store, &self.provider, self.connection_id.as_deref())
     }
 }
 
@@ -202,44 +140,6 @@ impl From<SlackError> for SendError {
                 SlackError::RateLimited(wait) => SendError::Wait(wait),
                 other => SendError::Transient(other.describe()),
             },
-        }
-    }
-}
-
-/// Slack's API, the bot token and (for Socket Mode) the app-level token of one connection.
-pub(crate) struct SlackContext {
-    pub http: reqwest::Client,
-    pub base: Url,
-    pub token: Secret,
-    pub app_token: Option<Secret>,
-    pub providers: crate::oauth::Providers,
-}
-
-impl SlackContext {
-    pub async fn load(oauth: &OAuth, connection_id: &str, timeout: Duration) -> Result<Self> {
-        let providers = oauth.providers()?;
-        let provider = providers.provider(SLACK)?;
-        let base = match provider.api_base_url {
-            Some(u) => u,
-            None => Url::parse(slack::DEFAULT_API_BASE)
-                .map_err(|_| Error::Internal("Slack's API address is invalid.".into()))?,
-        };
-        let http = providers.http_client(timeout)?;
-        let token = oauth.access_token(connection_id).await?;
-        Ok(Self {
-            http,
-            base,
-            token,
-            app_token: provider.app_token,
-            providers,
-        })
-    }
-
-    pub fn api(&self) -> SlackApi<'_> {
-        SlackApi {
-            http: &self.http,
-            base: &self.base,
-            token: &self.token,
         }
     }
 }

@@ -14,8 +14,9 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::run::{targets, Ctx, SlackContext};
-use super::{SlackReplyStatus, SLACK};
+use super::context::{Ctx, SlackContext};
+use super::targets::targets;
+use super::types::{SlackReplyStatus, SLACK};
 use crate::conversations::{Conversations, MessageInput};
 use crate::error::Error;
 use crate::webhooks::events::Direction;

@@ -10,7 +10,7 @@ use rusqlite::{params, Transaction};
 
 use super::enqueue::insert_outbox;
 use super::format::Notice;
-use super::run::TargetRow;
+use super::targets::TargetRow;
 use crate::error::Result;
 
 /// The most recent summary time at or before `now`: its local day and when it was (unix ms),

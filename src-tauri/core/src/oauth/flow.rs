@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, Scope};
+use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, Scope};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -11,28 +11,18 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::callback::{self, Callback};
 use super::client::{self, Http};
+use super::config::DEEP_LINK_CALLBACK;
+use super::events::{Authorization, OAuthEvent, Outcome};
+use super::hub::{blocking, OAuth};
+use super::loopback;
+use super::pending::Pending;
 use super::tokens::TokenSet;
-use super::{blocking, loopback, Authorization, OAuth, OAuthEvent, Outcome, DEEP_LINK_CALLBACK};
 use crate::catalog::RedirectStyle;
 use crate::clock::rfc3339_ms;
 use crate::connections::{self, Connection, ConnectionStatus};
 use crate::error::{Error, Result};
 use crate::vault::VaultKey;
 use crate::workspace::Actor;
-
-/// A sign-in in progress. Kept in memory only: the PKCE verifier is a secret, and a sign-in
-/// does not outlive the app (after a restart, the user starts again).
-pub(super) struct Pending {
-    provider_id: String,
-    /// SHA-256 of the `state`: the value itself is not kept once the link is made.
-    state_hash: [u8; 32],
-    /// Taken by the first callback that names this sign-in's state: a state works once.
-    verifier: Option<PkceCodeVerifier>,
-    redirect_uri: String,
-    member_id: String,
-    expires_at_ms: i64,
-    listener: Option<loopback::Stop>,
-}
 
 fn hash(state: &str) -> [u8; 32] {
     Sha256::digest(state.as_bytes()).into()

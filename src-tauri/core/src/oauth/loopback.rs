@@ -12,19 +12,9 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify};
 
-use super::OAuth;
+use super::hub::OAuth;
+use super::pending::Stop;
 use crate::error::{Error, Result};
-
-/// Stops a listener; dropping it does too.
-pub(super) struct Stop(Option<oneshot::Sender<()>>);
-
-impl Stop {
-    pub(super) fn stop(mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
-    }
-}
 
 #[derive(Clone)]
 struct Ctx {

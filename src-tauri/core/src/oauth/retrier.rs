@@ -4,28 +4,14 @@
 
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use rusqlite::{params, OptionalExtension};
 use tokio::sync::watch;
 
-use super::revoke::{Attempt, TokenKind};
-use super::{blocking, OAuth, OAuthConfig, OAuthEvent};
+use super::events::OAuthEvent;
+use super::hub::{blocking, OAuth};
+use super::revoke::{delay_ms, Attempt, TokenKind};
 use crate::error::Result;
 use crate::vault::VaultKey;
-
-/// The delay before attempt `attempts + 1`, in ms.
-pub(super) fn delay_ms(config: &OAuthConfig, attempts: u32) -> i64 {
-    let delay = ExponentialBuilder::default()
-        .with_min_delay(config.retry_min_delay)
-        .with_max_delay(config.retry_max_delay)
-        .with_factor(2.0)
-        .with_jitter()
-        .without_max_times()
-        .build()
-        .nth(usize::try_from(attempts).unwrap_or(usize::MAX))
-        .unwrap_or(config.retry_max_delay);
-    i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)
-}
 
 /// The running retrier, owned by `Core`. Dropping it aborts the task (a queued revocation stays
 /// queued for the next start); [`Retrier::stop`] lets an attempt in flight finish.

@@ -1,13 +1,17 @@
 //! Disconnecting: give access back upstream in the provider's own way (RFC 7009, Slack's
 //! `auth.revoke`, Notion's revoke endpoint, HubSpot's and Zendesk's DELETEs), then forget the
-//! tokens. A provider that cannot be reached gets a queued revocation (see retrier.rs).
+//! tokens. A provider that cannot be reached gets a queued revocation (see retrier.rs); the
+//! queue's format and its backoff delays are defined here, below the retrier that works it off.
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use oauth2::{AccessToken, RefreshToken, StandardRevocableToken};
 use rusqlite::params;
 
 use super::client::{self, Http};
+use super::config::OAuthConfig;
+use super::events::OAuthEvent;
+use super::hub::{blocking, OAuth};
 use super::tokens::TokenSet;
-use super::{blocking, OAuth, OAuthEvent};
 use crate::catalog::{self, ConnectionKind, RevocationStyle};
 use crate::clock::now_rfc3339;
 use crate::connections::{self, Connection, ConnectionStatus};
@@ -15,6 +19,20 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::vault::VaultKey;
 use crate::workspace::Actor;
+
+/// The delay before attempt `attempts + 1`, in ms.
+pub(super) fn delay_ms(config: &OAuthConfig, attempts: u32) -> i64 {
+    let delay = ExponentialBuilder::default()
+        .with_min_delay(config.retry_min_delay)
+        .with_max_delay(config.retry_max_delay)
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times()
+        .build()
+        .nth(usize::try_from(attempts).unwrap_or(usize::MAX))
+        .unwrap_or(config.retry_max_delay);
+    i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)
+}
 
 /// Which token a provider's revocation call takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +141,7 @@ impl OAuth {
         let next = self
             .hub
             .now_ms()
-            .saturating_add(super::retrier::delay_ms(&self.hub.config, 0));
+            .saturating_add(delay_ms(&self.hub.config, 0));
         self.store.write(|tx| {
             tx.execute(
                 "INSERT INTO oauth_revocation (id, connection_id, provider, token_kind, attempts, next_attempt_at, last_error, created_at)

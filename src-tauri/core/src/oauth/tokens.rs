@@ -7,8 +7,9 @@ use oauth2::{RefreshToken, TokenResponse as _};
 use serde::{Deserialize, Serialize};
 
 use super::client::{self, Http, TokenResponse};
+use super::events::OAuthEvent;
+use super::hub::{blocking, OAuth};
 use super::providers::Provider;
-use super::{blocking, OAuth, OAuthEvent};
 use crate::connections::{self, ConnectionStatus};
 use crate::error::{Error, Result};
 use crate::secret::Secret;

@@ -8,7 +8,7 @@ use backon::{ExponentialBuilder, Retryable};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use super::{provider_name, SourcesConfig, DOCS_API, DRIVE_API, NOTION, NOTION_API};
+use super::model::{provider_name, SourcesConfig, DOCS_API, DRIVE_API, NOTION, NOTION_API};
 use crate::connections::Connection;
 use crate::error::{Error, Result};
 use crate::oauth::OAuth;

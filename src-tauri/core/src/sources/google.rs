@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::api::Api;
 use super::index::Text;
-use super::{PickerItem, PickerPage, SourceKind};
+use super::model::{PickerItem, PickerPage, SourceKind};
 use crate::error::{Error, Result};
 
 const DOC_MIME: &str = "application/vnd.google-apps.document";

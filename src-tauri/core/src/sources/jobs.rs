@@ -11,7 +11,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::api::Api;
-use super::{google, index, notion, provider_name, Hub, SourceKind, SourcesConfig};
+use super::hub::Hub;
+use super::model::{provider_name, SourceKind, SourcesConfig};
+use super::{google, index, notion};
 use crate::connections::{self, ConnectionStatus};
 use crate::error::{Error, Result};
 use crate::oauth::OAuth;
@@ -176,7 +178,7 @@ impl Worker {
                 hub.publish(Some(&source_id));
             }
         };
-        let kind = super::SourceKind::parse(&kind);
+        let kind = SourceKind::parse(&kind);
         let (title, text) = match kind {
             SourceKind::Doc => google::read(&api, &external_id, &mut progress).await?,
             _ => notion::read(&api, kind, &external_id, &mut progress).await?,

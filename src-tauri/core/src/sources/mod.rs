@@ -4,17 +4,15 @@
 
 mod api;
 mod google;
+mod hub;
 mod index;
 mod jobs;
+mod model;
 mod notion;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use rusqlite::{params, OptionalExtension, Row};
-use serde::{Deserialize, Serialize};
-use specta::Type;
-use tokio::sync::{broadcast, Notify};
 
 use crate::connections::{self, ConnectionStatus};
 use crate::error::{Error, Result};
@@ -22,89 +20,15 @@ use crate::oauth::OAuth;
 use crate::store::Store;
 use crate::workspace::Actor;
 
+pub use hub::Hub;
 pub use index::{SearchHit, SnippetPart};
 pub(crate) use jobs::start;
 pub use jobs::Running;
-
-pub const NOTION: &str = "notion";
-pub const GOOGLE_DOCS: &str = "google-docs";
-
-/// The providers' real API hosts. A providers file's `api_base_url` replaces them: for
-/// `google-docs` one base serves both the Drive and the Docs paths (`/drive/v3/…`, `/v1/documents/…`).
-const NOTION_API: &str = "https://api.notion.com";
-const DRIVE_API: &str = "https://www.googleapis.com";
-const DOCS_API: &str = "https://docs.googleapis.com";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    Page,
-    Database,
-    Doc,
-}
-
-impl SourceKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Page => "page",
-            Self::Database => "database",
-            Self::Doc => "doc",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "database" => Self::Database,
-            "doc" => Self::Doc,
-            _ => Self::Page,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceStatus {
-    Queued,
-    Ingesting,
-    Ready,
-    Failed,
-}
-
-impl SourceStatus {
-    fn parse(s: &str) -> Self {
-        match s {
-            "queued" => Self::Queued,
-            "ingesting" => Self::Ingesting,
-            "ready" => Self::Ready,
-            _ => Self::Failed,
-        }
-    }
-}
-
-/// A source as the Knowledge page shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
-pub struct Source {
-    pub id: String,
-    /// The catalog id: `notion` or `google-docs`.
-    pub provider: String,
-    pub kind: SourceKind,
-    pub external_id: String,
-    pub title: String,
-    pub url: Option<String>,
-    pub status: SourceStatus,
-    /// Why the last ingestion failed (what to do is in the message).
-    pub status_reason: Option<String>,
-    /// Items (blocks, rows, document elements) read so far by the running ingestion.
-    pub progress: u32,
-    /// RFC 3339; `None` until the first ingestion succeeded.
-    pub last_indexed_at: Option<String>,
-    /// Bytes of indexed text, as of the last successful ingestion.
-    pub size_bytes: u32,
-    pub chunk_count: u32,
-    /// Its connection was disconnected: still searchable, not reindexable until reconnected.
-    pub orphaned: bool,
-    pub added_at: String,
-}
+pub(crate) use model::provider_name;
+pub use model::{
+    PickerItem, PickerPage, Source, SourceKind, SourceStatus, SourcesChanged, SourcesConfig,
+    GOOGLE_DOCS, NOTION,
+};
 
 const SELECT: &str = "SELECT s.id, s.provider, s.kind, s.external_id, s.title, s.url, s.status,
         s.status_reason, s.progress, s.last_indexed_at, s.size_bytes, s.chunk_count,
@@ -134,83 +58,6 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Source> {
 /// Disconnected (or being wound down): the sources stay, their provider can no longer be read.
 fn is_orphaning(connection_status: &str) -> bool {
     matches!(connection_status, "inactive" | "revocation_pending")
-}
-
-/// A page, database or document the picker offers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
-pub struct PickerItem {
-    pub external_id: String,
-    pub kind: SourceKind,
-    pub title: String,
-    pub url: Option<String>,
-    /// RFC 3339, as the provider reports it.
-    pub edited_at: Option<String>,
-    /// Already a source: shown checked and disabled.
-    pub added: bool,
-}
-
-/// One page of the picker; `next_cursor` fetches the next.
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
-pub struct PickerPage {
-    pub items: Vec<PickerItem>,
-    pub next_cursor: Option<String>,
-}
-
-/// A source was added, changed state or progress, or was removed: refetch the Knowledge page.
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
-pub struct SourcesChanged {
-    pub source_id: Option<String>,
-}
-
-/// How ingestion talks to providers; [`SourcesConfig::default`] gives the app's settings.
-#[derive(Debug, Clone)]
-pub struct SourcesConfig {
-    /// Timeout of each provider request.
-    pub request_timeout: Duration,
-    /// Retries of a `429` or a `5xx`: the first delay (a `Retry-After` replaces it), and how many.
-    pub retry_min_delay: Duration,
-    pub retry_times: usize,
-    /// A `Retry-After` longer than this is cut to it.
-    pub retry_after_max: Duration,
-}
-
-impl Default for SourcesConfig {
-    fn default() -> Self {
-        Self {
-            request_timeout: Duration::from_secs(30),
-            retry_min_delay: Duration::from_secs(1),
-            retry_times: 5,
-            retry_after_max: Duration::from_secs(60),
-        }
-    }
-}
-
-/// What the service and its ingestion worker share.
-pub struct Hub {
-    events: broadcast::Sender<SourcesChanged>,
-    /// Rings when a source is queued, so the worker looks at once.
-    wake: Notify,
-}
-
-impl Default for Hub {
-    fn default() -> Self {
-        Self {
-            events: broadcast::channel(256).0,
-            wake: Notify::new(),
-        }
-    }
-}
-
-impl Hub {
-    pub fn subscribe(&self) -> broadcast::Receiver<SourcesChanged> {
-        self.events.subscribe()
-    }
-
-    fn publish(&self, source_id: Option<&str>) {
-        let _ = self.events.send(SourcesChanged {
-            source_id: source_id.map(str::to_string),
-        });
-    }
 }
 
 /// The knowledge sources service.
@@ -426,14 +273,6 @@ fn get(store: &Store, id: &str) -> Result<Source> {
         .query_row(&format!("{SELECT} WHERE s.id = ?1"), [id], from_row)
         .optional()?
         .ok_or_else(|| Error::NotFound("This source no longer exists. Refresh the list.".into()))
-}
-
-pub(crate) fn provider_name(provider: &str) -> &'static str {
-    match provider {
-        NOTION => "Notion",
-        GOOGLE_DOCS => "Google Docs",
-        _ => "The provider",
-    }
 }
 
 /// The provider's active connection, or a message saying to connect it.

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::api::Api;
 use super::index::Text;
-use super::{PickerItem, PickerPage, SourceKind};
+use super::model::{PickerItem, PickerPage, SourceKind};
 use crate::error::{Error, Result};
 
 /// Notion's largest page of results.

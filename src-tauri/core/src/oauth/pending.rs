@@ -1,0 +1,31 @@
+//! A sign-in in progress as the hub keeps it (PKCE verifier, hashed `state`, redirect, expiry),
+//! and the handle that stops its loopback listener. Here rather than in flow.rs and loopback.rs,
+//! which use the hub: the hub holds these, so they sit below it.
+
+use oauth2::PkceCodeVerifier;
+use tokio::sync::oneshot;
+
+/// A sign-in in progress. Kept in memory only: the PKCE verifier is a secret, and a sign-in
+/// does not outlive the app (after a restart, the user starts again).
+pub(super) struct Pending {
+    pub(super) provider_id: String,
+    /// SHA-256 of the `state`: the value itself is not kept once the link is made.
+    pub(super) state_hash: [u8; 32],
+    /// Taken by the first callback that names this sign-in's state: a state works once.
+    pub(super) verifier: Option<PkceCodeVerifier>,
+    pub(super) redirect_uri: String,
+    pub(super) member_id: String,
+    pub(super) expires_at_ms: i64,
+    pub(super) listener: Option<Stop>,
+}
+
+/// Stops a listener; dropping it does too.
+pub(super) struct Stop(pub(super) Option<oneshot::Sender<()>>);
+
+impl Stop {
+    pub(super) fn stop(mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
