@@ -3,8 +3,8 @@
 //! middle of it; a fresh `Core` on the same data directory then delivers every accepted event,
 //! and any duplicate carries the same `X-Pitchbar-Delivery` as its first receipt.
 
-#[path = "support/workspace.rs"]
-mod workspace;
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
@@ -57,7 +57,7 @@ fn crash_child_process() {
         .unwrap();
     rt.block_on(async {
         let core = Core::open(Path::new(dir)).unwrap();
-        let actor = workspace::set_up_owner(&core);
+        let actor = support::workspace::set_up_owner(&core);
         core.webhook_endpoints()
             .create(
                 &actor,

@@ -1,6 +1,8 @@
 //! The webhook dispatcher against real receivers on 127.0.0.1 and a real SQLite file: every
 //! policy path, signatures, rotation, and resuming after the app died mid-burst.
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,10 +19,7 @@ use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::log::LogQuery;
 use pitchbar_core::webhooks::{verify, EventType, Payload};
 use pitchbar_core::Core;
-
-#[path = "support/workspace.rs"]
-mod workspace;
-use workspace::{member_actor, owner_core};
+use support::workspace::{member_actor, owner_core};
 
 #[derive(Clone, Debug)]
 struct Hit {
@@ -783,7 +782,7 @@ async fn a_crash_mid_burst_loses_nothing_and_duplicates_share_the_delivery_id() 
     let fired_ids: HashSet<String>;
     {
         let core = Core::open(dir.path()).unwrap();
-        let actor = workspace::set_up_owner(&core);
+        let actor = support::workspace::set_up_owner(&core);
         // Flaky: every delivery's first attempt fails, so the crash catches retries too.
         core.webhook_endpoints()
             .create(

@@ -3,8 +3,8 @@
 //! in a real Secret Service: run through `scripts/with-keychain.sh`; keychain failures come
 //! from a store that refuses everything and from keyring's mock store.
 
-#[path = "support/workspace.rs"]
-mod workspace;
+mod support;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ fn set_up() -> (tempfile::TempDir, Core, Actor, Actor) {
 fn set_up_with(vault: Vault) -> (tempfile::TempDir, Core, Actor, Actor) {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open_with_vault(dir.path(), vault).unwrap();
-    let owner = workspace::set_up_owner(&core);
+    let owner = support::workspace::set_up_owner(&core);
     let m = core
         .workspaces()
         .add_member(

@@ -1,8 +1,8 @@
 //! The delivery log over real deliveries to a real receiver: filters, keyset paging, one
 //! attempt's bytes, copy as curl (run through a real shell), endpoint health.
 
-#[path = "support/workspace.rs"]
-mod workspace;
+mod support;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,7 @@ async fn fixture() -> Fixture {
     let base = receiver().await;
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path()).unwrap();
-    let actor = workspace::set_up_owner(&core);
+    let actor = support::workspace::set_up_owner(&core);
     let make = |path: &str| EndpointInput {
         url: format!("{base}{path}"),
         events: vec!["lead.captured".into(), "conversation.started".into()],

@@ -2,9 +2,6 @@
 //! (Slack's real response shapes, paging, rate limits, errors, Socket Mode) and the real OAuth
 //! server, with a real keychain: run through scripts/with-keychain.sh.
 
-#[path = "support/slack.rs"]
-mod slack_support;
-#[path = "support/oauth.rs"]
 mod support;
 
 use std::time::Duration;
@@ -17,8 +14,8 @@ use pitchbar_core::notify::{
 use pitchbar_core::webhooks::events::Direction;
 use pitchbar_core::{Core, Error};
 use serde_json::{json, Value};
-use slack_support::*;
-use support::*;
+use support::oauth::*;
+use support::slack::*;
 
 struct World {
     _server: OAuthServer,
@@ -38,7 +35,7 @@ fn world(app_token: Option<&str>) -> Option<World> {
     let data = tempfile::tempdir().unwrap();
     let fake = SlackFake::start(ca.dir.path());
     let providers =
-        slack_support::write_providers_file(ca.dir.path(), &ca, &server, &fake, app_token);
+        support::slack::write_providers_file(ca.dir.path(), &ca, &server, &fake, app_token);
     Some(World {
         _server: server,
         fake,

@@ -1,7 +1,6 @@
 //! OAuth against a real OAuth server (oidc-provider over TLS with a test CA) and a real
 //! keychain: run through scripts/with-keychain.sh. Each test starts its own server.
 
-#[path = "support/oauth.rs"]
 mod support;
 
 use std::time::Duration;
@@ -10,7 +9,7 @@ use pitchbar_core::catalog::RedirectStyle;
 use pitchbar_core::connections::{self, ConnectionStatus};
 use pitchbar_core::oauth::{OAuthEvent, Outcome};
 use pitchbar_core::Error;
-use support::*;
+use support::oauth::*;
 
 struct World {
     ca: TestCa,

@@ -1,15 +1,15 @@
 //! Connecting when the keychain refuses: said plainly, before any browser opens, and nothing is
 //! stored. The one error path nothing real produces on demand, so keyring's mock store.
 
+mod support;
+
 use std::sync::Arc;
 
 use keyring_core::{mock, CredentialStore, Error as KeyringError};
 use pitchbar_core::vault::{Vault, VaultKey, SERVICE};
 use pitchbar_core::{Core, Error};
 
-#[path = "support/workspace.rs"]
-mod workspace;
-use workspace::member_input;
+use support::workspace::member_input;
 
 #[tokio::test]
 async fn a_locked_keychain_refuses_to_connect_and_stores_nothing() {

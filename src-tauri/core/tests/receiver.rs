@@ -1,8 +1,8 @@
 //! The local receiver over real loopback HTTP and a real SQLite file: recording, every
 //! diagnosis, response control, forwarding, persistence, and the dispatcher delivering to it.
 
-#[path = "support/workspace.rs"]
-mod workspace;
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -787,7 +787,7 @@ async fn user_errors_are_clear() {
 async fn the_dispatcher_delivers_to_the_receiver_and_it_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let core = Arc::new(Core::open(dir.path()).unwrap());
-    let actor = workspace::set_up_owner(&core);
+    let actor = support::workspace::set_up_owner(&core);
     // The app's wiring: every endpoint's secrets, refreshed when an endpoint is created.
     let provider = core.endpoint_candidates();
     let addr = core

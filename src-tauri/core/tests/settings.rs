@@ -1,14 +1,14 @@
 //! The local API's port as chosen in the app: moved live without a gap, refused with a clear
 //! message when taken or reserved, and remembered in the database across restarts.
 
+mod support;
+
 use std::net::{Ipv4Addr, TcpListener};
 
 use pitchbar_core::api::ApiConfig;
 use pitchbar_core::Error;
 
-#[path = "support/workspace.rs"]
-mod workspace;
-use workspace::{member_actor, owner_core};
+use support::workspace::{member_actor, owner_core};
 
 /// A port nothing listens on right now.
 fn free_port() -> u16 {

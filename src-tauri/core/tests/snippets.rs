@@ -5,8 +5,8 @@
 //! OLD secret must still accept. Node and Python always run (CI has both); PHP, Ruby and Go run
 //! when their tools are on PATH, else say so (their escaping is unit-tested in the crate).
 
-#[path = "support/workspace.rs"]
-mod workspace;
+mod support;
+
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -132,7 +132,7 @@ fn start(lang: Language, dir: &Path, port: u16) -> Running {
 
 fn owner_core(dir: &Path) -> (Core, pitchbar_core::workspace::Actor) {
     let core = Core::open(dir).unwrap();
-    let actor = workspace::set_up_owner(&core);
+    let actor = support::workspace::set_up_owner(&core);
     (core, actor)
 }
 

@@ -2,21 +2,17 @@
 //! real response shapes on loopback), signed in through the real OAuth server with tokens in a
 //! real keychain: run through scripts/with-keychain.sh.
 
-#[path = "support/oauth.rs"]
 mod support;
-
-#[path = "support/knowledge.rs"]
-mod knowledge;
 
 use std::time::Duration;
 
-use knowledge::{settled, world};
 use pitchbar_core::connections::ConnectionStatus;
 use pitchbar_core::sources::{PickerItem, SourceKind, SourceStatus};
 use pitchbar_core::workspace::Actor;
 use pitchbar_core::Error;
 use serde_json::json;
-use support::actor;
+use support::knowledge::{settled, world};
+use support::oauth::actor;
 
 const HANDBOOK: &str = "1a000000-0000-4000-8000-000000000001";
 const RELEASE_NOTES: &str = "1a000000-0000-4000-8000-000000000002";
@@ -377,9 +373,9 @@ async fn queued_sources_resume_when_the_app_starts_again() {
     let Some(w) = world() else { return };
     let id = {
         // No worker: the app quits before the source is read.
-        let core = support::core(
+        let core = support::oauth::core(
             w.data.path(),
-            support::config(w.data.path(), &w.providers, &w.clock),
+            support::oauth::config(w.data.path(), &w.providers, &w.clock),
         );
         w.connect(&core, "notion").await;
         add_page(&core, &actor(&core), HANDBOOK, "Pitchbar Handbook")

@@ -3,8 +3,8 @@
 //! keeps the exact body bytes and `X-Pitchbar-Signature`; the snippets must accept those, and
 //! reject a tampered body and (004's) an old timestamp.
 
-#[path = "support/workspace.rs"]
-mod workspace;
+mod support;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -127,7 +127,7 @@ async fn spec_snippets_accept_real_deliveries_and_reject_tampering_and_old_times
     // A real Core on a real SQLite file, a single-attempt endpoint, the running dispatcher.
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path()).unwrap();
-    let actor = workspace::set_up_owner(&core);
+    let actor = support::workspace::set_up_owner(&core);
     let ep = core
         .webhook_endpoints()
         .create(

@@ -1,9 +1,6 @@
 //! The knowledge tests' world: the fake Notion + Google Drive/Docs API of
 //! tests/fixtures/knowledge-fake on loopback, the real OAuth server (support/oauth.rs) signing
 //! in to `notion` and `google-docs`, and a providers file pointing both at the two servers.
-//! Included by path next to support/oauth.rs.
-
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::Child;
@@ -14,8 +11,8 @@ use pitchbar_core::sources::{Source, SourceStatus, SourcesConfig};
 use pitchbar_core::Core;
 use serde_json::{json, Value};
 
-use super::support::fixture::{fixture_dir, spawn_node};
-use super::support::*;
+use super::fixture::{fixture_dir, spawn_node};
+use super::oauth::*;
 
 /// The fake provider APIs; killed when dropped.
 pub struct Fake {

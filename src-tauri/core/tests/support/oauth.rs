@@ -2,8 +2,6 @@
 //! (Node, oidc-provider) on loopback TLS, a providers file pointing catalog providers at it, a
 //! Core in a temp dir with the owner as actor, and a "browser" that logs in and consents.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -19,9 +17,7 @@ use pitchbar_core::workspace::{Actor, MemberInput, Role};
 use pitchbar_core::Core;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
-#[path = "fixture.rs"]
-pub mod fixture;
-use fixture::spawn_node;
+use super::fixture::{self, spawn_node};
 
 pub const CLIENT_ID: &str = "pitchbar-admin-test";
 pub const CLIENT_SECRET: &str = "test-client-secret-0123456789";

@@ -2,8 +2,6 @@
 //! Mode, Teams and Discord receivers on one loopback port) as a child process, and a providers
 //! file pointing Slack's OAuth at the real OAuth server and its Web API at the fake.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::Duration;
@@ -11,7 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::fixture::{fixture_dir, spawn_node};
-use super::{OAuthServer, TestCa, CLIENT_ID, CLIENT_SECRET};
+use super::oauth::{OAuthServer, TestCa, CLIENT_ID, CLIENT_SECRET};
 
 /// The fake Slack; killed when dropped.
 pub struct SlackFake {

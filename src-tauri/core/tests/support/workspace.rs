@@ -1,7 +1,5 @@
 //! A workspace as most tests start from: a fresh data dir with its Owner, and a Member to be
-//! refused. Included by path (`#[path = "support/workspace.rs"] mod workspace;`).
-
-#![allow(dead_code)]
+//! refused.
 
 use pitchbar_core::workspace::{Actor, MemberInput, Role};
 use pitchbar_core::Core;
