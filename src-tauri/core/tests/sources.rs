@@ -190,7 +190,7 @@ async fn a_429_waits_for_retry_after_and_the_ingestion_goes_on() {
         .control(
             "POST",
             "script",
-            json!({"path": "/children$", "status": 429, "retryAfter": 1, "times": 1}),
+            json!({"path": "/children$", "status": 429, "retry_after": 1, "times": 1}),
         )
         .await;
     let started = std::time::Instant::now();
