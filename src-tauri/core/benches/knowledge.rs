@@ -37,9 +37,7 @@ fn pct(v: &[Duration], p: f64) -> Duration {
 async fn main() {
     let blocks = env("BENCH_BLOCKS", 10_000);
     let runs = env("BENCH_RUNS", 3);
-    let Some(w) = support::knowledge::world() else {
-        return;
-    };
+    let w = support::knowledge::world();
     let core = w.core();
     let owner = support::oauth::actor(&core);
     w.connect(&core, "notion").await;

@@ -1,6 +1,6 @@
 //! The local API for real: the server on 127.0.0.1:0, a real SQLite file, the dispatcher running
 //! and a real receiver subscribed to every event. The API key lives in a real Secret Service:
-//! run through `scripts/with-keychain.sh` (or set `PITCHBAR_SKIP_KEYCHAIN_TESTS=1` to skip).
+//! run through `scripts/with-keychain.sh`; without one every test here fails.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -41,12 +41,8 @@ struct World {
     http: reqwest::Client,
 }
 
-/// Skips (returns `None`) only when told to; a missing keychain otherwise fails the test.
-async fn world() -> Option<World> {
-    if std::env::var("PITCHBAR_SKIP_KEYCHAIN_TESTS").as_deref() == Ok("1") {
-        eprintln!("skipped: PITCHBAR_SKIP_KEYCHAIN_TESTS=1; run through scripts/with-keychain.sh");
-        return None;
-    }
+/// A missing keychain fails the test.
+async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path()).unwrap();
     let member = |name: &str, email: &str, role| MemberInput {
@@ -96,7 +92,7 @@ async fn world() -> Option<World> {
     core.start_dispatcher(DispatcherConfig::default()).unwrap();
     let addr = core.start_api(ApiConfig { port: 0 }).unwrap();
     assert!(addr.ip().is_loopback() && addr.port() != 0);
-    Some(World {
+    World {
         _dir: dir,
         core,
         base: format!("http://{addr}"),
@@ -104,7 +100,7 @@ async fn world() -> Option<World> {
         secret,
         hits,
         http: reqwest::Client::new(),
-    })
+    }
 }
 
 impl World {
@@ -235,7 +231,7 @@ fn error_message(body: &Value) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lead_is_stored_and_delivered_signed_within_a_second() {
-    let Some(w) = world().await else { return };
+    let w = world().await;
     let started = Instant::now();
     let (status, lead) = w
         .post(
@@ -276,7 +272,7 @@ async fn a_lead_is_stored_and_delivered_signed_within_a_second() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lead_list_pages_newest_first() {
-    let Some(w) = world().await else { return };
+    let w = world().await;
     let mut made = Vec::new();
     for i in 0..5 {
         let (status, lead) = w
@@ -323,7 +319,7 @@ async fn the_lead_list_pages_newest_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conversation_fires_each_of_its_events() {
-    let Some(w) = world().await else { return };
+    let w = world().await;
     let (status, conv) = w
         .post(
             "/v1/conversations",
@@ -393,7 +389,7 @@ async fn a_conversation_fires_each_of_its_events() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_conversations_refuse_messages_and_changes() {
-    let Some(w) = world().await else { return };
+    let w = world().await;
     let (_, conv) = w.post("/v1/conversations", json!({})).await;
     let id = conv["id"].as_str().unwrap();
     let (status, _) = w
@@ -431,7 +427,7 @@ async fn closed_conversations_refuse_messages_and_changes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_or_wrong_key_is_refused() {
-    let Some(w) = world().await else { return };
+    let w = world().await;
     let body = json!({"name": "Eve"}).to_string();
     let url = format!("{}/v1/leads", w.base);
     let attempts = [
@@ -466,7 +462,7 @@ async fn a_missing_or_wrong_key_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_get_clear_errors_and_write_nothing() {
-    let Some(w) = world().await else { return };
+    let w = world().await;
     let url = format!("{}/v1/leads", w.base);
     let raw = |body: Vec<u8>, content_type: Option<&str>| {
         let mut req = w.http.post(&url).bearer_auth(&w.key).body(body);
@@ -552,7 +548,7 @@ async fn bad_bodies_get_clear_errors_and_write_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_fields_of_a_custom_agent_are_enforced() {
-    let Some(w) = world().await else { return };
+    let w = world().await;
     let owner = w.core.workspaces().actor().unwrap();
     let agent = w
         .core
@@ -607,7 +603,7 @@ async fn required_fields_of_a_custom_agent_are_enforced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_delivery_log_is_served_with_its_filters() {
-    let Some(w) = world().await else { return };
+    let w = world().await;
     w.post("/v1/leads", json!({"name": "A"})).await;
     w.post("/v1/conversations", json!({})).await;
     w.received("conversation.started", 1, Duration::from_secs(2))
@@ -635,7 +631,7 @@ async fn the_delivery_log_is_served_with_its_filters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_stops_and_frees_its_port() {
-    let Some(w) = world().await else { return };
+    let w = world().await;
     let addr = w.core.api_addr().unwrap();
     assert_eq!(
         w.core.start_api(ApiConfig { port: 0 }).unwrap(),
@@ -677,7 +673,7 @@ async fn the_openapi_description_matches_the_server() {
         "openapi.json and the server's routes differ"
     );
 
-    let Some(w) = world().await else { return };
+    let w = world().await;
     let (_, conv) = w.post("/v1/conversations", json!({})).await;
     let (_, lead) = w.post("/v1/leads", json!({"name": "A"})).await;
     for (method, path) in &documented {

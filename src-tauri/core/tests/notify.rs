@@ -26,24 +26,22 @@ struct World {
     ca: TestCa,
 }
 
-fn world(app_token: Option<&str>) -> Option<World> {
-    if !prerequisites() {
-        return None;
-    }
+fn world(app_token: Option<&str>) -> World {
+    prerequisites();
     let ca = TestCa::new();
     let server = OAuthServer::start(&ca);
     let data = tempfile::tempdir().unwrap();
     let fake = SlackFake::start(ca.dir.path());
     let providers =
         support::slack::write_providers_file(ca.dir.path(), &ca, &server, &fake, app_token);
-    Some(World {
+    World {
         _server: server,
         fake,
         data,
         clock: TestClock::default(),
         providers,
         ca,
-    })
+    }
 }
 
 impl World {
@@ -138,7 +136,7 @@ async fn bot_posts(w: &World, n: usize) -> Vec<Value> {
 
 #[tokio::test]
 async fn the_channel_picker_lists_every_page_of_channels_the_bot_can_post_to() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.core();
     w.connect_slack(&core).await;
     let channels = core.notifications().slack_channels().await.unwrap();
@@ -184,7 +182,7 @@ async fn the_channel_picker_lists_every_page_of_channels_the_bot_can_post_to() {
 
 #[tokio::test]
 async fn a_new_lead_is_posted_as_the_bot_with_its_details() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.slack_ready(leads_only(), false).await;
     // A conversation is not wanted by these toggles: nothing is posted for it.
     core.conversations()
@@ -211,7 +209,7 @@ async fn a_new_lead_is_posted_as_the_bot_with_its_details() {
 
 #[tokio::test]
 async fn ratelimited_waits_for_retry_after() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.slack_ready(leads_only(), false).await;
     w.fake
         .script(json!({"method": "chat.postMessage", "status": 429, "retry_after": 2}))
@@ -233,7 +231,7 @@ async fn ratelimited_waits_for_retry_after() {
 
 #[tokio::test]
 async fn errors_that_need_the_user_show_on_the_card_and_retry_sends_them() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.slack_ready(leads_only(), false).await;
     let cases = [
         ("channel_not_found", "pick another channel"),
@@ -273,7 +271,7 @@ async fn errors_that_need_the_user_show_on_the_card_and_retry_sends_them() {
 
 #[tokio::test]
 async fn notifications_owed_survive_a_restart() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.slack_ready(leads_only(), false).await;
     core.stop_notifier().await;
     lead(&core, "Written while stopped");
@@ -289,9 +287,7 @@ async fn notifications_owed_survive_a_restart() {
 
 #[tokio::test]
 async fn a_reply_in_the_thread_of_a_routed_conversation_reaches_it() {
-    let Some(w) = world(Some("xapp-1-A0PITCHBAR-test")) else {
-        return;
-    };
+    let w = world(Some("xapp-1-A0PITCHBAR-test"));
     let toggles = NotifyToggles {
         escalations: true,
         ..leads_only()
@@ -420,7 +416,7 @@ async fn a_reply_in_the_thread_of_a_routed_conversation_reaches_it() {
 
 #[tokio::test]
 async fn reply_from_slack_without_an_app_token_says_what_is_missing() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.slack_ready(leads_only(), true).await;
     let t = eventually(10, "the reply status", || async {
         let t = target(&core, "slack");
@@ -452,7 +448,7 @@ fn webhook(provider: &str, url: Option<String>) -> WebhookSettings {
 
 #[tokio::test]
 async fn teams_and_discord_get_the_same_notifications_in_their_formats() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.core();
     core.start_notifier(w.notify_config());
     let n = core.notifications();
@@ -561,7 +557,7 @@ async fn teams_and_discord_get_the_same_notifications_in_their_formats() {
 
 #[tokio::test]
 async fn members_see_the_settings_but_cannot_change_them() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.core();
     let owner = actor(&core);
     let mia = core
@@ -595,7 +591,7 @@ async fn members_see_the_settings_but_cannot_change_them() {
 
 #[tokio::test]
 async fn disconnecting_slack_deletes_its_channel_configuration() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.slack_ready(leads_only(), false).await;
     let slack = core
         .notifications()
@@ -619,7 +615,7 @@ async fn disconnecting_slack_deletes_its_channel_configuration() {
 
 #[tokio::test]
 async fn a_new_webhook_url_the_database_refuses_leaves_the_keychain_as_it_was() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.core();
     let owner = actor(&core);
     let n = core.notifications();
@@ -694,7 +690,7 @@ async fn summaries(w: &World) -> Vec<Value> {
 
 #[tokio::test]
 async fn the_daily_summary_goes_out_on_time_once_and_after_a_missed_day() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.core();
     core.start_notifier(w.notify_config());
     w.connect_slack(&core).await;
@@ -772,7 +768,7 @@ async fn the_daily_summary_goes_out_on_time_once_and_after_a_missed_day() {
 
 #[tokio::test]
 async fn slack_outages_are_retried_with_backoff_then_shown_on_the_card() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.slack_ready(leads_only(), false).await;
     // Two 500s, then it answers: sent, nothing shown.
     w.fake
@@ -805,7 +801,7 @@ async fn slack_outages_are_retried_with_backoff_then_shown_on_the_card() {
 
 #[tokio::test]
 async fn a_rate_limited_channel_page_is_waited_for() {
-    let Some(w) = world(None) else { return };
+    let w = world(None);
     let core = w.core();
     w.connect_slack(&core).await;
     w.fake
@@ -822,9 +818,7 @@ async fn a_rate_limited_channel_page_is_waited_for() {
 
 #[tokio::test]
 async fn only_human_replies_in_a_thread_count_and_a_closed_conversation_says_so() {
-    let Some(w) = world(Some("xapp-1-A0PITCHBAR-test")) else {
-        return;
-    };
+    let w = world(Some("xapp-1-A0PITCHBAR-test"));
     let toggles = NotifyToggles {
         escalations: true,
         ..leads_only()

@@ -19,21 +19,19 @@ struct World {
     clock: TestClock,
 }
 
-fn world() -> Option<World> {
-    if !prerequisites() {
-        return None;
-    }
+fn world() -> World {
+    prerequisites();
     let ca = TestCa::new();
     let server = OAuthServer::start(&ca);
     let data = tempfile::tempdir().unwrap();
     let providers = write_providers_file(ca.dir.path(), &ca, &server);
-    Some(World {
+    World {
         ca,
         server,
         data,
         providers,
         clock: TestClock::default(),
-    })
+    }
 }
 
 impl World {
@@ -94,7 +92,7 @@ async fn connect(w: &World, core: &pitchbar_core::Core, provider: &str) -> conne
 }
 
 async fn full_cycle(provider: &str, style: RedirectStyle) {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let oauth = core.oauth();
     let mut events = core.subscribe_oauth();
@@ -223,7 +221,7 @@ async fn full_cycle_with_a_loopback_provider() {
 
 #[tokio::test]
 async fn hostile_deep_links_are_refused_and_store_nothing() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let oauth = core.oauth();
     let auth = oauth.begin(&actor(&core), "notion").await.unwrap();
@@ -268,7 +266,7 @@ async fn hostile_deep_links_are_refused_and_store_nothing() {
 
 #[tokio::test]
 async fn an_expired_sign_in_is_refused() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let oauth = core.oauth();
     let auth = oauth.begin(&actor(&core), "notion").await.unwrap();
@@ -289,7 +287,7 @@ async fn an_expired_sign_in_is_refused() {
 
 #[tokio::test]
 async fn access_denied_at_the_provider_is_said_plainly() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let oauth = core.oauth();
     let auth = oauth.begin(&actor(&core), "notion").await.unwrap();
@@ -308,7 +306,7 @@ async fn access_denied_at_the_provider_is_said_plainly() {
 
 #[tokio::test]
 async fn a_cancelled_loopback_sign_in_stops_listening() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let oauth = core.oauth();
     let auth = oauth.begin(&actor(&core), "google-docs").await.unwrap();
@@ -334,7 +332,7 @@ async fn a_cancelled_loopback_sign_in_stops_listening() {
 
 #[tokio::test]
 async fn a_member_cannot_connect_or_disconnect() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let member = core
         .workspaces()
@@ -362,7 +360,7 @@ async fn a_member_cannot_connect_or_disconnect() {
 
 #[tokio::test]
 async fn a_revocation_the_provider_missed_is_retried_after_a_restart() {
-    let Some(mut w) = world() else { return };
+    let mut w = world();
     let core = w.core();
     let connection = connect(&w, &core, "google-docs").await;
     let refresh = stored_tokens(&core, &connection.id).unwrap()["refresh_token"]

@@ -2,8 +2,8 @@
 //! endpoint's secret, started with its interpreter on a free port, and sent real deliveries by
 //! the running dispatcher (logged 2xx), then a tampered body and an old timestamp by hand
 //! (400), then a delivery during a secret rotation's overlap, which the snippet holding the
-//! OLD secret must still accept. Node and Python always run (CI has both); PHP, Ruby and Go run
-//! when their tools are on PATH, else say so (their escaping is unit-tested in the crate).
+//! OLD secret must still accept. Every language's tool must be installed (scripts/setup.sh
+//! --test installs them from Debian): a missing one fails its test and names the package.
 
 mod support;
 
@@ -28,18 +28,15 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Whether `tool` can run; when it is missing the test says so loudly and passes.
-fn available(tool: &str, version_flag: &str) -> bool {
-    match Command::new(tool).arg(version_flag).output() {
-        Ok(out) if out.status.success() => true,
-        Ok(out) => panic!("`{tool} {version_flag}` failed: {out:?}"),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!(
-                "\n*** SKIPPED: `{tool}` is not on PATH, so its webhook snippet was not run. ***\n"
-            );
-            false
-        }
-        Err(e) => panic!("starting {tool}: {e}"),
+/// The program that runs `lang`'s snippet, its version flag, and the Debian package with it.
+fn runtime(lang: Language) -> (&'static str, &'static str, &'static str) {
+    match lang {
+        Language::Node => ("node", "--version", "nodejs"),
+        Language::Python => ("python3", "--version", "python3"),
+        Language::Php => ("php", "--version", "php-cli"),
+        Language::Ruby => ("ruby", "--version", "ruby"),
+        Language::Go => ("go", "version", "golang-go"),
+        Language::Rust => unreachable!("the Rust snippet is a function, tested in the crate"),
     }
 }
 
@@ -178,6 +175,8 @@ async fn post(url: &str, signature: &str, body: &[u8]) -> (u16, String) {
 }
 
 async fn snippet_accepts_real_deliveries(lang: Language) {
+    let (tool, version_flag, debian_package) = runtime(lang);
+    support::require::tool(tool, version_flag, debian_package);
     let dir = tempfile::tempdir().unwrap();
     let (core, actor) = owner_core(&dir.path().join("data"));
     let port = free_port();
@@ -261,35 +260,25 @@ async fn snippet_accepts_real_deliveries(lang: Language) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_snippet_verifies_real_deliveries() {
-    if available("node", "--version") {
-        snippet_accepts_real_deliveries(Language::Node).await;
-    }
+    snippet_accepts_real_deliveries(Language::Node).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_snippet_verifies_real_deliveries() {
-    if available("python3", "--version") {
-        snippet_accepts_real_deliveries(Language::Python).await;
-    }
+    snippet_accepts_real_deliveries(Language::Python).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn php_snippet_verifies_real_deliveries() {
-    if available("php", "--version") {
-        snippet_accepts_real_deliveries(Language::Php).await;
-    }
+    snippet_accepts_real_deliveries(Language::Php).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ruby_snippet_verifies_real_deliveries() {
-    if available("ruby", "--version") {
-        snippet_accepts_real_deliveries(Language::Ruby).await;
-    }
+    snippet_accepts_real_deliveries(Language::Ruby).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_snippet_verifies_real_deliveries() {
-    if available("go", "version") {
-        snippet_accepts_real_deliveries(Language::Go).await;
-    }
+    snippet_accepts_real_deliveries(Language::Go).await;
 }

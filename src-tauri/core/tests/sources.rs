@@ -58,7 +58,7 @@ fn found(core: &pitchbar_core::Core, query: &str) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn notion_picker_pages_and_ingestion_reads_every_block_and_page() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -155,7 +155,7 @@ async fn notion_picker_pages_and_ingestion_reads_every_block_and_page() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_notion_database_is_read_row_by_row() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -182,7 +182,7 @@ async fn a_notion_database_is_read_row_by_row() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_429_waits_for_retry_after_and_the_ingestion_goes_on() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -222,7 +222,7 @@ async fn a_429_waits_for_retry_after_and_the_ingestion_goes_on() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_reindex_keeps_the_old_text_and_a_retry_replaces_it() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -262,7 +262,7 @@ async fn a_failed_reindex_keeps_the_old_text_and_a_retry_replaces_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_notion_cannot_find_fails_with_what_to_do() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -283,7 +283,7 @@ async fn a_page_notion_cannot_find_fails_with_what_to_do() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn google_docs_picker_and_documents_to_text() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "google-docs").await;
@@ -327,7 +327,7 @@ async fn google_docs_picker_and_documents_to_text() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn disconnecting_orphans_sources_and_reconnecting_makes_them_reindexable() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     let connection = w.connect(&core, "notion").await;
@@ -370,7 +370,7 @@ async fn disconnecting_orphans_sources_and_reconnecting_makes_them_reindexable()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn queued_sources_resume_when_the_app_starts_again() {
-    let Some(w) = world() else { return };
+    let w = world();
     let id = {
         // No worker: the app quits before the source is read.
         let core = support::oauth::core(
@@ -386,7 +386,7 @@ async fn queued_sources_resume_when_the_app_starts_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn removing_a_source_removes_its_text_and_members_change_nothing() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -437,7 +437,7 @@ async fn removing_a_source_removes_its_text_and_members_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_is_refused_clearly() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     // Not connected yet.
@@ -482,7 +482,7 @@ async fn bad_input_is_refused_clearly() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_the_provider_refuses_marks_the_connection_for_reconnecting() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     let connection = w.connect(&core, "notion").await;
@@ -513,7 +513,7 @@ async fn a_token_the_provider_refuses_marks_the_connection_for_reconnecting() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_source_opens_only_on_its_providers_site() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;

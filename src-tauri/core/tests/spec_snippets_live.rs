@@ -5,80 +5,23 @@
 
 mod support;
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use pitchbar_core::secret::Secret;
 use pitchbar_core::webhooks::dispatcher::DispatcherConfig;
 use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::signing::{parse_signature_header, sign};
 use pitchbar_core::webhooks::{EventType, Payload};
 use pitchbar_core::Core;
+use support::spec_snippets::{run_snippet, SNIPPETS};
 use tokio::sync::Notify;
-
-const SNIPPETS: [&str; 3] = [
-    "spec-002-verify.js",
-    "spec-003-verify.js",
-    "spec-004-verify.js",
-];
-
-fn snippet_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/spec-snippets")
-}
 
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-fn node_available() -> bool {
-    match Command::new("node").arg("--version").output() {
-        Ok(out) if out.status.success() => true,
-        Ok(out) => panic!("`node --version` failed: {out:?}"),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("SKIPPED: `node` is not on PATH, so the spec's Node snippets cannot run.");
-            false
-        }
-        Err(e) => panic!("starting node: {e}"),
-    }
-}
-
-/// Runs one snippet, unmodified, through the harness: `true` accepted, `false` rejected; panics
-/// if the snippet threw or the harness failed.
-fn run_snippet(snippet: &str, header: &str, body: &[u8], secret: &Secret) -> bool {
-    let dir = snippet_dir();
-    let mut child = Command::new("node")
-        .arg(dir.join("run-verify.js"))
-        .arg(dir.join(snippet))
-        .arg(header)
-        .env("PB_SECRET", secret.expose())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting node");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body)
-        .expect("writing the body to node");
-    let out = child.wait_with_output().expect("node ran");
-    match out.status.code() {
-        Some(0) => true,
-        Some(1) => false,
-        other => panic!(
-            "{snippet} exited {other:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    }
 }
 
 /// What the receiver got: the exact body bytes and the signature header.
@@ -114,9 +57,7 @@ async fn handler(State(rx): State<Rx>, headers: HeaderMap, body: Bytes) -> Statu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spec_snippets_accept_real_deliveries_and_reject_tampering_and_old_timestamps() {
-    if !node_available() {
-        return;
-    }
+    support::require::node();
     // A real receiver.
     let rx = Rx::default();
     let app = axum::Router::new().fallback(handler).with_state(rx.clone());

@@ -84,11 +84,9 @@ pub struct World {
     pub clock: TestClock,
 }
 
-/// Everything started; `None` (after a loud notice) only when Node is missing.
-pub fn world() -> Option<World> {
-    if !prerequisites() {
-        return None;
-    }
+/// Everything started.
+pub fn world() -> World {
+    prerequisites();
     let ca = TestCa::new();
     let oauth = OAuthServer::start(&ca);
     let fake = Fake::start();
@@ -99,14 +97,14 @@ pub fn world() -> Option<World> {
     file["providers"]["notion"]["api_base_url"] = json!(fake.base("notion"));
     file["providers"]["google-docs"]["api_base_url"] = json!(fake.base("google"));
     std::fs::write(&providers, serde_json::to_vec_pretty(&file).unwrap()).unwrap();
-    Some(World {
+    World {
         ca,
         oauth,
         fake,
         data,
         providers,
         clock: TestClock::default(),
-    })
+    }
 }
 
 /// Fast retries, so a scripted 429 or 500 does not hold a test up.

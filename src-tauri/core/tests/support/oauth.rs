@@ -3,7 +3,7 @@
 //! Core in a temp dir with the owner as actor, and a "browser" that logs in and consents.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +11,7 @@ use std::time::Duration;
 use pitchbar_core::catalog::RedirectStyle;
 use pitchbar_core::connections::Connection;
 use pitchbar_core::oauth::{Clock, OAuthConfig};
-use pitchbar_core::secret::Secret;
-use pitchbar_core::vault::{Vault, VaultKey};
+use pitchbar_core::vault::VaultKey;
 use pitchbar_core::workspace::{Actor, MemberInput, Role};
 use pitchbar_core::Core;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
@@ -26,30 +25,16 @@ fn fixture_dir() -> PathBuf {
     fixture::fixture_dir("oauth-server")
 }
 
-/// Whether the OAuth server can run: only a missing Node skips (loudly); a missing install of
-/// the fixture's packages or a missing keychain is a failure, not a pass.
-pub fn prerequisites() -> bool {
-    if Command::new("node").arg("--version").output().is_err() {
-        eprintln!(
-            "\n*** SKIPPED: node is not installed, so the OAuth tests against the real OAuth server \
-             (tests/fixtures/oauth-server) did not run. Install Node.js (scripts/setup.sh --test). ***\n"
-        );
-        return false;
-    }
+/// What the OAuth server needs: Node, the fixture's packages and a real keychain. A missing
+/// one fails the test with what to install.
+pub fn prerequisites() {
+    super::require::node();
     assert!(
         fixture_dir().join("node_modules/oidc-provider").exists(),
         "The OAuth test server's packages are missing: run scripts/setup.sh --test \
          (or npm --prefix tests/fixtures/oauth-server ci)."
     );
-    let vault = Vault::os();
-    let probe = VaultKey::new(&ulid::Ulid::new().to_string(), "probe").unwrap();
-    if let Err(err) = vault
-        .set(&probe, &Secret::new("probe"))
-        .and_then(|()| vault.delete(&probe))
-    {
-        panic!("No usable Secret Service ({err}): run the tests through scripts/with-keychain.sh.");
-    }
-    true
+    super::require::keychain();
 }
 
 /// A CA made for this test, and a certificate for 127.0.0.1 signed by it.
