@@ -6,51 +6,25 @@ mod support;
 use std::path::Path;
 
 use pitchbar_core::vault::VaultKey;
-use pitchbar_core::workspace::{Actor, MemberInput, Role};
+use pitchbar_core::workspace::{Actor, Role};
 use pitchbar_core::{Core, Error};
 use sha2::{Digest, Sha256};
+use support::files::{contains, data_dir_bytes};
+use support::workspace::{add_member, owner_core, switch_to_role};
 
 /// A workspace with an Owner (active) and a Member.
 fn set_up() -> (tempfile::TempDir, Core) {
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(dir.path()).unwrap();
-    core.workspaces()
-        .set_up("Acme", input("Olive Owner", "olive@acme.test", Role::Owner))
-        .unwrap();
-    let owner = core.workspaces().actor().unwrap();
-    core.workspaces()
-        .add_member(&owner, input("Mo Member", "mo@acme.test", Role::Member))
-        .unwrap();
+    let (dir, core, owner) = owner_core();
+    add_member(&core, &owner);
     (dir, core)
 }
 
-fn input(name: &str, email: &str, role: Role) -> MemberInput {
-    MemberInput {
-        name: name.into(),
-        email: email.into(),
-        role,
-    }
-}
-
 fn owner(core: &Core) -> Actor {
-    actor_with(core, Role::Owner)
+    switch_to_role(core, Role::Owner)
 }
 
 fn member(core: &Core) -> Actor {
-    actor_with(core, Role::Member)
-}
-
-fn actor_with(core: &Core, role: Role) -> Actor {
-    let session = core.workspaces().session().unwrap().unwrap();
-    let id = session
-        .members
-        .iter()
-        .find(|m| m.role == role)
-        .unwrap()
-        .id
-        .clone();
-    core.workspaces().switch_to(&id).unwrap();
-    core.workspaces().actor().unwrap()
+    switch_to_role(core, Role::Member)
 }
 
 fn vault_key(core: &Core) -> VaultKey {
@@ -76,24 +50,6 @@ fn setting(core: &Core, key: &str) -> Option<String> {
 
 fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// Every byte of every file in the data dir (the database, its WAL and shared memory).
-fn data_dir_bytes(dir: &Path) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            bytes.extend(std::fs::read(&path).unwrap());
-        }
-    }
-    bytes
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }
 
 #[test]

@@ -334,17 +334,7 @@ async fn a_cancelled_loopback_sign_in_stops_listening() {
 async fn a_member_cannot_connect_or_disconnect() {
     let w = world();
     let core = w.core();
-    let member = core
-        .workspaces()
-        .add_member(
-            &actor(&core),
-            pitchbar_core::workspace::MemberInput {
-                name: "Mo Member".into(),
-                email: "mo@acme.test".into(),
-                role: pitchbar_core::workspace::Role::Member,
-            },
-        )
-        .unwrap();
+    let member = support::workspace::add_member(&core, &actor(&core));
     let connection = connect(&w, &core, "notion").await;
     core.workspaces().switch_to(&member.id).unwrap();
     let as_member = actor(&core);

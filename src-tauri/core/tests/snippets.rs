@@ -7,7 +7,7 @@
 
 mod support;
 
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -38,14 +38,6 @@ fn runtime(lang: Language) -> (&'static str, &'static str, &'static str) {
         Language::Go => ("go", "version", "golang-go"),
         Language::Rust => unreachable!("the Rust snippet is a function, tested in the crate"),
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A snippet's process, killed when the test ends however it ends.
@@ -127,12 +119,6 @@ fn start(lang: Language, dir: &Path, port: u16) -> Running {
     running
 }
 
-fn owner_core(dir: &Path) -> (Core, pitchbar_core::workspace::Actor) {
-    let core = Core::open(dir).unwrap();
-    let actor = support::workspace::set_up_owner(&core);
-    (core, actor)
-}
-
 /// Sends a test event through the running dispatcher and returns its logged attempt.
 async fn deliver(
     core: &Core,
@@ -178,8 +164,8 @@ async fn snippet_accepts_real_deliveries(lang: Language) {
     let (tool, version_flag, debian_package) = runtime(lang);
     support::require::tool(tool, version_flag, debian_package);
     let dir = tempfile::tempdir().unwrap();
-    let (core, actor) = owner_core(&dir.path().join("data"));
-    let port = free_port();
+    let (core, actor) = support::workspace::owner_core_at(&dir.path().join("data"));
+    let port = support::free_port();
     let url = format!("http://127.0.0.1:{port}/webhooks/pitchbar");
     let ep = core
         .webhook_endpoints()

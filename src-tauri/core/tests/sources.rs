@@ -393,20 +393,7 @@ async fn removing_a_source_removes_its_text_and_members_change_nothing() {
     let id = add_page(&core, &owner, HANDBOOK, "Pitchbar Handbook");
     assert_eq!(settled(&core, &id).await.status, SourceStatus::Ready);
 
-    let member = core
-        .workspaces()
-        .add_member(
-            &owner,
-            pitchbar_core::workspace::MemberInput {
-                name: "Mia Member".into(),
-                email: "mia@acme.test".into(),
-                role: pitchbar_core::workspace::Role::Member,
-            },
-        )
-        .unwrap();
-    core.workspaces().switch_to(&member.id).unwrap();
-    let mia = actor(&core);
-    core.workspaces().switch_to(&owner.member().id).unwrap();
+    let mia = support::workspace::member_actor(&core, &owner);
     assert!(matches!(
         core.sources().remove(&mia, &id),
         Err(Error::Forbidden(_))

@@ -2,20 +2,46 @@
 //! `support::…`. Nothing here is a test; each part is set-up that more than one file needs.
 //!
 //! - [`require`]: the programs and the keychain a test needs, or a failure naming them.
-//! - [`fixture`]: the Node fake servers of tests/fixtures, started as child processes.
-//! - [`workspace`]: a Core in a temp dir with its workspace and Owner, and a Member to refuse.
+//! - [`workspace`]: the Owner set-up — a Core in a temp dir with its workspace and Owner, and a
+//!   Member to refuse.
+//! - [`test_receiver`]: the one HTTP receiver that records requests and answers as scripted.
+//! - [`dispatch`]: the dispatcher's one fast `test_config`, endpoints, events and their log rows.
+//! - [`fixture`]: the one starter of the Node fake servers of tests/fixtures.
 //! - [`oauth`]: the test CA, the real OAuth server and a browser that signs in.
 //! - [`slack`]: the fake Slack / Teams / Discord and its providers file.
-//! - [`spec_snippets`]: the spec's Node verification snippets, run as printed.
 //! - [`knowledge`]: the fake Notion / Google APIs, signed in through the OAuth server.
+//! - [`spec_snippets`]: the spec's Node verification snippets, run as printed.
+//! - [`files`]: what a data dir holds, byte for byte.
 
 // Each test binary uses some of these helpers, never all of them.
 #![allow(dead_code)]
 
+pub mod dispatch;
+pub mod files;
 pub mod fixture;
 pub mod knowledge;
 pub mod oauth;
 pub mod require;
 pub mod slack;
 pub mod spec_snippets;
+pub mod test_receiver;
 pub mod workspace;
+
+use std::net::{Ipv4Addr, TcpListener};
+
+/// A port nothing listens on right now (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Now, in Unix seconds.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}

@@ -12,7 +12,7 @@ use pitchbar_core::catalog::RedirectStyle;
 use pitchbar_core::connections::Connection;
 use pitchbar_core::oauth::{Clock, OAuthConfig};
 use pitchbar_core::vault::VaultKey;
-use pitchbar_core::workspace::{Actor, MemberInput, Role};
+use pitchbar_core::workspace::Actor;
 use pitchbar_core::Core;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
@@ -188,20 +188,11 @@ pub fn config(data_dir: &Path, providers: &Path, clock: &TestClock) -> OAuthConf
     config
 }
 
-/// A Core with a workspace whose owner is `Ada Owner`.
+/// A Core with a workspace whose owner is `Ada Owner` (made the first time only).
 pub fn core(data_dir: &Path, config: OAuthConfig) -> Core {
     let core = Core::open_with(data_dir, config).unwrap();
     if core.workspaces().session().unwrap().is_none() {
-        core.workspaces()
-            .set_up(
-                "Acme",
-                MemberInput {
-                    name: "Ada Owner".into(),
-                    email: "ada@acme.test".into(),
-                    role: Role::Owner,
-                },
-            )
-            .unwrap();
+        super::workspace::set_up_owner(&core);
     }
     core
 }
