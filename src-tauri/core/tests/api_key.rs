@@ -9,6 +9,7 @@ use pitchbar_core::vault::VaultKey;
 use pitchbar_core::workspace::{Actor, Role};
 use pitchbar_core::{Core, Error};
 use sha2::{Digest, Sha256};
+use support::child;
 use support::files::{contains, data_dir_bytes};
 use support::workspace::{add_member, owner_core, switch_to_role};
 
@@ -298,21 +299,10 @@ fn authenticate_works_without_the_keychain() {
     let (dir, core) = set_up();
     let key = core.api_keys().reveal(&owner(&core)).unwrap();
     drop(core);
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+    let out = child::without_bus(&mut child::this_test(NAME), dir.path())
         .env(CHILD_DIR, dir.path())
         .env(CHILD_KEY, key.expose())
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            format!("unix:path={}", dir.path().join("no-bus").display()),
-        )
         .output()
         .unwrap();
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{output}");
-    assert!(output.contains("1 passed"), "{output}");
+    child::assert_passed(&out);
 }

@@ -11,7 +11,7 @@ use pitchbar_core::Error;
 use support::workspace::{member_actor, owner_core};
 
 async fn answers(port: u16) -> bool {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    support::install_crypto();
     reqwest::get(format!("http://127.0.0.1:{port}/v1/leads"))
         .await
         .is_ok_and(|r| r.status() == 401)

@@ -8,6 +8,7 @@ use std::path::Path;
 use pitchbar_core::secret::Secret;
 use pitchbar_core::vault::{Vault, VaultKey, SERVICE};
 use pitchbar_core::Error;
+use support::child;
 
 /// The OS keychain; fails the test when no Secret Service answers: a missing keychain must not
 /// pass for a working one.
@@ -166,22 +167,11 @@ fn without_a_secret_service_every_call_refuses_plainly() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+    let out = child::without_bus(&mut child::this_test(NAME), dir.path())
         .env(CHILD, "1")
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            format!("unix:path={}", dir.path().join("no-bus").display()),
-        )
         .output()
         .unwrap();
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{output}");
-    assert!(output.contains("1 passed"), "{output}");
+    child::assert_passed(&out);
 }
 
 /// A Secret Service with no unlocked keyring (here: a fresh one that would have to ask for a
@@ -226,7 +216,7 @@ fn a_locked_keychain_refuses_plainly() {
     let out = std::process::Command::new("dbus-run-session")
         .arg("--")
         .arg(std::env::current_exe().unwrap())
-        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .args(child::only(NAME))
         .env(CHILD, home.path())
         .env("HOME", home.path())
         .env("XDG_DATA_HOME", dir("data"))
@@ -240,13 +230,7 @@ fn a_locked_keychain_refuses_plainly() {
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .output()
         .expect("dbus-run-session runs (Debian package dbus)");
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{output}");
-    assert!(output.contains("1 passed"), "{output}");
+    child::assert_passed(&out);
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -31,10 +31,7 @@ impl Fake {
         Self {
             child,
             port,
-            http: {
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                reqwest::Client::new()
-            },
+            http: super::client(),
         }
     }
 

@@ -12,10 +12,12 @@
 //! - [`knowledge`]: the fake Notion / Google APIs, signed in through the OAuth server.
 //! - [`spec_snippets`]: the spec's Node verification snippets, run as printed.
 //! - [`files`]: what a data dir holds, byte for byte.
+//! - [`child`]: a test run again in a child process with an environment of its own.
 
 // Each test binary uses some of these helpers, never all of them.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod dispatch;
 pub mod files;
 pub mod fixture;
@@ -36,6 +38,17 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Makes ring rustls's crypto provider (reqwest is built without one); once is enough.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A plain HTTP client, for the fixtures' control APIs.
+pub fn client() -> reqwest::Client {
+    install_crypto();
+    reqwest::Client::new()
 }
 
 /// Now, in Unix seconds.

@@ -208,7 +208,7 @@ pub fn workspace_id(core: &Core) -> String {
 /// The system browser, as far as the tests need one: trusts the test CA, keeps the server's
 /// cookies, follows nothing by itself.
 pub fn browser(ca: &TestCa) -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    super::install_crypto();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
