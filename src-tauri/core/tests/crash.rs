@@ -1,7 +1,8 @@
 //! Crash safety with a real process: a child (this test binary, re-executed) fires a burst of
 //! at-least-once deliveries at a real receiver in this process and is killed with SIGKILL in the
 //! middle of it; a fresh `Core` on the same data directory then delivers every accepted event,
-//! and any duplicate carries the same `X-Pitchbar-Delivery` as its first receipt.
+//! and any duplicate carries the same `X-Pitchbar-Delivery` as its first receipt. The same once
+//! more inside one process, with every delivery's first attempt failing.
 
 mod support;
 
@@ -19,8 +20,8 @@ use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::{EventType, Payload};
 use pitchbar_core::Core;
-use support::dispatch::test_config;
-use support::test_receiver::{Answer, TestReceiver};
+use support::dispatch::{answers, endpoint, lead, test_config};
+use support::test_receiver::{header, Answer, TestReceiver};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// `<data dir>,<receiver url>`: set only in the child process.
@@ -151,8 +152,7 @@ async fn sigkill_mid_burst_then_restart_delivers_every_accepted_event() {
     let url = rx.url("/hook");
     let dir = tempfile::tempdir().unwrap();
 
-    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
-        .args([CHILD_TEST, "--exact", "--nocapture", "--test-threads=1"])
+    let mut child = tokio::process::Command::from(support::child::this_test(CHILD_TEST))
         .env(CHILD_ENV, format!("{},{url}", dir.path().display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -281,5 +281,83 @@ async fn sigkill_mid_burst_then_restart_delivers_every_accepted_event() {
         "after restart: {} receipts in all, {duplicates} duplicate 200s, all with the same delivery ID",
         receipts.len()
     );
+    core.stop_dispatcher().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same in one process: the app dies (its Core dropped, tasks aborted) mid-burst of retries.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_burst_loses_nothing_and_duplicates_share_the_delivery_id() {
+    let rx = TestReceiver::answering(answers).await;
+    let dir = tempfile::tempdir().unwrap();
+    let n = 300;
+    let fired_ids: HashSet<String>;
+    {
+        let (core, actor) = support::workspace::owner_core_at(dir.path());
+        // Flaky: every delivery's first attempt fails, so the crash catches retries too.
+        core.webhook_endpoints()
+            .create(
+                &actor,
+                endpoint(&rx.url("/flaky"), Policy::AtLeastOnce, Some(5)),
+            )
+            .unwrap();
+        core.start_dispatcher(DispatcherConfig {
+            concurrency: 4,
+            per_endpoint_concurrency: 4,
+            ..test_config()
+        })
+        .unwrap();
+        let mut ids = HashSet::new();
+        for _ in 0..n {
+            ids.extend(
+                core.webhook_dispatcher()
+                    .fire(&lead())
+                    .unwrap()
+                    .delivery_ids,
+            );
+        }
+        fired_ids = ids;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while rx.hits().len() < 40 {
+            assert!(Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        // The app dies here: tasks aborted, nothing stopped cleanly.
+    }
+    let delivered_before = rx.hits().len();
+    assert!(delivered_before < 2 * n, "the crash came mid-burst");
+
+    let core = Core::open(dir.path()).unwrap();
+    core.start_dispatcher(test_config()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pending: i64 = core
+            .store()
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM webhook_delivery WHERE status != 'succeeded'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{pending} deliveries unfinished");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let hits = rx.hits();
+    let ok_ids: HashSet<String> = {
+        let per = rx.per_delivery();
+        per.iter()
+            .filter(|(_, n)| **n >= 2)
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    assert_eq!(ok_ids, fired_ids, "every accepted event reached a 200");
+    assert!(hits
+        .iter()
+        .all(|h| fired_ids.contains(header(h, "x-pitchbar-delivery"))));
     core.stop_dispatcher().await;
 }

@@ -20,6 +20,7 @@ use pitchbar_core::webhooks::signing::{parse_signature_header, sign, SIGNATURE_H
 use pitchbar_core::webhooks::snippets::{snippet, Language};
 use pitchbar_core::webhooks::EventType;
 use pitchbar_core::Core;
+use support::dispatch::{endpoint, endpoint_with_secret};
 
 /// The others start in well under a second; Go is built before it starts.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -167,26 +168,15 @@ async fn snippet_accepts_real_deliveries(lang: Language) {
     let (core, actor) = support::workspace::owner_core_at(&dir.path().join("data"));
     let port = support::free_port();
     let url = format!("http://127.0.0.1:{port}/webhooks/pitchbar");
-    let ep = core
-        .webhook_endpoints()
-        .create(
-            &actor,
-            EndpointInput {
-                url: url.clone(),
-                description: format!("{} snippet", lang.label()),
-                events: vec!["lead.captured".into()],
-                active: true,
-                policy: Policy::Single,
-                max_attempts: None,
-                timeout_ms: Some(10_000),
-                standard_webhooks: false,
-            },
-        )
-        .unwrap();
-    let old_secret = core
-        .webhook_endpoints()
-        .reveal_secret(&actor, &ep.id)
-        .unwrap();
+    let (ep, old_secret) = endpoint_with_secret(
+        &core,
+        &actor,
+        EndpointInput {
+            description: format!("{} snippet", lang.label()),
+            timeout_ms: Some(10_000),
+            ..endpoint(&url, Policy::Single, None)
+        },
+    );
     let code = snippet(lang, old_secret.expose());
     std::fs::write(dir.path().join(lang.file_name()), code).unwrap();
     let _receiver = start(lang, dir.path(), port);

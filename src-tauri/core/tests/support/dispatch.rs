@@ -3,14 +3,17 @@
 
 use std::time::{Duration, Instant};
 
+use pitchbar_core::secret::Secret;
 use pitchbar_core::webhooks::dispatcher::DispatcherConfig;
-use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
+use pitchbar_core::webhooks::endpoints::{EndpointInput, EndpointView, Policy};
 use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::log::{AttemptDetail, LogQuery};
 use pitchbar_core::webhooks::{EventType, Payload};
+use pitchbar_core::workspace::Actor;
 use pitchbar_core::Core;
 
-use super::test_receiver::{Answer, Hit};
+use super::test_receiver::{Answer, Hit, TestReceiver};
+use super::workspace::owner_core;
 
 /// Retries in milliseconds, not minutes, so a test sees every attempt of a policy.
 pub fn test_config() -> DispatcherConfig {
@@ -46,6 +49,14 @@ pub fn answers(hit: &Hit) -> Answer {
     }
 }
 
+/// Where a dispatch test starts: a test receiver answering by path ([`answers`]) and a Core on a
+/// fresh temp dir with its Owner.
+pub async fn receiver_and_owner() -> (TestReceiver, tempfile::TempDir, Core, Actor) {
+    let rx = TestReceiver::answering(answers).await;
+    let (dir, core, actor) = owner_core();
+    (rx, dir, core, actor)
+}
+
 /// An endpoint for `lead.captured` with a 1 s timeout.
 pub fn endpoint(url: &str, policy: Policy, max_attempts: Option<u32>) -> EndpointInput {
     EndpointInput {
@@ -58,6 +69,20 @@ pub fn endpoint(url: &str, policy: Policy, max_attempts: Option<u32>) -> Endpoin
         timeout_ms: Some(1_000),
         standard_webhooks: false,
     }
+}
+
+/// Creates the endpoint and reveals its signing secret.
+pub fn endpoint_with_secret(
+    core: &Core,
+    actor: &Actor,
+    input: EndpointInput,
+) -> (EndpointView, Secret) {
+    let ep = core.webhook_endpoints().create(actor, input).unwrap();
+    let secret = core
+        .webhook_endpoints()
+        .reveal_secret(actor, &ep.id)
+        .unwrap();
+    (ep, secret)
 }
 
 pub fn lead() -> Payload {
