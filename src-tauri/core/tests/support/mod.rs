@@ -6,6 +6,7 @@
 //!   Member to refuse.
 //! - [`test_receiver`]: the one HTTP receiver that records requests and answers as scripted.
 //! - [`dispatch`]: the dispatcher's one fast `test_config`, endpoints, events and their log rows.
+//! - [`api`]: the local API with its key, the dispatcher and a test receiver.
 //! - [`fixture`]: the one starter of the Node fake servers of tests/fixtures.
 //! - [`oauth`]: the test CA, the real OAuth server and a browser that signs in.
 //! - [`slack`]: the fake Slack / Teams / Discord and its providers file.
@@ -17,6 +18,7 @@
 // Each test binary uses some of these helpers, never all of them.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod child;
 pub mod dispatch;
 pub mod files;
