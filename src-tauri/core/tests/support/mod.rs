@@ -6,6 +6,7 @@
 //!   Member to refuse.
 //! - [`test_receiver`]: the one HTTP receiver that records requests and answers as scripted.
 //! - [`dispatch`]: the dispatcher's one fast `test_config`, endpoints, events and their log rows.
+//! - [`receiver`]: Pitchbar's own receiver, started, sent requests and its log read back.
 //! - [`api`]: the local API with its key, the dispatcher and a test receiver.
 //! - [`fixture`]: the one starter of the Node fake servers of tests/fixtures.
 //! - [`oauth`]: the test CA, the real OAuth server and a browser that signs in.
@@ -25,6 +26,7 @@ pub mod files;
 pub mod fixture;
 pub mod knowledge;
 pub mod oauth;
+pub mod receiver;
 pub mod require;
 pub mod slack;
 pub mod spec_snippets;
