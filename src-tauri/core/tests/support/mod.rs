@@ -6,6 +6,7 @@
 //!   Member to refuse.
 //! - [`test_receiver`]: the one HTTP receiver that records requests and answers as scripted.
 //! - [`dispatch`]: the dispatcher's one fast `test_config`, endpoints, events and their log rows.
+//! - [`endpoints`]: webhook endpoints and where their secrets are.
 //! - [`receiver`]: Pitchbar's own receiver, started, sent requests and its log read back.
 //! - [`api`]: the local API with its key, the dispatcher and a test receiver.
 //! - [`fixture`]: the one starter of the Node fake servers of tests/fixtures.
@@ -22,6 +23,7 @@
 pub mod api;
 pub mod child;
 pub mod dispatch;
+pub mod endpoints;
 pub mod files;
 pub mod fixture;
 pub mod knowledge;
