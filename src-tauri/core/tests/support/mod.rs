@@ -11,7 +11,7 @@
 //! - [`api`]: the local API with its key, the dispatcher and a test receiver.
 //! - [`fixture`]: the one starter of the Node fake servers of tests/fixtures.
 //! - [`oauth`]: the test CA, the real OAuth server and a browser that signs in.
-//! - [`slack`]: the fake Slack / Teams / Discord and its providers file.
+//! - [`slack`]: the fake Slack / Teams / Discord, and the notification tests' world.
 //! - [`knowledge`]: the fake Notion / Google APIs, signed in through the OAuth server.
 //! - [`spec_snippets`]: the spec's Node verification snippets, run as printed.
 //! - [`files`]: what a data dir holds, byte for byte.
