@@ -31,6 +31,15 @@ const CHILD_TEST: &str = "crash_child_process";
 /// Events the child fires.
 const BURST: usize = 300;
 
+/// Few deliveries at once, so most of a burst is still pending or in flight when the app dies.
+fn few_at_once() -> DispatcherConfig {
+    DispatcherConfig {
+        concurrency: 4,
+        per_endpoint_concurrency: 4,
+        ..test_config()
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The child: fires the burst and keeps running until it is killed.
 
@@ -62,13 +71,7 @@ fn crash_child_process() {
                 },
             )
             .unwrap();
-        // Few at once, so most of the burst is still pending or in flight at the kill.
-        core.start_dispatcher(DispatcherConfig {
-            concurrency: 4,
-            per_endpoint_concurrency: 4,
-            ..test_config()
-        })
-        .unwrap();
+        core.start_dispatcher(few_at_once()).unwrap();
         for _ in 0..BURST {
             let fired = core
                 .webhook_dispatcher()
@@ -302,12 +305,7 @@ async fn a_crash_mid_burst_loses_nothing_and_duplicates_share_the_delivery_id() 
                 endpoint(&rx.url("/flaky"), Policy::AtLeastOnce, Some(5)),
             )
             .unwrap();
-        core.start_dispatcher(DispatcherConfig {
-            concurrency: 4,
-            per_endpoint_concurrency: 4,
-            ..test_config()
-        })
-        .unwrap();
+        core.start_dispatcher(few_at_once()).unwrap();
         let mut ids = HashSet::new();
         for _ in 0..n {
             ids.extend(
