@@ -14,7 +14,10 @@ packages=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libssl-dev 
 # Node.js may come from elsewhere (nodesource bundles npm): ask Debian only when it is absent.
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
-[ $want_test = 1 ] && packages+=(xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring)
+# The tests: a display and a keychain for the whole-app test, and every language the webhook
+# snippets are run in (tests/snippets.rs fails, naming the package, when one is missing).
+[ $want_test = 1 ] && packages+=(xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring
+  python3 php-cli ruby golang-go)
 
 missing=()
 for p in "${packages[@]}"; do

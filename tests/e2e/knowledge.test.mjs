@@ -119,7 +119,7 @@ describe("knowledge sources", () => {
       method: "POST",
       body: JSON.stringify({
         path: "000000000002/children$",
-        delayMs: 1200,
+        delay_ms: 1200,
         times: 3,
       }),
     });

@@ -7,11 +7,8 @@
 //! server: the time from "added" to "ready" (every block fetched, chunked and indexed with
 //! FTS5), `BENCH_RUNS` (default 3) times, and the latency of searches over the indexed text.
 
-#[path = "../tests/support/oauth.rs"]
+#[path = "../tests/support/mod.rs"]
 mod support;
-
-#[path = "../tests/support/knowledge.rs"]
-mod knowledge;
 
 use std::time::{Duration, Instant};
 
@@ -40,9 +37,9 @@ fn pct(v: &[Duration], p: f64) -> Duration {
 async fn main() {
     let blocks = env("BENCH_BLOCKS", 10_000);
     let runs = env("BENCH_RUNS", 3);
-    let Some(w) = knowledge::world() else { return };
+    let w = support::knowledge::world();
     let core = w.core();
-    let owner = support::actor(&core);
+    let owner = support::oauth::actor(&core);
     w.connect(&core, "notion").await;
     let page = w
         .fake
@@ -76,7 +73,7 @@ async fn main() {
         if run > 0 {
             core.sources().reindex(&owner, &source.id).unwrap();
         }
-        let s = knowledge::settled(&core, &source.id).await;
+        let s = support::knowledge::settled(&core, &source.id).await;
         let took = started.elapsed();
         assert_eq!(s.status, SourceStatus::Ready, "{s:?}");
         println!(

@@ -1,37 +1,22 @@
 //! Agents and their custom lead fields on a real SQLite file: checks, the default agent, and
 //! that a Member changes nothing.
 
-use pitchbar_core::agents::{AgentInput, LeadField, DEFAULT_AGENT_NAME, MAX_LEAD_FIELDS};
-use pitchbar_core::workspace::{Actor, MemberInput, Role};
-use pitchbar_core::{Core, Error};
+mod support;
 
+use pitchbar_core::agents::{AgentInput, LeadField, DEFAULT_AGENT_NAME, MAX_LEAD_FIELDS};
+use pitchbar_core::workspace::{Actor, Role};
+use pitchbar_core::{Core, Error};
+use support::workspace::{add_member, owner_core, switch_to_role};
+
+/// A workspace with an Owner (active) and a Member.
 fn set_up() -> (tempfile::TempDir, Core, Actor) {
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(dir.path()).unwrap();
-    let input = |name: &str, email: &str, role| MemberInput {
-        name: name.into(),
-        email: email.into(),
-        role,
-    };
-    core.workspaces()
-        .set_up("Acme", input("Olive Owner", "olive@acme.test", Role::Owner))
-        .unwrap();
-    let owner = core.workspaces().actor().unwrap();
-    core.workspaces()
-        .add_member(&owner, input("Mo Member", "mo@acme.test", Role::Member))
-        .unwrap();
+    let (dir, core, owner) = owner_core();
+    add_member(&core, &owner);
     (dir, core, owner)
 }
 
 fn member(core: &Core) -> Actor {
-    let session = core.workspaces().session().unwrap().unwrap();
-    let mo = session
-        .members
-        .iter()
-        .find(|m| m.role == Role::Member)
-        .unwrap();
-    core.workspaces().switch_to(&mo.id).unwrap();
-    core.workspaces().actor().unwrap()
+    switch_to_role(core, Role::Member)
 }
 
 fn field(key: &str, label: &str, required: bool) -> LeadField {

@@ -1,80 +1,31 @@
 //! The workspace API key on a real SQLite file and a real Secret Service (run through
-//! `scripts/with-keychain.sh`). Without one these tests fail, unless
-//! `PITCHBAR_SKIP_KEYCHAIN_TESTS=1` says to skip them.
+//! `scripts/with-keychain.sh`). Without one these tests fail.
+
+mod support;
 
 use std::path::Path;
 
 use pitchbar_core::vault::VaultKey;
-use pitchbar_core::workspace::{Actor, MemberInput, Role};
+use pitchbar_core::workspace::{Actor, Role};
 use pitchbar_core::{Core, Error};
 use sha2::{Digest, Sha256};
-
-/// Whether to run: `false` when told to skip. Panics when no Secret Service answers: a missing
-/// keychain must not pass for a working one.
-fn keychain() -> bool {
-    if std::env::var("PITCHBAR_SKIP_KEYCHAIN_TESTS").as_deref() == Ok("1") {
-        eprintln!(
-            "skipped: PITCHBAR_SKIP_KEYCHAIN_TESTS=1. These tests need a real Secret Service; \
-             run them through scripts/with-keychain.sh."
-        );
-        return false;
-    }
-    // A write, not just a read: a locked keyring answers searches but refuses to store.
-    let vault = pitchbar_core::vault::Vault::os();
-    let probe = VaultKey::new(&ulid::Ulid::new().to_string(), "probe").unwrap();
-    let usable = vault
-        .set(&probe, &pitchbar_core::secret::Secret::new("probe"))
-        .and_then(|()| vault.delete(&probe));
-    if let Err(err) = usable {
-        panic!(
-            "No usable Secret Service: {err}\nRun the tests through scripts/with-keychain.sh, \
-             or set PITCHBAR_SKIP_KEYCHAIN_TESTS=1 to skip the keychain tests."
-        );
-    }
-    true
-}
+use support::child;
+use support::files::{contains, data_dir_bytes};
+use support::workspace::{add_member, owner_core, switch_to_role};
 
 /// A workspace with an Owner (active) and a Member.
 fn set_up() -> (tempfile::TempDir, Core) {
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(dir.path()).unwrap();
-    core.workspaces()
-        .set_up("Acme", input("Olive Owner", "olive@acme.test", Role::Owner))
-        .unwrap();
-    let owner = core.workspaces().actor().unwrap();
-    core.workspaces()
-        .add_member(&owner, input("Mo Member", "mo@acme.test", Role::Member))
-        .unwrap();
+    let (dir, core, owner) = owner_core();
+    add_member(&core, &owner);
     (dir, core)
 }
 
-fn input(name: &str, email: &str, role: Role) -> MemberInput {
-    MemberInput {
-        name: name.into(),
-        email: email.into(),
-        role,
-    }
-}
-
 fn owner(core: &Core) -> Actor {
-    actor_with(core, Role::Owner)
+    switch_to_role(core, Role::Owner)
 }
 
 fn member(core: &Core) -> Actor {
-    actor_with(core, Role::Member)
-}
-
-fn actor_with(core: &Core, role: Role) -> Actor {
-    let session = core.workspaces().session().unwrap().unwrap();
-    let id = session
-        .members
-        .iter()
-        .find(|m| m.role == role)
-        .unwrap()
-        .id
-        .clone();
-    core.workspaces().switch_to(&id).unwrap();
-    core.workspaces().actor().unwrap()
+    switch_to_role(core, Role::Member)
 }
 
 fn vault_key(core: &Core) -> VaultKey {
@@ -102,29 +53,9 @@ fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-/// Every byte of every file in the data dir (the database, its WAL and shared memory).
-fn data_dir_bytes(dir: &Path) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            bytes.extend(std::fs::read(&path).unwrap());
-        }
-    }
-    bytes
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
-}
-
 #[test]
 fn the_first_view_makes_the_key_and_later_views_keep_it() {
-    if !keychain() {
-        return;
-    }
+    support::require::keychain();
     let (_dir, core) = set_up();
     assert_eq!(setting(&core, "api_key_hash"), None);
     assert_eq!(in_keychain(&core), None);
@@ -170,9 +101,7 @@ fn the_first_view_makes_the_key_and_later_views_keep_it() {
 
 #[test]
 fn a_member_sees_only_the_redacted_key_and_changes_nothing() {
-    if !keychain() {
-        return;
-    }
+    support::require::keychain();
     let (_dir, core) = set_up();
     let view = core.api_keys().view().unwrap();
     let before = (
@@ -202,9 +131,7 @@ fn a_member_sees_only_the_redacted_key_and_changes_nothing() {
 
 #[test]
 fn regenerate_retires_the_old_key_at_once() {
-    if !keychain() {
-        return;
-    }
+    support::require::keychain();
     let (_dir, core) = set_up();
     let olive = owner(&core);
     let old = core.api_keys().reveal(&olive).unwrap();
@@ -227,9 +154,7 @@ fn regenerate_retires_the_old_key_at_once() {
 
 #[test]
 fn no_key_is_ever_written_to_the_data_dir() {
-    if !keychain() {
-        return;
-    }
+    support::require::keychain();
     let (dir, core) = set_up();
     let olive = owner(&core);
     let first = core.api_keys().reveal(&olive).unwrap();
@@ -260,9 +185,7 @@ fn no_key_is_ever_written_to_the_data_dir() {
 
 #[test]
 fn authenticate_rejects_anything_but_the_key() {
-    if !keychain() {
-        return;
-    }
+    support::require::keychain();
     let (_dir, core) = set_up();
     let keys = core.api_keys();
     // Before any key exists, nothing is accepted.
@@ -299,9 +222,7 @@ fn authenticate_rejects_anything_but_the_key() {
 
 #[test]
 fn each_workspace_has_its_own_key() {
-    if !keychain() {
-        return;
-    }
+    support::require::keychain();
     let (_a_dir, a) = set_up();
     let (_b_dir, b) = set_up();
     let a_key = a.api_keys().reveal(&owner(&a)).unwrap();
@@ -317,9 +238,7 @@ fn each_workspace_has_its_own_key() {
 
 #[test]
 fn the_key_survives_a_restart() {
-    if !keychain() {
-        return;
-    }
+    support::require::keychain();
     let (dir, core) = set_up();
     let view = core.api_keys().view().unwrap();
     let key = core.api_keys().reveal(&owner(&core)).unwrap();
@@ -331,9 +250,7 @@ fn the_key_survives_a_restart() {
 
 #[test]
 fn secrets_never_show_in_debug_or_json() {
-    if !keychain() {
-        return;
-    }
+    support::require::keychain();
     let (_dir, core) = set_up();
     let olive = owner(&core);
     let view = core.api_keys().view();
@@ -378,27 +295,14 @@ fn authenticate_works_without_the_keychain() {
         assert!(core.api_keys().authenticate(&key).unwrap());
         return;
     }
-    if !keychain() {
-        return;
-    }
+    support::require::keychain();
     let (dir, core) = set_up();
     let key = core.api_keys().reveal(&owner(&core)).unwrap();
     drop(core);
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+    let out = child::without_bus(&mut child::this_test(NAME), dir.path())
         .env(CHILD_DIR, dir.path())
         .env(CHILD_KEY, key.expose())
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            format!("unix:path={}", dir.path().join("no-bus").display()),
-        )
         .output()
         .unwrap();
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{output}");
-    assert!(output.contains("1 passed"), "{output}");
+    child::assert_passed(&out);
 }

@@ -2,21 +2,21 @@
 //! receiver on 127.0.0.1 that checks the signature with our verifier, and `serve` answering
 //! the local API until it is told to stop.
 
+mod support;
+
 use std::ffi::OsString;
 use std::io::Write;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
 use pitchbar_core::cli;
 use pitchbar_core::secret::Secret;
 use pitchbar_core::webhooks::signing::{verify, DEFAULT_TOLERANCE};
 use pitchbar_core::webhooks::EventType;
 use pitchbar_core::webhooks::USER_AGENT;
 use serde_json::Value;
+use support::test_receiver::{Answer, TestReceiver};
 
 const SECRET: &str = "whsec_cli+test/secret0123456789abcdef";
 
@@ -42,92 +42,28 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// One request as the receiver got it.
-#[derive(Clone, Debug)]
-struct Hit {
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Hit {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-}
-
 /// A real receiver on 127.0.0.1:0 on its own runtime: `/fail` answers 400, anything else 200
 /// when the signature verifies under [`SECRET`] and 401 when it does not.
-struct Receiver {
-    base: String,
-    hits: Arc<Mutex<Vec<Hit>>>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Receiver {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
-        let app = axum::Router::new()
-            .fallback(receive)
-            .with_state(hits.clone());
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self {
-            base,
-            hits,
-            _runtime: runtime,
+fn receiver() -> TestReceiver {
+    TestReceiver::answering_blocking(|hit| {
+        let verified = verify(
+            Some(hit.header("x-pitchbar-signature")),
+            &hit.body,
+            &[&Secret::new(SECRET)],
+            now(),
+            DEFAULT_TOLERANCE,
+        );
+        match (hit.path.as_str(), verified) {
+            ("/fail", _) => Answer::status(400).body("nope"),
+            (_, Ok(_)) => Answer::ok("thanks"),
+            (_, Err(_)) => Answer::status(401).body("bad signature"),
         }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn hits(&self) -> Vec<Hit> {
-        self.hits.lock().unwrap().clone()
-    }
-}
-
-async fn receive(
-    State(hits): State<Arc<Mutex<Vec<Hit>>>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, &'static str) {
-    let hit = Hit { headers, body };
-    let verified = verify(
-        Some(hit.header("x-pitchbar-signature")),
-        &hit.body,
-        &[&Secret::new(SECRET)],
-        now(),
-        DEFAULT_TOLERANCE,
-    );
-    hits.lock().unwrap().push(hit);
-    match (uri.path(), verified) {
-        ("/fail", _) => (StatusCode::BAD_REQUEST, "nope"),
-        (_, Ok(_)) => (StatusCode::OK, "thanks"),
-        (_, Err(_)) => (StatusCode::UNAUTHORIZED, "bad signature"),
-    }
-}
-
-/// A port nothing listens on (bound, then released).
-fn closed_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    })
 }
 
 #[test]
 fn trigger_sends_a_signed_sample_like_a_delivery() {
-    let rx = Receiver::start();
+    let rx = receiver();
     let url = rx.url("/hook");
     let (code, out, err) = run(&[
         "trigger",
@@ -159,7 +95,7 @@ fn trigger_sends_a_signed_sample_like_a_delivery() {
 
 #[test]
 fn trigger_json_prints_one_object_and_data_is_sent_as_given() {
-    let rx = Receiver::start();
+    let rx = receiver();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("event.json");
     // Odd spacing and key order: the bytes must arrive (and be signed) exactly as written.
@@ -197,7 +133,7 @@ fn trigger_json_prints_one_object_and_data_is_sent_as_given() {
 
 #[test]
 fn trigger_exits_1_on_a_non_2xx_answer() {
-    let rx = Receiver::start();
+    let rx = receiver();
     let url = rx.url("/fail");
     let (code, out, err) = run(&["trigger", "lead.updated", "--url", &url, "--secret", SECRET]);
     assert_eq!(code, 1, "{out}{err}");
@@ -224,7 +160,7 @@ fn trigger_exits_1_on_a_non_2xx_answer() {
 
 #[test]
 fn trigger_exits_1_when_the_connection_is_refused() {
-    let url = format!("http://127.0.0.1:{}/hook", closed_port());
+    let url = format!("http://127.0.0.1:{}/hook", support::free_port());
     let (code, out, err) = run(&[
         "trigger",
         "lead.captured",
@@ -261,7 +197,7 @@ fn trigger_exits_1_when_the_connection_is_refused() {
 
 #[test]
 fn trigger_usage_errors_exit_2_and_send_nothing() {
-    let rx = Receiver::start();
+    let rx = receiver();
     let url = rx.url("/hook");
     let dir = tempfile::tempdir().unwrap();
 

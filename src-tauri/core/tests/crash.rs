@@ -1,11 +1,12 @@
 //! Crash safety with a real process: a child (this test binary, re-executed) fires a burst of
 //! at-least-once deliveries at a real receiver in this process and is killed with SIGKILL in the
 //! middle of it; a fresh `Core` on the same data directory then delivers every accepted event,
-//! and any duplicate carries the same `X-Pitchbar-Delivery` as its first receipt.
+//! and any duplicate carries the same `X-Pitchbar-Delivery` as its first receipt. The same once
+//! more inside one process, with every delivery's first attempt failing.
 
-#[path = "support/workspace.rs"]
-mod workspace;
-use std::collections::{HashMap, HashSet};
+mod support;
+
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
@@ -14,16 +15,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use pitchbar_core::webhooks::dispatcher::DispatcherConfig;
 use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::{EventType, Payload};
 use pitchbar_core::Core;
+use support::dispatch::{answers, endpoint, lead, test_config};
+use support::test_receiver::{header, Answer, TestReceiver};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::sync::Notify;
 
 /// `<data dir>,<receiver url>`: set only in the child process.
 const CHILD_ENV: &str = "PITCHBAR_CRASH_CHILD";
@@ -32,12 +31,12 @@ const CHILD_TEST: &str = "crash_child_process";
 /// Events the child fires.
 const BURST: usize = 300;
 
-fn test_config() -> DispatcherConfig {
+/// Few deliveries at once, so most of a burst is still pending or in flight when the app dies.
+fn few_at_once() -> DispatcherConfig {
     DispatcherConfig {
-        backoff_base: Duration::from_millis(20),
-        backoff_max: Duration::from_millis(200),
-        retry_after_max: Duration::from_secs(2),
-        ..DispatcherConfig::default()
+        concurrency: 4,
+        per_endpoint_concurrency: 4,
+        ..test_config()
     }
 }
 
@@ -56,8 +55,7 @@ fn crash_child_process() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let core = Core::open(Path::new(dir)).unwrap();
-        let actor = workspace::set_up_owner(&core);
+        let (core, actor) = support::workspace::owner_core_at(Path::new(dir));
         core.webhook_endpoints()
             .create(
                 &actor,
@@ -73,13 +71,7 @@ fn crash_child_process() {
                 },
             )
             .unwrap();
-        // Few at once, so most of the burst is still pending or in flight at the kill.
-        core.start_dispatcher(DispatcherConfig {
-            concurrency: 4,
-            per_endpoint_concurrency: 4,
-            ..test_config()
-        })
-        .unwrap();
+        core.start_dispatcher(few_at_once()).unwrap();
         for _ in 0..BURST {
             let fired = core
                 .outbox()
@@ -98,6 +90,26 @@ fn crash_child_process() {
 // ---------------------------------------------------------------------------------------------
 // The parent: a real receiver, the child's lifecycle, the restart and the checks.
 
+/// The receiver: before the kill, every delivery's first attempt gets a 500 and each answer is
+/// slow; after it (once `healthy`), 200 at once.
+async fn receiver(healthy: Arc<AtomicBool>) -> TestReceiver {
+    TestReceiver::answering(move |hit| {
+        let healthy = healthy.load(Ordering::SeqCst);
+        let answer = if healthy || hit.nth > 1 {
+            Answer::ok("thanks")
+        } else {
+            Answer::status(500).body("not yet")
+        };
+        if healthy {
+            answer
+        } else {
+            answer.after(Duration::from_millis(15))
+        }
+    })
+    .await
+}
+
+/// One request as the receiver got it.
 #[derive(Clone, Debug)]
 struct Receipt {
     delivery: String,
@@ -106,69 +118,23 @@ struct Receipt {
     ok: bool,
 }
 
-#[derive(Clone, Default)]
-struct Rx {
-    receipts: Arc<Mutex<Vec<Receipt>>>,
-    per_delivery: Arc<Mutex<HashMap<String, u32>>>,
-    /// Before the kill: every delivery's first attempt gets a 500, each answer is slow.
-    /// After it: 200 at once.
-    healthy: Arc<AtomicBool>,
-    changed: Arc<Notify>,
+fn receipts(rx: &TestReceiver) -> Vec<Receipt> {
+    rx.hits()
+        .into_iter()
+        .map(|hit| Receipt {
+            delivery: hit.header("x-pitchbar-delivery").to_owned(),
+            ok: hit.status == 200,
+            body: hit.body,
+        })
+        .collect()
 }
 
-async fn handler(State(rx): State<Rx>, headers: HeaderMap, body: Bytes) -> Response {
-    let delivery = headers
-        .get("x-pitchbar-delivery")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let healthy = rx.healthy.load(Ordering::SeqCst);
-    let nth = {
-        let mut map = rx.per_delivery.lock().unwrap();
-        let n = map.entry(delivery.clone()).or_default();
-        *n += 1;
-        *n
-    };
-    let ok = healthy || nth > 1;
-    // Recorded on arrival: the receiver has the event even if the sender dies before the answer.
-    rx.receipts
-        .lock()
-        .unwrap()
-        .push(Receipt { delivery, body, ok });
-    rx.changed.notify_one();
-    if !healthy {
-        tokio::time::sleep(Duration::from_millis(15)).await;
-    }
-    if ok {
-        (StatusCode::OK, "thanks").into_response()
-    } else {
-        (StatusCode::INTERNAL_SERVER_ERROR, "not yet").into_response()
-    }
-}
-
-impl Rx {
-    async fn start() -> (Self, String) {
-        let rx = Rx::default();
-        let app = axum::Router::new().fallback(handler).with_state(rx.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (rx, format!("http://{addr}/hook"))
-    }
-
-    fn receipts(&self) -> Vec<Receipt> {
-        self.receipts.lock().unwrap().clone()
-    }
-
-    fn ok_deliveries(&self) -> HashSet<String> {
-        self.receipts
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.ok)
-            .map(|r| r.delivery.clone())
-            .collect()
-    }
+fn ok_deliveries(rx: &TestReceiver) -> HashSet<String> {
+    receipts(rx)
+        .into_iter()
+        .filter(|r| r.ok)
+        .map(|r| r.delivery)
+        .collect()
 }
 
 /// `(event id, delivery id)` from a complete `ACCEPTED` line; `None` for anything else (the
@@ -184,11 +150,12 @@ fn parse_accepted(line: &str) -> Option<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_burst_then_restart_delivers_every_accepted_event() {
-    let (rx, url) = Rx::start().await;
+    let healthy = Arc::new(AtomicBool::new(false));
+    let rx = receiver(healthy.clone()).await;
+    let url = rx.url("/hook");
     let dir = tempfile::tempdir().unwrap();
 
-    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
-        .args([CHILD_TEST, "--exact", "--nocapture", "--test-threads=1"])
+    let mut child = tokio::process::Command::from(support::child::this_test(CHILD_TEST))
         .env(CHILD_ENV, format!("{},{url}", dir.path().display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -201,7 +168,7 @@ async fn sigkill_mid_burst_then_restart_delivers_every_accepted_event() {
     let accepted: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let reader = {
         let accepted = accepted.clone();
-        let changed = rx.changed.clone();
+        let changed = rx.changed().clone();
         let stdout = child.stdout.take().unwrap();
         tokio::spawn(async move {
             let mut lines = BufReader::new(stdout).lines();
@@ -218,7 +185,7 @@ async fn sigkill_mid_burst_then_restart_delivers_every_accepted_event() {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let n_accepted = accepted.lock().unwrap().len();
-        let n_ok = rx.ok_deliveries().len();
+        let n_ok = ok_deliveries(&rx).len();
         if n_accepted >= BURST / 2 && n_ok >= 20 {
             break;
         }
@@ -230,11 +197,14 @@ async fn sigkill_mid_burst_then_restart_delivers_every_accepted_event() {
             !left.is_zero(),
             "child too slow: {n_accepted} accepted, {n_ok} delivered"
         );
-        let _ =
-            tokio::time::timeout(left.min(Duration::from_millis(200)), rx.changed.notified()).await;
+        let _ = tokio::time::timeout(
+            left.min(Duration::from_millis(200)),
+            rx.changed().notified(),
+        )
+        .await;
     }
     child.kill().await.expect("SIGKILL"); // start_kill is SIGKILL on Unix; this also reaps it.
-    let delivered_at_kill = rx.ok_deliveries();
+    let delivered_at_kill = ok_deliveries(&rx);
     reader.await.unwrap(); // The pipe is at EOF: every printed line has been read.
     let accepted: Vec<(String, String)> = accepted.lock().unwrap().clone();
     let accepted_ids: HashSet<String> = accepted.iter().map(|(_, d)| d.clone()).collect();
@@ -250,28 +220,31 @@ async fn sigkill_mid_burst_then_restart_delivers_every_accepted_event() {
         "child {pid} killed: {} accepted, {} delivered, {} receipts so far",
         accepted.len(),
         delivered_at_kill.len(),
-        rx.receipts().len()
+        receipts(&rx).len()
     );
 
     // Restart: a fresh Core on the same files, and a receiver that now answers 200.
-    rx.healthy.store(true, Ordering::SeqCst);
+    healthy.store(true, Ordering::SeqCst);
     let core = Core::open(dir.path()).unwrap();
     core.start_dispatcher(test_config()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let missing = accepted_ids.difference(&rx.ok_deliveries()).count();
+        let missing = accepted_ids.difference(&ok_deliveries(&rx)).count();
         if missing == 0 {
             break;
         }
         let left = deadline.saturating_duration_since(Instant::now());
         assert!(!left.is_zero(), "{missing} accepted events never delivered");
-        let _ =
-            tokio::time::timeout(left.min(Duration::from_millis(200)), rx.changed.notified()).await;
+        let _ = tokio::time::timeout(
+            left.min(Duration::from_millis(200)),
+            rx.changed().notified(),
+        )
+        .await;
     }
 
     // Map each receipt to its event through the database: the delivery ID it carries must be a
     // delivery of the event whose exact body was received.
-    let receipts = rx.receipts();
+    let receipts = receipts(&rx);
     let event_of = |delivery: &str| -> (String, Vec<u8>) {
         core.store()
             .conn()
@@ -311,5 +284,78 @@ async fn sigkill_mid_burst_then_restart_delivers_every_accepted_event() {
         "after restart: {} receipts in all, {duplicates} duplicate 200s, all with the same delivery ID",
         receipts.len()
     );
+    core.stop_dispatcher().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same in one process: the app dies (its Core dropped, tasks aborted) mid-burst of retries.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_burst_loses_nothing_and_duplicates_share_the_delivery_id() {
+    let rx = TestReceiver::answering(answers).await;
+    let dir = tempfile::tempdir().unwrap();
+    let n = 300;
+    let fired_ids: HashSet<String>;
+    {
+        let (core, actor) = support::workspace::owner_core_at(dir.path());
+        // Flaky: every delivery's first attempt fails, so the crash catches retries too.
+        core.webhook_endpoints()
+            .create(
+                &actor,
+                endpoint(&rx.url("/flaky"), Policy::AtLeastOnce, Some(5)),
+            )
+            .unwrap();
+        core.start_dispatcher(few_at_once()).unwrap();
+        let mut ids = HashSet::new();
+        for _ in 0..n {
+            ids.extend(
+                core.outbox()
+                    .fire(&lead())
+                    .unwrap()
+                    .delivery_ids,
+            );
+        }
+        fired_ids = ids;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while rx.hits().len() < 40 {
+            assert!(Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        // The app dies here: tasks aborted, nothing stopped cleanly.
+    }
+    let delivered_before = rx.hits().len();
+    assert!(delivered_before < 2 * n, "the crash came mid-burst");
+
+    let core = Core::open(dir.path()).unwrap();
+    core.start_dispatcher(test_config()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pending: i64 = core
+            .store()
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM webhook_delivery WHERE status != 'succeeded'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{pending} deliveries unfinished");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let hits = rx.hits();
+    let ok_ids: HashSet<String> = {
+        let per = rx.per_delivery();
+        per.iter()
+            .filter(|(_, n)| **n >= 2)
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    assert_eq!(ok_ids, fired_ids, "every accepted event reached a 200");
+    assert!(hits
+        .iter()
+        .all(|h| fired_ids.contains(header(h, "x-pitchbar-delivery"))));
     core.stop_dispatcher().await;
 }

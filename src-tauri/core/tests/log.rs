@@ -1,33 +1,31 @@
 //! The delivery log over real deliveries to a real receiver: filters, keyset paging, one
 //! attempt's bytes, copy as curl (run through a real shell), endpoint health.
 
-#[path = "support/workspace.rs"]
-mod workspace;
+mod support;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
 use pitchbar_core::webhooks::dispatcher::DispatcherConfig;
 use pitchbar_core::webhooks::endpoints::{EndpointInput, Policy};
 use pitchbar_core::webhooks::events::sample_data;
 use pitchbar_core::webhooks::log::{LogQuery, StatusClass};
 use pitchbar_core::webhooks::{EventType, Payload};
 use pitchbar_core::Core;
+use support::test_receiver::{Answer, TestReceiver};
 
-async fn receiver() -> String {
-    let app = axum::Router::new()
-        .route("/ok", axum::routing::post(|| async { "fine" }))
-        .route(
-            "/fail",
-            axum::routing::post(|| async { (StatusCode::BAD_REQUEST, "nope") }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+/// The receiver: `/ok` answers 200 `fine`, `/fail` 400 `nope`.
+async fn receiver() -> TestReceiver {
+    TestReceiver::answering(|hit| match hit.path.as_str() {
+        "/ok" => Answer::ok("fine"),
+        "/fail" => Answer::status(400).body("nope"),
+        _ => Answer::status(404),
+    })
+    .await
 }
 
 struct Fixture {
+    _rx: TestReceiver,
     _dir: tempfile::TempDir,
     core: Core,
     ok_ep: String,
@@ -35,12 +33,10 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let base = receiver().await;
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(dir.path()).unwrap();
-    let actor = workspace::set_up_owner(&core);
+    let rx = receiver().await;
+    let (dir, core, actor) = support::workspace::owner_core();
     let make = |path: &str| EndpointInput {
-        url: format!("{base}{path}"),
+        url: rx.url(path),
         events: vec!["lead.captured".into(), "conversation.started".into()],
         active: true,
         policy: Policy::Single,
@@ -85,6 +81,7 @@ async fn fixture() -> Fixture {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     Fixture {
+        _rx: rx,
         _dir: dir,
         core,
         ok_ep,

@@ -1,7 +1,6 @@
 //! OAuth against a real OAuth server (oidc-provider over TLS with a test CA) and a real
 //! keychain: run through scripts/with-keychain.sh. Each test starts its own server.
 
-#[path = "support/oauth.rs"]
 mod support;
 
 use std::time::Duration;
@@ -10,7 +9,7 @@ use pitchbar_core::catalog::RedirectStyle;
 use pitchbar_core::connections::{self, ConnectionStatus};
 use pitchbar_core::oauth::{OAuthEvent, Outcome};
 use pitchbar_core::Error;
-use support::*;
+use support::oauth::*;
 
 struct World {
     ca: TestCa,
@@ -20,21 +19,19 @@ struct World {
     clock: TestClock,
 }
 
-fn world() -> Option<World> {
-    if !prerequisites() {
-        return None;
-    }
+fn world() -> World {
+    prerequisites();
     let ca = TestCa::new();
     let server = OAuthServer::start(&ca);
     let data = tempfile::tempdir().unwrap();
     let providers = write_providers_file(ca.dir.path(), &ca, &server);
-    Some(World {
+    World {
         ca,
         server,
         data,
         providers,
         clock: TestClock::default(),
-    })
+    }
 }
 
 impl World {
@@ -95,7 +92,7 @@ async fn connect(w: &World, core: &pitchbar_core::Core, provider: &str) -> conne
 }
 
 async fn full_cycle(provider: &str, style: RedirectStyle) {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let oauth = core.oauth();
     let mut events = core.subscribe_oauth();
@@ -224,7 +221,7 @@ async fn full_cycle_with_a_loopback_provider() {
 
 #[tokio::test]
 async fn hostile_deep_links_are_refused_and_store_nothing() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let oauth = core.oauth();
     let auth = oauth.begin(&actor(&core), "notion").await.unwrap();
@@ -269,7 +266,7 @@ async fn hostile_deep_links_are_refused_and_store_nothing() {
 
 #[tokio::test]
 async fn an_expired_sign_in_is_refused() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let oauth = core.oauth();
     let auth = oauth.begin(&actor(&core), "notion").await.unwrap();
@@ -290,7 +287,7 @@ async fn an_expired_sign_in_is_refused() {
 
 #[tokio::test]
 async fn access_denied_at_the_provider_is_said_plainly() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let oauth = core.oauth();
     let auth = oauth.begin(&actor(&core), "notion").await.unwrap();
@@ -309,7 +306,7 @@ async fn access_denied_at_the_provider_is_said_plainly() {
 
 #[tokio::test]
 async fn a_cancelled_loopback_sign_in_stops_listening() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let oauth = core.oauth();
     let auth = oauth.begin(&actor(&core), "google-docs").await.unwrap();
@@ -335,19 +332,9 @@ async fn a_cancelled_loopback_sign_in_stops_listening() {
 
 #[tokio::test]
 async fn a_member_cannot_connect_or_disconnect() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
-    let member = core
-        .workspaces()
-        .add_member(
-            &actor(&core),
-            pitchbar_core::workspace::MemberInput {
-                name: "Mo Member".into(),
-                email: "mo@acme.test".into(),
-                role: pitchbar_core::workspace::Role::Member,
-            },
-        )
-        .unwrap();
+    let member = support::workspace::add_member(&core, &actor(&core));
     let connection = connect(&w, &core, "notion").await;
     core.workspaces().switch_to(&member.id).unwrap();
     let as_member = actor(&core);
@@ -363,7 +350,7 @@ async fn a_member_cannot_connect_or_disconnect() {
 
 #[tokio::test]
 async fn a_revocation_the_provider_missed_is_retried_after_a_restart() {
-    let Some(mut w) = world() else { return };
+    let mut w = world();
     let core = w.core();
     let connection = connect(&w, &core, "google-docs").await;
     let refresh = stored_tokens(&core, &connection.id).unwrap()["refresh_token"]

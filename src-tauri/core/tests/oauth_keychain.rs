@@ -1,15 +1,15 @@
 //! Connecting when the keychain refuses: said plainly, before any browser opens, and nothing is
 //! stored. The one error path nothing real produces on demand, so keyring's mock store.
 
+mod support;
+
 use std::sync::Arc;
 
 use keyring_core::{mock, CredentialStore, Error as KeyringError};
 use pitchbar_core::vault::{Vault, VaultKey, SERVICE};
 use pitchbar_core::{Core, Error};
 
-#[path = "support/workspace.rs"]
-mod workspace;
-use workspace::member_input;
+use support::workspace::set_up_owner;
 
 #[tokio::test]
 async fn a_locked_keychain_refuses_to_connect_and_stores_nothing() {
@@ -22,17 +22,8 @@ async fn a_locked_keychain_refuses_to_connect_and_stores_nothing() {
     .unwrap();
     let store: Arc<CredentialStore> = mock::Store::new().unwrap();
     let core = Core::open_with_vault(dir.path(), Vault::with_store(store.clone())).unwrap();
-    let session = core
-        .workspaces()
-        .set_up(
-            "Acme",
-            member_input(
-                "Olivia Owner",
-                "olivia@acme.test",
-                pitchbar_core::workspace::Role::Owner,
-            ),
-        )
-        .unwrap();
+    set_up_owner(&core);
+    let session = core.workspaces().session().unwrap().unwrap();
     let probe = VaultKey::connection_tokens(&session.workspace.id, "probe").unwrap();
     let entry = store.build(SERVICE, probe.account(), None).unwrap();
     let cred: &mock::Cred = entry.as_any().downcast_ref().unwrap();

@@ -3,6 +3,8 @@
 //! rotation), and the verify tool on a pasted header and body. Real loopback HTTP, real SQLite
 //! and a real Secret Service: run through `scripts/with-keychain.sh`.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use pitchbar_core::receiver::{
@@ -12,9 +14,7 @@ use pitchbar_core::webhooks::dispatcher::DispatcherConfig;
 use pitchbar_core::webhooks::verify::VerdictCode;
 use pitchbar_core::{Core, Error};
 
-#[path = "support/workspace.rs"]
-mod workspace;
-use workspace::{member_actor, owner_core};
+use support::workspace::{member_actor, owner_core};
 
 fn start(verify: VerifyChoice) -> ReceiverStart {
     ReceiverStart {

@@ -1,26 +1,17 @@
 //! The local API's port as chosen in the app: moved live without a gap, refused with a clear
 //! message when taken or reserved, and remembered in the database across restarts.
 
+mod support;
+
 use std::net::{Ipv4Addr, TcpListener};
 
 use pitchbar_core::api::ApiConfig;
 use pitchbar_core::Error;
 
-#[path = "support/workspace.rs"]
-mod workspace;
-use workspace::{member_actor, owner_core};
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::workspace::{member_actor, owner_core};
 
 async fn answers(port: u16) -> bool {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    support::install_crypto();
     reqwest::get(format!("http://127.0.0.1:{port}/v1/leads"))
         .await
         .is_ok_and(|r| r.status() == 401)
@@ -32,7 +23,7 @@ async fn the_api_moves_to_a_chosen_port_and_remembers_it() {
     let old = core.start_api(ApiConfig { port: 0 }).unwrap().port();
     assert!(answers(old).await);
 
-    let port = free_port();
+    let port = support::free_port();
     let addr = core.change_api_port(&owner, port).await.unwrap();
     assert_eq!(addr.port(), port);
     assert_eq!(core.api_addr(), Some(addr));
@@ -81,7 +72,10 @@ async fn a_taken_or_reserved_port_leaves_the_api_where_it_was() {
 async fn a_member_cannot_move_the_api() {
     let (_dir, core, owner) = owner_core();
     let actor = member_actor(&core, &owner);
-    let err = core.change_api_port(&actor, free_port()).await.unwrap_err();
+    let err = core
+        .change_api_port(&actor, support::free_port())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
     assert_eq!(core.settings().api_port().unwrap(), None);
 }

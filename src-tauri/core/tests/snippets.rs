@@ -2,12 +2,12 @@
 //! endpoint's secret, started with its interpreter on a free port, and sent real deliveries by
 //! the running dispatcher (logged 2xx), then a tampered body and an old timestamp by hand
 //! (400), then a delivery during a secret rotation's overlap, which the snippet holding the
-//! OLD secret must still accept. Node and Python always run (CI has both); PHP, Ruby and Go run
-//! when their tools are on PATH, else say so (their escaping is unit-tested in the crate).
+//! OLD secret must still accept. Every language's tool must be installed (scripts/setup.sh
+//! --test installs them from Debian): a missing one fails its test and names the package.
 
-#[path = "support/workspace.rs"]
-mod workspace;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+mod support;
+
+use std::net::{Ipv4Addr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use pitchbar_core::webhooks::signing::{parse_signature_header, sign, SIGNATURE_H
 use pitchbar_core::webhooks::snippets::{snippet, Language};
 use pitchbar_core::webhooks::EventType;
 use pitchbar_core::Core;
+use support::dispatch::{endpoint, endpoint_with_secret};
 
 /// The others start in well under a second; Go is built before it starts.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,27 +29,16 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Whether `tool` can run; when it is missing the test says so loudly and passes.
-fn available(tool: &str, version_flag: &str) -> bool {
-    match Command::new(tool).arg(version_flag).output() {
-        Ok(out) if out.status.success() => true,
-        Ok(out) => panic!("`{tool} {version_flag}` failed: {out:?}"),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!(
-                "\n*** SKIPPED: `{tool}` is not on PATH, so its webhook snippet was not run. ***\n"
-            );
-            false
-        }
-        Err(e) => panic!("starting {tool}: {e}"),
+/// The program that runs `lang`'s snippet, its version flag, and the Debian package with it.
+fn runtime(lang: Language) -> (&'static str, &'static str, &'static str) {
+    match lang {
+        Language::Node => ("node", "--version", "nodejs"),
+        Language::Python => ("python3", "--version", "python3"),
+        Language::Php => ("php", "--version", "php-cli"),
+        Language::Ruby => ("ruby", "--version", "ruby"),
+        Language::Go => ("go", "version", "golang-go"),
+        Language::Rust => unreachable!("the Rust snippet is a function, tested in the crate"),
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A snippet's process, killed when the test ends however it ends.
@@ -130,12 +120,6 @@ fn start(lang: Language, dir: &Path, port: u16) -> Running {
     running
 }
 
-fn owner_core(dir: &Path) -> (Core, pitchbar_core::workspace::Actor) {
-    let core = Core::open(dir).unwrap();
-    let actor = workspace::set_up_owner(&core);
-    (core, actor)
-}
-
 /// Sends a test event through the running dispatcher and returns its logged attempt.
 async fn deliver(
     core: &Core,
@@ -178,30 +162,21 @@ async fn post(url: &str, signature: &str, body: &[u8]) -> (u16, String) {
 }
 
 async fn snippet_accepts_real_deliveries(lang: Language) {
+    let (tool, version_flag, debian_package) = runtime(lang);
+    support::require::tool(tool, version_flag, debian_package);
     let dir = tempfile::tempdir().unwrap();
-    let (core, actor) = owner_core(&dir.path().join("data"));
-    let port = free_port();
+    let (core, actor) = support::workspace::owner_core_at(&dir.path().join("data"));
+    let port = support::free_port();
     let url = format!("http://127.0.0.1:{port}/webhooks/pitchbar");
-    let ep = core
-        .webhook_endpoints()
-        .create(
-            &actor,
-            EndpointInput {
-                url: url.clone(),
-                description: format!("{} snippet", lang.label()),
-                events: vec!["lead.captured".into()],
-                active: true,
-                policy: Policy::Single,
-                max_attempts: None,
-                timeout_ms: Some(10_000),
-                standard_webhooks: false,
-            },
-        )
-        .unwrap();
-    let old_secret = core
-        .webhook_endpoints()
-        .reveal_secret(&actor, &ep.id)
-        .unwrap();
+    let (ep, old_secret) = endpoint_with_secret(
+        &core,
+        &actor,
+        EndpointInput {
+            description: format!("{} snippet", lang.label()),
+            timeout_ms: Some(10_000),
+            ..endpoint(&url, Policy::Single, None)
+        },
+    );
     let code = snippet(lang, old_secret.expose());
     std::fs::write(dir.path().join(lang.file_name()), code).unwrap();
     let _receiver = start(lang, dir.path(), port);
@@ -261,35 +236,25 @@ async fn snippet_accepts_real_deliveries(lang: Language) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_snippet_verifies_real_deliveries() {
-    if available("node", "--version") {
-        snippet_accepts_real_deliveries(Language::Node).await;
-    }
+    snippet_accepts_real_deliveries(Language::Node).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_snippet_verifies_real_deliveries() {
-    if available("python3", "--version") {
-        snippet_accepts_real_deliveries(Language::Python).await;
-    }
+    snippet_accepts_real_deliveries(Language::Python).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn php_snippet_verifies_real_deliveries() {
-    if available("php", "--version") {
-        snippet_accepts_real_deliveries(Language::Php).await;
-    }
+    snippet_accepts_real_deliveries(Language::Php).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ruby_snippet_verifies_real_deliveries() {
-    if available("ruby", "--version") {
-        snippet_accepts_real_deliveries(Language::Ruby).await;
-    }
+    snippet_accepts_real_deliveries(Language::Ruby).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_snippet_verifies_real_deliveries() {
-    if available("go", "version") {
-        snippet_accepts_real_deliveries(Language::Go).await;
-    }
+    snippet_accepts_real_deliveries(Language::Go).await;
 }

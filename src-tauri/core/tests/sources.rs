@@ -2,21 +2,17 @@
 //! real response shapes on loopback), signed in through the real OAuth server with tokens in a
 //! real keychain: run through scripts/with-keychain.sh.
 
-#[path = "support/oauth.rs"]
 mod support;
-
-#[path = "support/knowledge.rs"]
-mod knowledge;
 
 use std::time::Duration;
 
-use knowledge::{settled, world};
 use pitchbar_core::connections::ConnectionStatus;
 use pitchbar_core::sources::{PickerItem, SourceKind, SourceStatus};
 use pitchbar_core::workspace::Actor;
 use pitchbar_core::Error;
 use serde_json::json;
-use support::actor;
+use support::knowledge::{settled, world};
+use support::oauth::actor;
 
 const HANDBOOK: &str = "1a000000-0000-4000-8000-000000000001";
 const RELEASE_NOTES: &str = "1a000000-0000-4000-8000-000000000002";
@@ -62,7 +58,7 @@ fn found(core: &pitchbar_core::Core, query: &str) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn notion_picker_pages_and_ingestion_reads_every_block_and_page() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -159,7 +155,7 @@ async fn notion_picker_pages_and_ingestion_reads_every_block_and_page() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_notion_database_is_read_row_by_row() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -186,7 +182,7 @@ async fn a_notion_database_is_read_row_by_row() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_429_waits_for_retry_after_and_the_ingestion_goes_on() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -194,7 +190,7 @@ async fn a_429_waits_for_retry_after_and_the_ingestion_goes_on() {
         .control(
             "POST",
             "script",
-            json!({"path": "/children$", "status": 429, "retryAfter": 1, "times": 1}),
+            json!({"path": "/children$", "status": 429, "retry_after": 1, "times": 1}),
         )
         .await;
     let started = std::time::Instant::now();
@@ -226,7 +222,7 @@ async fn a_429_waits_for_retry_after_and_the_ingestion_goes_on() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_reindex_keeps_the_old_text_and_a_retry_replaces_it() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -266,7 +262,7 @@ async fn a_failed_reindex_keeps_the_old_text_and_a_retry_replaces_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_notion_cannot_find_fails_with_what_to_do() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
@@ -287,7 +283,7 @@ async fn a_page_notion_cannot_find_fails_with_what_to_do() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn google_docs_picker_and_documents_to_text() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "google-docs").await;
@@ -331,7 +327,7 @@ async fn google_docs_picker_and_documents_to_text() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn disconnecting_orphans_sources_and_reconnecting_makes_them_reindexable() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     let connection = w.connect(&core, "notion").await;
@@ -374,12 +370,12 @@ async fn disconnecting_orphans_sources_and_reconnecting_makes_them_reindexable()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn queued_sources_resume_when_the_app_starts_again() {
-    let Some(w) = world() else { return };
+    let w = world();
     let id = {
         // No worker: the app quits before the source is read.
-        let core = support::core(
+        let core = support::oauth::core(
             w.data.path(),
-            support::config(w.data.path(), &w.providers, &w.clock),
+            support::oauth::config(w.data.path(), &w.providers, &w.clock),
         );
         w.connect(&core, "notion").await;
         add_page(&core, &actor(&core), HANDBOOK, "Pitchbar Handbook")
@@ -390,27 +386,14 @@ async fn queued_sources_resume_when_the_app_starts_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn removing_a_source_removes_its_text_and_members_change_nothing() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;
     let id = add_page(&core, &owner, HANDBOOK, "Pitchbar Handbook");
     assert_eq!(settled(&core, &id).await.status, SourceStatus::Ready);
 
-    let member = core
-        .workspaces()
-        .add_member(
-            &owner,
-            pitchbar_core::workspace::MemberInput {
-                name: "Mia Member".into(),
-                email: "mia@acme.test".into(),
-                role: pitchbar_core::workspace::Role::Member,
-            },
-        )
-        .unwrap();
-    core.workspaces().switch_to(&member.id).unwrap();
-    let mia = actor(&core);
-    core.workspaces().switch_to(&owner.member().id).unwrap();
+    let mia = support::workspace::member_actor(&core, &owner);
     assert!(matches!(
         core.sources().remove(&mia, &id),
         Err(Error::Forbidden(_))
@@ -441,7 +424,7 @@ async fn removing_a_source_removes_its_text_and_members_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_is_refused_clearly() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     // Not connected yet.
@@ -486,7 +469,7 @@ async fn bad_input_is_refused_clearly() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_the_provider_refuses_marks_the_connection_for_reconnecting() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     let connection = w.connect(&core, "notion").await;
@@ -517,7 +500,7 @@ async fn a_token_the_provider_refuses_marks_the_connection_for_reconnecting() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_source_opens_only_on_its_providers_site() {
-    let Some(w) = world() else { return };
+    let w = world();
     let core = w.core();
     let owner = actor(&core);
     w.connect(&core, "notion").await;

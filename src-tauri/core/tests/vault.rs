@@ -1,36 +1,20 @@
 //! The keychain against a real Secret Service: run through `scripts/with-keychain.sh`, which
-//! starts a throwaway gnome-keyring. Without one these tests fail, unless
-//! `PITCHBAR_SKIP_KEYCHAIN_TESTS=1` says to skip them.
+//! starts a throwaway gnome-keyring. Without one these tests fail.
+
+mod support;
 
 use std::path::Path;
 
 use pitchbar_core::secret::Secret;
 use pitchbar_core::vault::{Vault, VaultKey, SERVICE};
 use pitchbar_core::Error;
+use support::child;
 
-/// The OS keychain, or `None` when told to skip. Panics when no Secret Service answers: a
-/// missing keychain must not pass for a working one.
-fn keychain() -> Option<Vault> {
-    if std::env::var("PITCHBAR_SKIP_KEYCHAIN_TESTS").as_deref() == Ok("1") {
-        eprintln!(
-            "skipped: PITCHBAR_SKIP_KEYCHAIN_TESTS=1. These tests need a real Secret Service; \
-             run them through scripts/with-keychain.sh."
-        );
-        return None;
-    }
-    let vault = Vault::os();
-    // A write, not just a read: a locked keyring answers searches but refuses to store.
-    let probe = key(&workspace(), "probe");
-    let usable = vault
-        .set(&probe, &Secret::new("probe"))
-        .and_then(|()| vault.delete(&probe));
-    if let Err(err) = usable {
-        panic!(
-            "No usable Secret Service: {err}\nRun the tests through scripts/with-keychain.sh, \
-             or set PITCHBAR_SKIP_KEYCHAIN_TESTS=1 to skip the keychain tests."
-        );
-    }
-    Some(vault)
+/// The OS keychain; fails the test when no Secret Service answers: a missing keychain must not
+/// pass for a working one.
+fn keychain() -> Vault {
+    support::require::keychain();
+    Vault::os()
 }
 
 /// A fresh workspace id per test: tests share one keyring and run in parallel.
@@ -51,7 +35,7 @@ fn get(vault: &Vault, key: &VaultKey) -> Option<String> {
 
 #[test]
 fn set_get_overwrite_delete() {
-    let Some(vault) = keychain() else { return };
+    let vault = keychain();
     let k = VaultKey::api_key(&workspace()).unwrap();
 
     vault.set(&k, &Secret::new("sk_live_first")).unwrap();
@@ -68,13 +52,13 @@ fn set_get_overwrite_delete() {
 
 #[test]
 fn a_missing_entry_is_none() {
-    let Some(vault) = keychain() else { return };
+    let vault = keychain();
     assert_eq!(get(&vault, &key(&workspace(), "never-set")), None);
 }
 
 #[test]
 fn workspaces_and_names_do_not_see_each_other() {
-    let Some(vault) = keychain() else { return };
+    let vault = keychain();
     let (a, b) = (workspace(), workspace());
     let a_key = VaultKey::api_key(&a).unwrap();
     let b_key = VaultKey::api_key(&b).unwrap();
@@ -101,7 +85,7 @@ fn workspaces_and_names_do_not_see_each_other() {
 
 #[test]
 fn entries_are_filed_under_the_app_and_the_workspace() {
-    let Some(vault) = keychain() else { return };
+    let vault = keychain();
     let ws = workspace();
     let k = VaultKey::connection_tokens(&ws, "01HXCONN").unwrap();
     assert_eq!(k.account(), format!("{ws}/connection/01HXCONN/tokens"));
@@ -117,7 +101,7 @@ fn entries_are_filed_under_the_app_and_the_workspace() {
 
 #[test]
 fn entries_outlive_the_vault_value() {
-    let Some(vault) = keychain() else { return };
+    let vault = keychain();
     let k = VaultKey::api_key(&workspace()).unwrap();
     vault.set(&k, &Secret::new("sk_live_persisted")).unwrap();
     drop(vault);
@@ -129,7 +113,7 @@ fn entries_outlive_the_vault_value() {
 
 #[test]
 fn any_text_round_trips_exactly() {
-    let Some(vault) = keychain() else { return };
+    let vault = keychain();
     let k = VaultKey::connection_tokens(&workspace(), "01HXCONN").unwrap();
     // Tokens are kept as JSON: quotes, newlines, non-ASCII, and longer than a password.
     let value = format!(
@@ -143,7 +127,7 @@ fn any_text_round_trips_exactly() {
 
 #[test]
 fn secrets_never_show_in_debug_output() {
-    let Some(vault) = keychain() else { return };
+    let vault = keychain();
     let k = VaultKey::api_key(&workspace()).unwrap();
     vault
         .set(&k, &Secret::new("sk_live_do_not_print_me"))
@@ -183,22 +167,11 @@ fn without_a_secret_service_every_call_refuses_plainly() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+    let out = child::without_bus(&mut child::this_test(NAME), dir.path())
         .env(CHILD, "1")
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            format!("unix:path={}", dir.path().join("no-bus").display()),
-        )
         .output()
         .unwrap();
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{output}");
-    assert!(output.contains("1 passed"), "{output}");
+    child::assert_passed(&out);
 }
 
 /// A Secret Service with no unlocked keyring (here: a fresh one that would have to ask for a
@@ -231,9 +204,7 @@ fn a_locked_keychain_refuses_plainly() {
         }
         return;
     }
-    if keychain().is_none() {
-        return;
-    }
+    support::require::keychain();
     let home = tempfile::tempdir().unwrap();
     let dir = |name: &str| {
         let path = home.path().join(name);
@@ -245,7 +216,7 @@ fn a_locked_keychain_refuses_plainly() {
     let out = std::process::Command::new("dbus-run-session")
         .arg("--")
         .arg(std::env::current_exe().unwrap())
-        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .args(child::only(NAME))
         .env(CHILD, home.path())
         .env("HOME", home.path())
         .env("XDG_DATA_HOME", dir("data"))
@@ -259,13 +230,7 @@ fn a_locked_keychain_refuses_plainly() {
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .output()
         .expect("dbus-run-session runs (Debian package dbus)");
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{output}");
-    assert!(output.contains("1 passed"), "{output}");
+    child::assert_passed(&out);
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

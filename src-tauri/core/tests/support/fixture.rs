@@ -29,6 +29,7 @@ where
         ),
         None => Stdio::null(),
     };
+    super::require::node();
     let mut child = Command::new("node")
         .arg(script)
         .args(args)

@@ -1,9 +1,6 @@
 //! The knowledge tests' world: the fake Notion + Google Drive/Docs API of
 //! tests/fixtures/knowledge-fake on loopback, the real OAuth server (support/oauth.rs) signing
 //! in to `notion` and `google-docs`, and a providers file pointing both at the two servers.
-//! Included by path next to support/oauth.rs.
-
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::Child;
@@ -14,8 +11,8 @@ use pitchbar_core::sources::{Source, SourceStatus, SourcesConfig};
 use pitchbar_core::Core;
 use serde_json::{json, Value};
 
-use super::support::fixture::{fixture_dir, spawn_node};
-use super::support::*;
+use super::fixture::{fixture_dir, spawn_node};
+use super::oauth::*;
 
 /// The fake provider APIs; killed when dropped.
 pub struct Fake {
@@ -34,10 +31,7 @@ impl Fake {
         Self {
             child,
             port,
-            http: {
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                reqwest::Client::new()
-            },
+            http: super::client(),
         }
     }
 
@@ -87,11 +81,9 @@ pub struct World {
     pub clock: TestClock,
 }
 
-/// Everything started; `None` (after a loud notice) only when Node is missing.
-pub fn world() -> Option<World> {
-    if !prerequisites() {
-        return None;
-    }
+/// Everything started.
+pub fn world() -> World {
+    prerequisites();
     let ca = TestCa::new();
     let oauth = OAuthServer::start(&ca);
     let fake = Fake::start();
@@ -102,14 +94,14 @@ pub fn world() -> Option<World> {
     file["providers"]["notion"]["api_base_url"] = json!(fake.base("notion"));
     file["providers"]["google-docs"]["api_base_url"] = json!(fake.base("google"));
     std::fs::write(&providers, serde_json::to_vec_pretty(&file).unwrap()).unwrap();
-    Some(World {
+    World {
         ca,
         oauth,
         fake,
         data,
         providers,
         clock: TestClock::default(),
-    })
+    }
 }
 
 /// Fast retries, so a scripted 429 or 500 does not hold a test up.

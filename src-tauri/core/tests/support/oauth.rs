@@ -2,10 +2,8 @@
 //! (Node, oidc-provider) on loopback TLS, a providers file pointing catalog providers at it, a
 //! Core in a temp dir with the owner as actor, and a "browser" that logs in and consents.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,15 +11,12 @@ use std::time::Duration;
 use pitchbar_core::catalog::RedirectStyle;
 use pitchbar_core::connections::Connection;
 use pitchbar_core::oauth::{Clock, OAuthConfig};
-use pitchbar_core::secret::Secret;
-use pitchbar_core::vault::{Vault, VaultKey};
-use pitchbar_core::workspace::{Actor, MemberInput, Role};
+use pitchbar_core::vault::VaultKey;
+use pitchbar_core::workspace::Actor;
 use pitchbar_core::Core;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
-#[path = "fixture.rs"]
-pub mod fixture;
-use fixture::spawn_node;
+use super::fixture::{self, spawn_node};
 
 pub const CLIENT_ID: &str = "pitchbar-admin-test";
 pub const CLIENT_SECRET: &str = "test-client-secret-0123456789";
@@ -30,30 +25,16 @@ fn fixture_dir() -> PathBuf {
     fixture::fixture_dir("oauth-server")
 }
 
-/// Whether the OAuth server can run: only a missing Node skips (loudly); a missing install of
-/// the fixture's packages or a missing keychain is a failure, not a pass.
-pub fn prerequisites() -> bool {
-    if Command::new("node").arg("--version").output().is_err() {
-        eprintln!(
-            "\n*** SKIPPED: node is not installed, so the OAuth tests against the real OAuth server \
-             (tests/fixtures/oauth-server) did not run. Install Node.js (scripts/setup.sh --test). ***\n"
-        );
-        return false;
-    }
+/// What the OAuth server needs: Node, the fixture's packages and a real keychain. A missing
+/// one fails the test with what to install.
+pub fn prerequisites() {
+    super::require::node();
     assert!(
         fixture_dir().join("node_modules/oidc-provider").exists(),
         "The OAuth test server's packages are missing: run scripts/setup.sh --test \
          (or npm --prefix tests/fixtures/oauth-server ci)."
     );
-    let vault = Vault::os();
-    let probe = VaultKey::new(&ulid::Ulid::new().to_string(), "probe").unwrap();
-    if let Err(err) = vault
-        .set(&probe, &Secret::new("probe"))
-        .and_then(|()| vault.delete(&probe))
-    {
-        panic!("No usable Secret Service ({err}): run the tests through scripts/with-keychain.sh.");
-    }
-    true
+    super::require::keychain();
 }
 
 /// A CA made for this test, and a certificate for 127.0.0.1 signed by it.
@@ -207,20 +188,11 @@ pub fn config(data_dir: &Path, providers: &Path, clock: &TestClock) -> OAuthConf
     config
 }
 
-/// A Core with a workspace whose owner is `Ada Owner`.
+/// A Core with a workspace whose owner is `Ada Owner` (made the first time only).
 pub fn core(data_dir: &Path, config: OAuthConfig) -> Core {
     let core = Core::open_with(data_dir, config).unwrap();
     if core.workspaces().session().unwrap().is_none() {
-        core.workspaces()
-            .set_up(
-                "Acme",
-                MemberInput {
-                    name: "Ada Owner".into(),
-                    email: "ada@acme.test".into(),
-                    role: Role::Owner,
-                },
-            )
-            .unwrap();
+        super::workspace::set_up_owner(&core);
     }
     core
 }
@@ -236,7 +208,7 @@ pub fn workspace_id(core: &Core) -> String {
 /// The system browser, as far as the tests need one: trusts the test CA, keeps the server's
 /// cookies, follows nothing by itself.
 pub fn browser(ca: &TestCa) -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    super::install_crypto();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

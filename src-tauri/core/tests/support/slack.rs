@@ -1,17 +1,24 @@
 //! The notification tests' world: the fake Slack of tests/fixtures/slack-fake (Web API, Socket
 //! Mode, Teams and Discord receivers on one loopback port) as a child process, and a providers
-//! file pointing Slack's OAuth at the real OAuth server and its Web API at the fake.
-
-#![allow(dead_code)]
+//! file pointing Slack's OAuth at the real OAuth server and its Web API at the fake; and the
+//! notification tests' world built on them, with a Core whose notifier is ready for Slack.
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::Duration;
 
+use pitchbar_core::leads::LeadInput;
+use pitchbar_core::notify::{
+    NotifyConfig, NotifyTarget, NotifyToggles, SlackSettings, WebhookSettings,
+};
+use pitchbar_core::Core;
 use serde_json::{json, Value};
 
 use super::fixture::{fixture_dir, spawn_node};
-use super::{OAuthServer, TestCa, CLIENT_ID, CLIENT_SECRET};
+use super::oauth::{
+    actor, config, core, prerequisites, sign_in, OAuthServer, TestCa, TestClock, CLIENT_ID,
+    CLIENT_SECRET,
+};
 
 /// The fake Slack; killed when dropped.
 pub struct SlackFake {
@@ -36,10 +43,7 @@ impl SlackFake {
         Self {
             child: Some(child),
             port,
-            http: {
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                reqwest::Client::new()
-            },
+            http: super::client(),
         }
     }
 
@@ -154,5 +158,149 @@ where
             "timed out waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The notification tests' world: the OAuth server, the fake Slack, a data dir and a clock.
+
+/// Everything a notification test starts; the servers are killed when it is dropped.
+pub struct World {
+    pub server: OAuthServer,
+    pub fake: SlackFake,
+    pub data: tempfile::TempDir,
+    pub clock: TestClock,
+    pub providers: std::path::PathBuf,
+    pub ca: TestCa,
+}
+
+pub fn world(app_token: Option<&str>) -> World {
+    prerequisites();
+    let ca = TestCa::new();
+    let server = OAuthServer::start(&ca);
+    let data = tempfile::tempdir().unwrap();
+    let fake = SlackFake::start(ca.dir.path());
+    let providers = write_providers_file(ca.dir.path(), &ca, &server, &fake, app_token);
+    World {
+        server,
+        fake,
+        data,
+        clock: TestClock::default(),
+        providers,
+        ca,
+    }
+}
+
+impl World {
+    pub fn core(&self) -> Core {
+        core(
+            self.data.path(),
+            config(self.data.path(), &self.providers, &self.clock),
+        )
+    }
+
+    pub fn notify_config(&self) -> NotifyConfig {
+        NotifyConfig {
+            clock: self.clock.clock(),
+            time_zone: jiff::tz::TimeZone::UTC,
+            retry_min_delay: Duration::from_millis(100),
+            retry_max_delay: Duration::from_millis(400),
+            max_attempts: 3,
+            reconnect_min_delay: Duration::from_millis(100),
+            reconnect_max_delay: Duration::from_millis(500),
+            request_timeout: Duration::from_secs(5),
+            tick_max: Duration::from_millis(100),
+        }
+    }
+
+    /// Connects Slack through the OAuth server, as the user would.
+    pub async fn connect_slack(&self, core: &Core) -> String {
+        sign_in(core, &self.ca, "slack").await.id
+    }
+
+    pub async fn slack_ready(&self, toggles: NotifyToggles, reply: bool) -> Core {
+        let core = self.core();
+        core.start_notifier(self.notify_config());
+        self.connect_slack(&core).await;
+        configure_slack(&core, toggles, reply, "09:00").await;
+        core
+    }
+}
+
+/// Sends Slack notifications of `toggles` to #support-alerts, the daily summary at
+/// `summary_time`.
+pub async fn configure_slack(core: &Core, toggles: NotifyToggles, reply: bool, summary_time: &str) {
+    core.notifications()
+        .configure_slack(
+            &actor(core),
+            SlackSettings {
+                channel_id: "C0SUPPORT".into(),
+                toggles,
+                reply_from_slack: reply,
+                summary_time: summary_time.into(),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+pub fn leads_only() -> NotifyToggles {
+    NotifyToggles {
+        new_leads: true,
+        new_conversations: false,
+        escalations: false,
+        all_messages: false,
+        daily_summary: false,
+    }
+}
+
+pub fn lead(core: &Core, name: &str) {
+    core.leads()
+        .capture(LeadInput {
+            name: Some(name.into()),
+            email: Some("ada@example.com".into()),
+            phone: Some("+44 20 7946 0000".into()),
+            ..Default::default()
+        })
+        .unwrap();
+}
+
+pub fn target(core: &Core, provider: &str) -> NotifyTarget {
+    core.notifications().get(provider).unwrap().unwrap()
+}
+
+/// Waits (up to 10 s) until `provider`'s card shows an error, and returns it.
+pub async fn error_on_card(core: &Core, provider: &str, what: &str) -> NotifyTarget {
+    eventually(10, what, || async {
+        let t = target(core, provider);
+        t.last_error.is_some().then_some(t)
+    })
+    .await
+}
+
+pub async fn bot_posts(w: &World, n: usize) -> Vec<Value> {
+    eventually(
+        10,
+        &format!("{n} bot message(s) in #support-alerts"),
+        || async {
+            let all: Vec<Value> = w
+                .fake
+                .messages("C0SUPPORT")
+                .await
+                .into_iter()
+                .filter(|m| m["bot_id"].is_string())
+                .collect();
+            (all.len() >= n).then_some(all)
+        },
+    )
+    .await
+}
+
+pub fn webhook(provider: &str, url: Option<String>) -> WebhookSettings {
+    WebhookSettings {
+        provider: provider.into(),
+        url,
+        toggles: leads_only(),
+        summary_time: "09:00".into(),
     }
 }
