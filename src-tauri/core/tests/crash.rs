@@ -308,12 +308,7 @@ async fn a_crash_mid_burst_loses_nothing_and_duplicates_share_the_delivery_id() 
         core.start_dispatcher(few_at_once()).unwrap();
         let mut ids = HashSet::new();
         for _ in 0..n {
-            ids.extend(
-                core.outbox()
-                    .fire(&lead())
-                    .unwrap()
-                    .delivery_ids,
-            );
+            ids.extend(core.outbox().fire(&lead()).unwrap().delivery_ids);
         }
         fired_ids = ids;
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -280,7 +280,8 @@ async fn the_dispatcher_delivers_to_the_receiver_and_it_verifies() {
     // The app's wiring: every endpoint's secrets, refreshed when an endpoint is created.
     let provider = core.receiver().endpoint_candidates();
     let addr = core
-        .receiver().start(config(VerifyWith::Candidates(provider)))
+        .receiver()
+        .start(config(VerifyWith::Candidates(provider)))
         .unwrap();
     let ep = core
         .webhook_endpoints()

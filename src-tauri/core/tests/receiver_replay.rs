@@ -28,7 +28,8 @@ async fn a_replay_after_a_restart_is_still_recognised() {
     recorded(&core, 3).await;
     core.receiver().stop().await;
     let addr = core
-        .receiver().start(config(VerifyWith::Secret(Secret::new(SECRET))))
+        .receiver()
+        .start(config(VerifyWith::Secret(Secret::new(SECRET))))
         .unwrap();
     post(&format!("http://{addr}"), "/d", Some(&old), BODY.as_bytes()).await;
     let d = newest(&core, 4).await;

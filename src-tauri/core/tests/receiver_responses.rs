@@ -17,26 +17,29 @@ use support::test_receiver::{Answer, Hit, TestReceiver};
 #[tokio::test]
 async fn response_presets_retry_after_and_custom_body_change_while_running() {
     let (_dir, core, base) = started(VerifyWith::Nothing).await;
-    core.receiver().set_response(ResponseSpec {
-        retry_after_secs: Some(30),
-        ..ResponseSpec::status(429)
-    })
-    .unwrap();
+    core.receiver()
+        .set_response(ResponseSpec {
+            retry_after_secs: Some(30),
+            ..ResponseSpec::status(429)
+        })
+        .unwrap();
     let resp = post(&base, "/", None, b"{}").await;
     assert_eq!(resp.status(), 429);
     assert_eq!(resp.headers()["retry-after"], "30");
-    core.receiver().set_response(ResponseSpec {
-        body: r#"{"ok":false}"#.into(),
-        content_type: Some("application/json".into()),
-        ..ResponseSpec::status(503)
-    })
-    .unwrap();
+    core.receiver()
+        .set_response(ResponseSpec {
+            body: r#"{"ok":false}"#.into(),
+            content_type: Some("application/json".into()),
+            ..ResponseSpec::status(503)
+        })
+        .unwrap();
     let resp = post(&base, "/", None, b"{}").await;
     assert_eq!(resp.status(), 503);
     assert_eq!(resp.headers()["content-type"], "application/json");
     assert_eq!(resp.text().await.unwrap(), r#"{"ok":false}"#);
     for status in [200, 400, 404, 410, 500] {
-        core.receiver().set_response(ResponseSpec::status(status))
+        core.receiver()
+            .set_response(ResponseSpec::status(status))
             .unwrap();
         assert_eq!(post(&base, "/", None, b"{}").await.status(), status);
     }
@@ -60,11 +63,12 @@ async fn response_presets_retry_after_and_custom_body_change_while_running() {
 #[tokio::test]
 async fn a_delay_holds_the_answer_even_past_the_senders_timeout() {
     let (_dir, core, base) = started(VerifyWith::Nothing).await;
-    core.receiver().set_response(ResponseSpec {
-        delay_ms: 400,
-        ..ResponseSpec::status(200)
-    })
-    .unwrap();
+    core.receiver()
+        .set_response(ResponseSpec {
+            delay_ms: 400,
+            ..ResponseSpec::status(200)
+        })
+        .unwrap();
     let t0 = Instant::now();
     assert_eq!(post(&base, "/slow", None, b"{}").await.status(), 200);
     assert!(t0.elapsed() >= Duration::from_millis(400));
@@ -86,11 +90,12 @@ async fn a_delay_holds_the_answer_even_past_the_senders_timeout() {
 #[tokio::test]
 async fn close_without_answer_gives_the_sender_a_connection_error() {
     let (_dir, core, base) = started(VerifyWith::Nothing).await;
-    core.receiver().set_response(ResponseSpec {
-        close_without_answer: true,
-        ..ResponseSpec::status(200)
-    })
-    .unwrap();
+    core.receiver()
+        .set_response(ResponseSpec {
+            close_without_answer: true,
+            ..ResponseSpec::status(200)
+        })
+        .unwrap();
     let err = http()
         .post(format!("{base}/crash"))
         .body("{}")
@@ -129,7 +134,8 @@ async fn forwarding_sends_the_same_bytes_and_records_the_answer() {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path()).unwrap();
     let addr = core
-        .receiver().start(ReceiverConfig {
+        .receiver()
+        .start(ReceiverConfig {
             forward_to: Some(format!("{target_base}/local/hook?k=v")),
             ..config(VerifyWith::Secret(Secret::new(SECRET)))
         })
@@ -179,7 +185,8 @@ async fn forwarding_sends_the_same_bytes_and_records_the_answer() {
 
     // Forwarding to a dead port: the error is recorded, the sender still gets its answer.
     let dead_port = support::free_port();
-    core.receiver().set_forward(Some(format!("http://127.0.0.1:{dead_port}/hook")))
+    core.receiver()
+        .set_forward(Some(format!("http://127.0.0.1:{dead_port}/hook")))
         .unwrap();
     assert_eq!(post(&base, "/x", None, b"{}").await.status(), 200);
     let id = recorded(&core, 2).await[0].id;
@@ -207,7 +214,8 @@ async fn user_errors_are_clear() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let err = core
-        .receiver().start(ReceiverConfig {
+        .receiver()
+        .start(ReceiverConfig {
             port,
             ..ReceiverConfig::default()
         })
@@ -234,7 +242,8 @@ async fn user_errors_are_clear() {
         Err(Error::InvalidInput(m)) if m.contains("120000 ms")
     ));
     let err = core
-        .receiver().start(ReceiverConfig {
+        .receiver()
+        .start(ReceiverConfig {
             forward_to: Some("ftp://example.test/x".into()),
             ..config(VerifyWith::Nothing)
         })
@@ -260,7 +269,8 @@ async fn user_errors_are_clear() {
     );
     // A refused change leaves the running settings as they were.
     assert!(core
-        .receiver().set_response(ResponseSpec::status(1000))
+        .receiver()
+        .set_response(ResponseSpec::status(1000))
         .is_err());
     assert_eq!(
         core.receiver().status().response,

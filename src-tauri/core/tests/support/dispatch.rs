@@ -91,11 +91,7 @@ pub fn lead() -> Payload {
 
 /// Fires a `lead.captured` that exactly one endpoint takes; its delivery's id.
 pub fn fire_lead(core: &Core) -> String {
-    core.outbox()
-        .fire(&lead())
-        .unwrap()
-        .delivery_ids[0]
-        .clone()
+    core.outbox().fire(&lead()).unwrap().delivery_ids[0].clone()
 }
 
 pub fn status_of(core: &Core, delivery_id: &str) -> String {
