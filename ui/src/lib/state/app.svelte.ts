@@ -4,9 +4,13 @@
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   commands,
+  type Authorization,
   type Connection,
   type EndpointView,
   type Integration,
+  type Member,
+  type MemberInput,
+  type OAuthEvent,
   type Session,
   type Workspace,
 } from "$lib/api/bindings";
@@ -118,8 +122,59 @@ class AppState {
     if (startup.state === "ready") this.session = startup.session;
   }
 
-  renamed(workspace: Workspace): void {
+  /** First run: creates the workspace with its first member (the Owner), and opens it. */
+  async setUp(workspaceName: string, ownerName: string, ownerEmail: string): Promise<void> {
+    this.enter(await commands.setUpWorkspace(workspaceName, ownerName, ownerEmail));
+  }
+
+  /** Renames the workspace; the header shows the new name at once. */
+  async rename(name: string): Promise<Workspace> {
+    const workspace = await commands.renameWorkspace(name);
     if (this.session) this.session = { ...this.session, workspace };
+    return workspace;
+  }
+
+  /** Works as another member from now on. */
+  async switchMember(memberId: string): Promise<Session> {
+    this.session = await commands.switchMember(memberId);
+    return this.session;
+  }
+
+  // Members: the page refetches the session after each change (`refreshSession`).
+  addMember(member: MemberInput): Promise<Member> {
+    return commands.addMember(member);
+  }
+
+  updateMember(memberId: string, member: MemberInput): Promise<Member> {
+    return commands.updateMember(memberId, member);
+  }
+
+  async removeMember(memberId: string): Promise<void> {
+    await commands.removeMember(memberId);
+  }
+
+  /** Starts connecting an OAuth integration; its outcome comes by `onOAuthFinished`. */
+  connect(providerId: string): Promise<Authorization> {
+    return commands.connectIntegration(providerId);
+  }
+
+  /** Abandons a sign-in in progress (already ended is fine). */
+  async cancelConnect(authorizationId: string): Promise<void> {
+    await commands.cancelConnect(authorizationId);
+  }
+
+  /** Disconnects; the card shows the connection's new state (revoking, or gone) at once. */
+  async disconnect(connectionId: string): Promise<Connection> {
+    const updated = await commands.disconnectIntegration(connectionId);
+    this.upsertConnection(updated);
+    // Slack's channel configuration goes with its connection.
+    if (updated.provider === "slack") notify.remove("slack");
+    return updated;
+  }
+
+  /** Calls `handler` with each sign-in's outcome until the returned function is called. */
+  async onOAuthFinished(handler: (event: OAuthEvent) => void): Promise<() => void> {
+    return listen<OAuthEvent>("oauth://finished", (event) => handler(event.payload));
   }
 
   async loadCatalog(): Promise<void> {

@@ -2,7 +2,13 @@
 // demand and again after each `notify://changed` or `connections://changed`; nothing polls.
 
 import { listen } from "@tauri-apps/api/event";
-import { commands, type NotifyTarget } from "$lib/api/bindings";
+import {
+  commands,
+  type NotifyTarget,
+  type SlackChannel,
+  type SlackSettings,
+  type WebhookSettings,
+} from "$lib/api/bindings";
 import { coalesced } from "$lib/logic/refetch";
 
 class NotifyState {
@@ -35,6 +41,35 @@ class NotifyState {
 
   remove(provider: string): void {
     this.targets = this.targets.filter((t) => t.provider !== provider);
+  }
+
+  /** The channels of the connected Slack workspace the bot can post to. */
+  slackChannels(): Promise<SlackChannel[]> {
+    return commands.listSlackChannels();
+  }
+
+  async configureSlack(settings: SlackSettings): Promise<NotifyTarget> {
+    const target = await commands.configureSlack(settings);
+    this.upsert(target);
+    return target;
+  }
+
+  /** Connects Teams or Discord by its webhook URL, or changes its settings. */
+  async configureWebhook(settings: WebhookSettings): Promise<NotifyTarget> {
+    const target = await commands.configureWebhookTarget(settings);
+    this.upsert(target);
+    return target;
+  }
+
+  /** Disconnects Teams or Discord (Slack goes with its connection: `app.disconnect`). */
+  async disconnect(provider: string): Promise<void> {
+    await commands.removeNotificationTarget(provider);
+    this.remove(provider);
+  }
+
+  /** Sends the failed notifications again. */
+  async retry(provider: string): Promise<void> {
+    this.upsert(await commands.retryNotifications(provider));
   }
 
   async #listen(): Promise<void> {

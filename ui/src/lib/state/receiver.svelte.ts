@@ -2,7 +2,17 @@
 // The list refetches when the core says the receiver's log changed; nothing polls.
 
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import { commands, type ReceivedSummary, type ReceiverStatus } from "$lib/api/bindings";
+import {
+  commands,
+  type ReceivedDetail,
+  type ReceivedSummary,
+  type ReceiverStart,
+  type ReceiverStatus,
+  type ResponseSpec,
+  type SentHere,
+  type Verdict,
+  type VerifyInput,
+} from "$lib/api/bindings";
 import { errorMessage } from "$lib/logic/errors";
 
 const PAGE = 50;
@@ -90,6 +100,40 @@ class ReceiverState {
     await commands.clearReceived();
     this.requests = [];
     this.cursor = null;
+  }
+
+  /** One recorded request with every byte. */
+  get(id: number): Promise<ReceivedDetail> {
+    return commands.getReceived(id);
+  }
+
+  /** Starts the receiver (the panel shows it listening). */
+  async startListening(start: ReceiverStart): Promise<void> {
+    this.status = await commands.startReceiver(start);
+  }
+
+  async stopListening(): Promise<void> {
+    this.status = await commands.stopReceiver();
+  }
+
+  /** How the receiver answers the next requests. */
+  async setResponse(spec: ResponseSpec): Promise<void> {
+    this.status = await commands.setReceiverResponse(spec);
+  }
+
+  /** Forwards every request to `target`, or stops forwarding (null). */
+  async setForward(target: string | null): Promise<void> {
+    this.status = await commands.setReceiverForward(target);
+  }
+
+  /** Creates (or reuses) an endpoint pointing at the receiver and sends it a test event. */
+  sendTestEvents(): Promise<SentHere> {
+    return commands.sendTestEventsHere();
+  }
+
+  /** The verify tool: nothing is sent anywhere and nothing is saved. */
+  verify(input: VerifyInput): Promise<Verdict> {
+    return commands.verifySignature(input);
   }
 }
 
