@@ -1,16 +1,16 @@
 // What the window knows from the backend: how it started, the session, the catalog and the
 // connections. Every change is followed by a refetch; nothing polls.
 
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   commands,
+  events,
   type Authorization,
   type Connection,
   type EndpointView,
   type Integration,
   type Member,
   type MemberInput,
-  type OAuthEvent,
+  type OAuthFinishedEvent,
   type Session,
   type Workspace,
 } from "$lib/api/bindings";
@@ -34,7 +34,7 @@ class AppState {
   zaps = $state.raw<EndpointView[]>([]);
   catalogLoaded = $state(false);
   catalogError = $state<string | null>(null);
-  #unlistenConnections: UnlistenFn | null = null;
+  #unlistenConnections: (() => void) | null = null;
 
   /** Asks the backend what to show first. */
   async start(): Promise<void> {
@@ -72,7 +72,7 @@ class AppState {
   async #listenConnections(): Promise<void> {
     if (this.#unlistenConnections) return;
     try {
-      this.#unlistenConnections = await listen("connections://changed", () => {
+      this.#unlistenConnections = await events.connectionsChanged.listen(() => {
         void this.refreshConnections();
       });
     } catch {
@@ -173,8 +173,8 @@ class AppState {
   }
 
   /** Calls `handler` with each sign-in's outcome until the returned function is called. */
-  async onOAuthFinished(handler: (event: OAuthEvent) => void): Promise<() => void> {
-    return listen<OAuthEvent>("oauth://finished", (event) => handler(event.payload));
+  async onOAuthFinished(handler: (finished: OAuthFinishedEvent) => void): Promise<() => void> {
+    return events.oauthFinished.listen((event) => handler(event.payload));
   }
 
   async loadCatalog(): Promise<void> {

@@ -1,9 +1,9 @@
 // The notification targets (Slack, Teams, Discord) as the Connected tab shows them: fetched on
-// demand and again after each `notify://changed` or `connections://changed`; nothing polls.
+// demand and again after each `notifyChanged` or `connectionsChanged` event; nothing polls.
 
-import { listen } from "@tauri-apps/api/event";
 import {
   commands,
+  events,
   type NotifyTarget,
   type SlackChannel,
   type SlackSettings,
@@ -76,8 +76,8 @@ class NotifyState {
     if (this.#listening) return;
     this.#listening = true;
     try {
-      await listen("notify://changed", () => void this.refresh());
-      await listen("connections://changed", () => void this.refresh());
+      await events.notifyChanged.listen(() => void this.refresh());
+      await events.connectionsChanged.listen(() => void this.refresh());
     } catch {
       // Outside the app window (unit tests) there are no events to hear.
     }

@@ -1,9 +1,9 @@
 // The local receiver's panel data: whether it runs and how, and the requests it recorded.
 // The list refetches when the core says the receiver's log changed; nothing polls.
 
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   commands,
+  events,
   type ReceivedDetail,
   type ReceivedSummary,
   type ReceiverStart,
@@ -28,14 +28,14 @@ class ReceiverState {
   /** Bumped on every live change, so an open detail can refetch (a forward's answer arrived). */
   revision = $state(0);
 
-  #unlisten: UnlistenFn | null = null;
+  #unlisten: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
 
   async start(): Promise<void> {
     await Promise.all([this.loadStatus(), this.refresh()]);
     if (!this.#unlisten) {
       try {
-        this.#unlisten = await listen("receiver://changed", () => this.#changed());
+        this.#unlisten = await events.receiverChanged.listen(() => this.#changed());
       } catch {
         // Outside the app window (unit tests) there are no events to hear.
       }

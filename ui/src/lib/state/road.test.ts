@@ -42,4 +42,18 @@ describe("one road to the backend", () => {
       .map(([path, text]) => `${path}: ${bindingValues(text).join(", ")}`);
     expect(offenders).toEqual([]);
   });
+
+  it("nothing but the bindings talks to Tauri's IPC or events directly", () => {
+    const offenders = files
+      .filter(([, text]) => /from\s+"@tauri-apps\/api\/(core|event)"/.test(text))
+      .map(([path]) => path);
+    expect(offenders).toEqual([]);
+  });
+
+  it("no event is named by a string: each is `events.<name>` from the bindings", () => {
+    const offenders = files
+      .filter(([, text]) => /["'`][a-z]+:\/\/[a-z-]+["'`]/.test(text))
+      .map(([path]) => path);
+    expect(offenders).toEqual([]);
+  });
 });

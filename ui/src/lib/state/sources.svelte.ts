@@ -1,9 +1,9 @@
-// The knowledge sources the window shows. Refetched after each `sources://changed` (added,
+// The knowledge sources the window shows. Refetched after each `sourcesChanged` (added,
 // progress, state, removed) that the core announces; nothing polls.
 
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   commands,
+  events,
   type PickerItem,
   type PickerPage,
   type SearchHit,
@@ -16,13 +16,13 @@ class SourcesState {
   list = $state.raw<Source[]>([]);
   loaded = $state(false);
   error = $state<string | null>(null);
-  #unlisten: UnlistenFn | null = null;
+  #unlisten: (() => void) | null = null;
 
   /** Loads the list and starts listening for changes (once). */
   async start(): Promise<void> {
     if (!this.#unlisten) {
       try {
-        this.#unlisten = await listen("sources://changed", () => void this.refresh());
+        this.#unlisten = await events.sourcesChanged.listen(() => void this.refresh());
       } catch {
         // Outside the app window (unit tests) there are no events to hear.
       }

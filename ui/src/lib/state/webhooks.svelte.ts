@@ -1,9 +1,9 @@
 // The API & Webhooks tab's data: endpoints, their health, the event catalog and the delivery log.
 // The log and the health refetch when the core says deliveries changed; nothing polls.
 
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   commands,
+  events,
   type AttemptDetail,
   type AttemptSummary,
   type DeleteImpact,
@@ -48,7 +48,7 @@ class WebhooksState {
   /** Bumped on every live change, so an open detail pane can refetch its attempt. */
   revision = $state(0);
 
-  #unlisten: UnlistenFn | null = null;
+  #unlisten: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #pendingIds = new Set<string>();
 
@@ -56,8 +56,8 @@ class WebhooksState {
     await Promise.all([this.loadEndpoints(), this.loadEventTypes(), this.reloadLog()]);
     if (!this.#unlisten) {
       try {
-        this.#unlisten = await listen<{ endpoint_ids: string[] }>("deliveries://changed", (event) =>
-          this.#changed(event.payload?.endpoint_ids ?? []),
+        this.#unlisten = await events.deliveriesChanged.listen((event) =>
+          this.#changed(event.payload.endpoint_ids),
         );
       } catch {
         // Outside the app window (tests, a plain browser) there are no events to hear.
