@@ -1,5 +1,6 @@
 // What the window knows from the backend: how it started, the session, the catalog and the
-// connections. Every change is followed by a refetch; nothing polls.
+// connections; and the changes made to them (setting up, renaming, members, switching,
+// connecting). Every change is followed by a refetch; nothing polls.
 
 import {
   commands,
