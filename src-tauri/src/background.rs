@@ -1,27 +1,19 @@
 //! The core's background work in the app: the webhook dispatcher and the local API, started
 //! with the window, and the receiver when the user starts it; all stopped cleanly on exit. Core
-//! notifications are forwarded to the window as Tauri events, so the UI refetches, never polls.
+//! notifications are forwarded to the window as typed events (`crate::events`), so the UI
+//! refetches, never polls.
 
-use serde::Serialize;
-use tauri::{AppHandle, Emitter};
+use tauri::AppHandle;
+use tauri_specta::Event;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use pitchbar_core::oauth::OAuthEvent;
 use pitchbar_core::{Core, Error};
 
-/// After each batch of delivery-log writes.
-pub const DELIVERIES_CHANGED: &str = "deliveries://changed";
-/// After each batch of receiver writes (new requests, a forward's answer, a clear).
-pub const RECEIVER_CHANGED: &str = "receiver://changed";
-/// A sign-in ended: `OAuthEvent::Finished` (an empty `authorization_id` is a callback link that
-/// matched no sign-in in progress).
-pub const OAUTH_FINISHED: &str = "oauth://finished";
-/// A connection was added, changed or wound down.
-pub const CONNECTIONS_CHANGED: &str = "connections://changed";
-/// A knowledge source was added, progressed, changed state or was removed.
-pub const SOURCES_CHANGED: &str = "sources://changed";
-/// A notification target's card changed (sent, failed, paused, reply status).
-pub const NOTIFY_CHANGED: &str = "notify://changed";
+use crate::events::{
+    ConnectionsChangedEvent, DeliveriesChangedEvent, NotifyChangedEvent, OAuthFinishedEvent,
+    ReceiverChangedEvent, SourcesChangedEvent,
+};
 
 /// Starts the dispatcher and the local API (on the port chosen in the app, else
 /// `PITCHBAR_API_PORT`, else 4787) and forwards what the core announces. A failure of one does not stop the other:
@@ -49,26 +41,27 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
         Err(err) => tracing::error!(error = %err, "the local API did not start"),
     }
 
-    forward(app, core.subscribe_deliveries(), DELIVERIES_CHANGED);
-    forward(app, core.subscribe_receiver(), RECEIVER_CHANGED);
-    forward(app, core.subscribe_sources(), SOURCES_CHANGED);
-    forward(app, core.subscribe_notify(), NOTIFY_CHANGED);
+    forward(app, core.subscribe_deliveries(), DeliveriesChangedEvent);
+    forward(app, core.subscribe_receiver(), ReceiverChangedEvent);
+    forward(app, core.subscribe_sources(), SourcesChangedEvent);
+    forward(app, core.subscribe_notify(), NotifyChangedEvent);
     forward_oauth(app, core.subscribe_oauth());
     dispatcher.and(api.map(|_| ()))
 }
 
-/// Emits each core notice to the window as `event`, until the core closes the channel.
-fn forward<T: Clone + Serialize + Send + 'static>(
-    app: &AppHandle,
-    mut notices: broadcast::Receiver<T>,
-    event: &'static str,
-) {
+/// Emits each core notice to the window as the event `event` makes of it, until the core closes
+/// the channel.
+fn forward<T, E>(app: &AppHandle, mut notices: broadcast::Receiver<T>, event: fn(T) -> E)
+where
+    T: Clone + Send + 'static,
+    E: Event + serde::Serialize + Clone,
+{
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
             match notices.recv().await {
                 Ok(notice) => {
-                    let _ = app.emit(event, notice);
+                    let _ = event(notice).emit(&app);
                 }
                 // The window refetches anyway: a skipped notice loses nothing.
                 Err(RecvError::Lagged(_)) => continue,
@@ -84,15 +77,22 @@ fn forward_oauth(app: &AppHandle, mut notices: broadcast::Receiver<OAuthEvent>) 
     tauri::async_runtime::spawn(async move {
         loop {
             match notices.recv().await {
-                Ok(notice @ OAuthEvent::Finished { .. }) => {
-                    let _ = app.emit(OAUTH_FINISHED, notice);
+                Ok(OAuthEvent::Finished {
+                    authorization_id,
+                    outcome,
+                }) => {
+                    let _ = OAuthFinishedEvent {
+                        authorization_id,
+                        outcome,
+                    }
+                    .emit(&app);
                 }
-                Ok(notice @ OAuthEvent::ConnectionsChanged) => {
-                    let _ = app.emit(CONNECTIONS_CHANGED, notice);
+                Ok(OAuthEvent::ConnectionsChanged) => {
+                    let _ = ConnectionsChangedEvent.emit(&app);
                 }
                 Err(RecvError::Lagged(_)) => {
                     // A missed outcome stays with the waiting dialog; the list refetches.
-                    let _ = app.emit(CONNECTIONS_CHANGED, OAuthEvent::ConnectionsChanged);
+                    let _ = ConnectionsChangedEvent.emit(&app);
                 }
                 Err(RecvError::Closed) => break,
             }

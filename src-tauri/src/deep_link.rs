@@ -1,11 +1,12 @@
 //! `pitchbar://` links: registration, and routing each link that reaches the app
 //! (cold start or forwarded by the single-instance plugin) to its handler.
 
-use pitchbar_core::oauth::{OAuthEvent, Outcome, DEEP_LINK_CALLBACK};
-use tauri::{AppHandle, Emitter, Manager, Url};
+use pitchbar_core::oauth::{Outcome, DEEP_LINK_CALLBACK};
+use tauri::{AppHandle, Manager, Url};
 use tauri_plugin_deep_link::DeepLinkExt;
+use tauri_specta::Event;
 
-use crate::background::OAUTH_FINISHED;
+use crate::events::OAuthFinishedEvent;
 use crate::AppState;
 
 pub fn install(app: &AppHandle) {
@@ -70,13 +71,11 @@ fn complete_oauth(app: &AppHandle, url: String) {
 }
 
 fn announce_failure(app: &AppHandle, error: pitchbar_core::Error) {
-    let _ = app.emit(
-        OAUTH_FINISHED,
-        OAuthEvent::Finished {
-            authorization_id: String::new(),
-            outcome: Outcome::Failed { error },
-        },
-    );
+    let _ = OAuthFinishedEvent {
+        authorization_id: String::new(),
+        outcome: Outcome::Failed { error },
+    }
+    .emit(app);
 }
 
 /// Brings the window to the front, for a forwarded launch or a link.

@@ -3,6 +3,7 @@
 mod background;
 mod commands;
 mod deep_link;
+mod events;
 
 use std::path::PathBuf;
 

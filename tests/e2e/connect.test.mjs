@@ -218,7 +218,7 @@ describe("connecting an OAuth integration", () => {
     await textOf(browser, `${card} ${sel("connection-detail")}`, /./);
     await screenshot(browser, "connect-8-revocation-pending");
 
-    // Back up: the retrier revokes, and the card goes by itself (connections://changed).
+    // Back up: the retrier revokes, and the card goes by itself (the connectionsChanged event).
     server = await startOAuthServer(tls, port);
     await browser.waitUntil(async () => (await browser.$$(card)).length === 0, {
       timeout: 90000,

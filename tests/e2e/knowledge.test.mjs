@@ -129,7 +129,7 @@ describe("knowledge sources", () => {
     await (await browser.$(sel("add-sources"))).click();
     await gone(browser, sel("add-source-modal"));
 
-    // On the Knowledge page, both become ready (pushed by sources://changed, never polled).
+    // On the Knowledge page, both become ready (pushed by the sourcesChanged event, never polled).
     await visible(browser, row("Pitchbar Handbook"));
     await textOf(
       browser,

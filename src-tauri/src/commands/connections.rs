@@ -1,5 +1,5 @@
 //! Connecting and disconnecting OAuth integrations. The sign-in itself happens in the system
-//! browser; its outcome reaches the window as an `oauth://finished` event.
+//! browser; its outcome reaches the window as an `OAuthFinishedEvent` (`crate::events`).
 
 use pitchbar_core::connections::Connection;
 use pitchbar_core::oauth::Authorization;

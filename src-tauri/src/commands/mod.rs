@@ -1,4 +1,5 @@
-//! The window's commands: thin wrappers over the core, one file per area.
+//! The window's commands: thin wrappers over the core, one file per area; with the events the
+//! shell emits (`crate::events`), what the TypeScript bindings are generated from.
 
 mod api_key;
 mod catalog;
@@ -12,7 +13,8 @@ mod workspace;
 
 use tauri_specta::{collect_commands, Builder, ErrorHandlingMode};
 
-/// The commands and types the window may call, for the invoke handler and the TypeScript export.
+/// The commands the window may call and the events it hears, for the invoke handler, mounting
+/// the events, and the TypeScript export.
 pub fn builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .error_handling(ErrorHandlingMode::Throw)
@@ -20,12 +22,7 @@ pub fn builder() -> Builder<tauri::Wry> {
         .disable_serde_phases()
         // Row ids, counts and durations stay far below 2^53.
         .dangerously_cast_bigints_to_number()
-        // The payload of `oauth://finished` and `connections://changed`.
-        .typ::<pitchbar_core::oauth::OAuthEvent>()
-        // The payload of `sources://changed`.
-        .typ::<pitchbar_core::sources::SourcesChanged>()
-        // The payload of `notify://changed`.
-        .typ::<pitchbar_core::notify::NotifyChanged>()
+        .events(crate::events::all())
         .commands(collect_commands![
             workspace::startup,
             workspace::set_up_workspace,
@@ -98,7 +95,7 @@ pub fn builder() -> Builder<tauri::Wry> {
 mod tests {
     const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/lib/api/bindings.ts");
 
-    /// Fails when the committed bindings differ from what the Rust commands export;
+    /// Fails when the committed bindings differ from what the Rust commands and events export;
     /// `UPDATE_BINDINGS=1` rewrites them instead.
     #[test]
     fn typescript_bindings_are_current() {
@@ -107,7 +104,7 @@ mod tests {
         super::builder()
             .export(
                 specta_typescript::Typescript::default().header(
-                    "// Generated from the Rust commands by tauri-specta. Do not edit: run `npm --prefix ui run bindings`.\n",
+                    "// Generated from the Rust commands and events by tauri-specta. Do not edit: run `npm --prefix ui run bindings`.\n",
                 ),
                 &fresh_path,
             )
@@ -121,7 +118,7 @@ mod tests {
         let committed = std::fs::read_to_string(BINDINGS).unwrap_or_default();
         assert!(
             committed == fresh,
-            "ui/src/lib/api/bindings.ts is out of date with the Rust commands: run `npm --prefix ui run bindings` and commit it"
+            "ui/src/lib/api/bindings.ts is out of date with the Rust commands and events: run `npm --prefix ui run bindings` and commit it"
         );
     }
 }

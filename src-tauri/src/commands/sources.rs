@@ -1,5 +1,6 @@
 //! Knowledge sources: the Add source picker, adding, reindexing, removing and searching.
-//! Ingestion runs in the core's worker; its progress reaches the window as `sources://changed`.
+//! Ingestion runs in the core's worker; its progress reaches the window as a
+//! `SourcesChangedEvent` (`crate::events`).
 
 use pitchbar_core::sources::{PickerItem, PickerPage, SearchHit, Source};
 use pitchbar_core::Error;

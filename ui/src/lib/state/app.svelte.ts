@@ -1,12 +1,17 @@
 // What the window knows from the backend: how it started, the session, the catalog and the
-// connections. Every change is followed by a refetch; nothing polls.
+// connections; and the changes made to them (setting up, renaming, members, switching,
+// connecting). Every change is followed by a refetch; nothing polls.
 
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   commands,
+  events,
+  type Authorization,
   type Connection,
   type EndpointView,
   type Integration,
+  type Member,
+  type MemberInput,
+  type OAuthFinishedEvent,
   type Session,
   type Workspace,
 } from "$lib/api/bindings";
@@ -30,7 +35,7 @@ class AppState {
   zaps = $state.raw<EndpointView[]>([]);
   catalogLoaded = $state(false);
   catalogError = $state<string | null>(null);
-  #unlistenConnections: UnlistenFn | null = null;
+  #unlistenConnections: (() => void) | null = null;
 
   /** Asks the backend what to show first. */
   async start(): Promise<void> {
@@ -68,7 +73,7 @@ class AppState {
   async #listenConnections(): Promise<void> {
     if (this.#unlistenConnections) return;
     try {
-      this.#unlistenConnections = await listen("connections://changed", () => {
+      this.#unlistenConnections = await events.connectionsChanged.listen(() => {
         void this.refreshConnections();
       });
     } catch {
@@ -118,8 +123,59 @@ class AppState {
     if (startup.state === "ready") this.session = startup.session;
   }
 
-  renamed(workspace: Workspace): void {
+  /** First run: creates the workspace with its first member (the Owner), and opens it. */
+  async setUp(workspaceName: string, ownerName: string, ownerEmail: string): Promise<void> {
+    this.enter(await commands.setUpWorkspace(workspaceName, ownerName, ownerEmail));
+  }
+
+  /** Renames the workspace; the header shows the new name at once. */
+  async rename(name: string): Promise<Workspace> {
+    const workspace = await commands.renameWorkspace(name);
     if (this.session) this.session = { ...this.session, workspace };
+    return workspace;
+  }
+
+  /** Works as another member from now on. */
+  async switchMember(memberId: string): Promise<Session> {
+    this.session = await commands.switchMember(memberId);
+    return this.session;
+  }
+
+  // Members: the page refetches the session after each change (`refreshSession`).
+  addMember(member: MemberInput): Promise<Member> {
+    return commands.addMember(member);
+  }
+
+  updateMember(memberId: string, member: MemberInput): Promise<Member> {
+    return commands.updateMember(memberId, member);
+  }
+
+  async removeMember(memberId: string): Promise<void> {
+    await commands.removeMember(memberId);
+  }
+
+  /** Starts connecting an OAuth integration; its outcome comes by `onOAuthFinished`. */
+  connect(providerId: string): Promise<Authorization> {
+    return commands.connectIntegration(providerId);
+  }
+
+  /** Abandons a sign-in in progress (already ended is fine). */
+  async cancelConnect(authorizationId: string): Promise<void> {
+    await commands.cancelConnect(authorizationId);
+  }
+
+  /** Disconnects; the card shows the connection's new state (revoking, or gone) at once. */
+  async disconnect(connectionId: string): Promise<Connection> {
+    const updated = await commands.disconnectIntegration(connectionId);
+    this.upsertConnection(updated);
+    // Slack's channel configuration goes with its connection.
+    if (updated.provider === "slack") notify.remove("slack");
+    return updated;
+  }
+
+  /** Calls `handler` with each sign-in's outcome until the returned function is called. */
+  async onOAuthFinished(handler: (finished: OAuthFinishedEvent) => void): Promise<() => void> {
+    return events.oauthFinished.listen((event) => handler(event.payload));
   }
 
   async loadCatalog(): Promise<void> {

@@ -1,8 +1,14 @@
 // The notification targets (Slack, Teams, Discord) as the Connected tab shows them: fetched on
-// demand and again after each `notify://changed` or `connections://changed`; nothing polls.
+// demand and again after each `notifyChanged` or `connectionsChanged` event; nothing polls.
 
-import { listen } from "@tauri-apps/api/event";
-import { commands, type NotifyTarget } from "$lib/api/bindings";
+import {
+  commands,
+  events,
+  type NotifyTarget,
+  type SlackChannel,
+  type SlackSettings,
+  type WebhookSettings,
+} from "$lib/api/bindings";
 import { coalesced } from "$lib/logic/refetch";
 
 class NotifyState {
@@ -37,12 +43,41 @@ class NotifyState {
     this.targets = this.targets.filter((t) => t.provider !== provider);
   }
 
+  /** The channels of the connected Slack workspace the bot can post to. */
+  slackChannels(): Promise<SlackChannel[]> {
+    return commands.listSlackChannels();
+  }
+
+  async configureSlack(settings: SlackSettings): Promise<NotifyTarget> {
+    const target = await commands.configureSlack(settings);
+    this.upsert(target);
+    return target;
+  }
+
+  /** Connects Teams or Discord by its webhook URL, or changes its settings. */
+  async configureWebhook(settings: WebhookSettings): Promise<NotifyTarget> {
+    const target = await commands.configureWebhookTarget(settings);
+    this.upsert(target);
+    return target;
+  }
+
+  /** Disconnects Teams or Discord (Slack goes with its connection: `app.disconnect`). */
+  async disconnect(provider: string): Promise<void> {
+    await commands.removeNotificationTarget(provider);
+    this.remove(provider);
+  }
+
+  /** Sends the failed notifications again. */
+  async retry(provider: string): Promise<void> {
+    this.upsert(await commands.retryNotifications(provider));
+  }
+
   async #listen(): Promise<void> {
     if (this.#listening) return;
     this.#listening = true;
     try {
-      await listen("notify://changed", () => void this.refresh());
-      await listen("connections://changed", () => void this.refresh());
+      await events.notifyChanged.listen(() => void this.refresh());
+      await events.connectionsChanged.listen(() => void this.refresh());
     } catch {
       // Outside the app window (unit tests) there are no events to hear.
     }

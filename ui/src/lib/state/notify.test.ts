@@ -3,7 +3,11 @@ import type { NotifyTarget } from "$lib/api/bindings";
 import { notifyTarget } from "../../test/notifyTarget";
 
 const list = vi.hoisted(() => vi.fn<() => Promise<NotifyTarget[]>>());
-vi.mock("$lib/api/bindings", () => ({ commands: { listNotificationTargets: list } }));
+const listen = vi.hoisted(() => vi.fn(async () => () => {}));
+vi.mock("$lib/api/bindings", () => ({
+  commands: { listNotificationTargets: list },
+  events: { notifyChanged: { listen }, connectionsChanged: { listen } },
+}));
 
 const { notify } = await import("./notify.svelte");
 
@@ -20,7 +24,7 @@ describe("the notification targets the cards show", () => {
       return new Promise((resolve) => setTimeout(() => resolve(value), ms));
     });
     const first = notify.refresh();
-    const second = notify.refresh(); // notify://changed: the failed one was sent on Retry
+    const second = notify.refresh(); // notifyChanged: the failed one was sent on Retry
     await Promise.all([first, second]);
     expect(notify.target("discord")?.failed).toBe(0);
   });

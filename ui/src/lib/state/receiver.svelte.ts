@@ -1,8 +1,18 @@
 // The local receiver's panel data: whether it runs and how, and the requests it recorded.
 // The list refetches when the core says the receiver's log changed; nothing polls.
 
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import { commands, type ReceivedSummary, type ReceiverStatus } from "$lib/api/bindings";
+import {
+  commands,
+  events,
+  type ReceivedDetail,
+  type ReceivedSummary,
+  type ReceiverStart,
+  type ReceiverStatus,
+  type ResponseSpec,
+  type SentHere,
+  type Verdict,
+  type VerifyInput,
+} from "$lib/api/bindings";
 import { errorMessage } from "$lib/logic/errors";
 
 const PAGE = 50;
@@ -18,14 +28,14 @@ class ReceiverState {
   /** Bumped on every live change, so an open detail can refetch (a forward's answer arrived). */
   revision = $state(0);
 
-  #unlisten: UnlistenFn | null = null;
+  #unlisten: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
 
   async start(): Promise<void> {
     await Promise.all([this.loadStatus(), this.refresh()]);
     if (!this.#unlisten) {
       try {
-        this.#unlisten = await listen("receiver://changed", () => this.#changed());
+        this.#unlisten = await events.receiverChanged.listen(() => this.#changed());
       } catch {
         // Outside the app window (unit tests) there are no events to hear.
       }
@@ -90,6 +100,40 @@ class ReceiverState {
     await commands.clearReceived();
     this.requests = [];
     this.cursor = null;
+  }
+
+  /** One recorded request with every byte. */
+  get(id: number): Promise<ReceivedDetail> {
+    return commands.getReceived(id);
+  }
+
+  /** Starts the receiver (the panel shows it listening). */
+  async startListening(start: ReceiverStart): Promise<void> {
+    this.status = await commands.startReceiver(start);
+  }
+
+  async stopListening(): Promise<void> {
+    this.status = await commands.stopReceiver();
+  }
+
+  /** How the receiver answers the next requests. */
+  async setResponse(spec: ResponseSpec): Promise<void> {
+    this.status = await commands.setReceiverResponse(spec);
+  }
+
+  /** Forwards every request to `target`, or stops forwarding (null). */
+  async setForward(target: string | null): Promise<void> {
+    this.status = await commands.setReceiverForward(target);
+  }
+
+  /** Creates (or reuses) an endpoint pointing at the receiver and sends it a test event. */
+  sendTestEvents(): Promise<SentHere> {
+    return commands.sendTestEventsHere();
+  }
+
+  /** The verify tool: nothing is sent anywhere and nothing is saved. */
+  verify(input: VerifyInput): Promise<Verdict> {
+    return commands.verifySignature(input);
   }
 }
 

@@ -1,16 +1,22 @@
 // The API & Webhooks tab's data: endpoints, their health, the event catalog and the delivery log.
 // The log and the health refetch when the core says deliveries changed; nothing polls.
 
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   commands,
+  events,
+  type AttemptDetail,
   type AttemptSummary,
+  type DeleteImpact,
   type EndpointHealth,
+  type EndpointInput,
   type EndpointView,
   type EventInfo,
   type EventType,
+  type Language,
   type LogQuery,
+  type Snippet,
   type StatusClass,
+  type Value,
 } from "$lib/api/bindings";
 import { errorMessage } from "$lib/logic/errors";
 import { WEBHOOK_EVENTS } from "$lib/logic/webhooks";
@@ -42,7 +48,7 @@ class WebhooksState {
   /** Bumped on every live change, so an open detail pane can refetch its attempt. */
   revision = $state(0);
 
-  #unlisten: UnlistenFn | null = null;
+  #unlisten: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #pendingIds = new Set<string>();
 
@@ -50,8 +56,8 @@ class WebhooksState {
     await Promise.all([this.loadEndpoints(), this.loadEventTypes(), this.reloadLog()]);
     if (!this.#unlisten) {
       try {
-        this.#unlisten = await listen<{ endpoint_ids: string[] }>("deliveries://changed", (event) =>
-          this.#changed(event.payload?.endpoint_ids ?? []),
+        this.#unlisten = await events.deliveriesChanged.listen((event) =>
+          this.#changed(event.payload.endpoint_ids),
         );
       } catch {
         // Outside the app window (tests, a plain browser) there are no events to hear.
@@ -179,6 +185,72 @@ class WebhooksState {
   setFilters(patch: Partial<LogFilters>): void {
     this.filters = { ...this.filters, ...patch };
     void this.reloadLog();
+  }
+
+  // Endpoints: after a change the page reloads them (`loadEndpoints`).
+  createEndpoint(input: EndpointInput): Promise<EndpointView> {
+    return commands.createEndpoint(input);
+  }
+
+  updateEndpoint(endpointId: string, input: EndpointInput): Promise<EndpointView> {
+    return commands.updateEndpoint(endpointId, input);
+  }
+
+  /** What deleting the endpoint would take with it, for the confirmation. */
+  deleteImpact(endpointId: string): Promise<DeleteImpact> {
+    return commands.endpointDeleteImpact(endpointId);
+  }
+
+  async deleteEndpoint(endpointId: string): Promise<void> {
+    await commands.deleteEndpoint(endpointId);
+  }
+
+  /** The signing secret in clear, to show once and copy. */
+  revealSecret(endpointId: string): Promise<string> {
+    return commands.revealEndpointSecret(endpointId);
+  }
+
+  /** A new secret; the old one keeps signing for `overlapHours` too. */
+  async rotateSecret(endpointId: string, overlapHours: number): Promise<void> {
+    await commands.rotateEndpointSecret(endpointId, overlapHours);
+  }
+
+  /** The event type's JSON schema and a sample payload. */
+  schemaAndSample(eventType: EventType): Promise<[Value, Value]> {
+    return commands.eventSchemaAndSample(eventType);
+  }
+
+  /** Sends one event to one endpoint; resolves to the delivery's id. */
+  sendTestEvent(endpointId: string, eventType: EventType, payload: Value): Promise<string> {
+    return commands.sendTestEvent(endpointId, eventType, payload);
+  }
+
+  /** Verification code for the endpoint's receiver, in `language`. */
+  snippet(endpointId: string, language: Language, reveal: boolean): Promise<Snippet> {
+    return commands.endpointSnippet(endpointId, language, reveal);
+  }
+
+  // The delivery log.
+  attempt(attemptId: number): Promise<AttemptDetail> {
+    return commands.getAttempt(attemptId);
+  }
+
+  /** The attempt as a curl command line. */
+  curl(attemptId: number): Promise<string> {
+    return commands.attemptCurl(attemptId);
+  }
+
+  async redeliver(deliveryId: string): Promise<void> {
+    await commands.redeliver(deliveryId);
+  }
+
+  countFailedSince(since: string): Promise<number> {
+    return commands.countFailedSince(since);
+  }
+
+  /** Queues every delivery that failed since `since` again; resolves to how many. */
+  replayFailedSince(since: string): Promise<number> {
+    return commands.replayFailedSince(since);
   }
 }
 

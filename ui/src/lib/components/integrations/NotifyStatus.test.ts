@@ -1,6 +1,9 @@
-import { render } from "@testing-library/svelte";
-import { describe, expect, it } from "vitest";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { fireEvent, render, waitFor } from "@testing-library/svelte";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Connection, Integration } from "$lib/api/bindings";
+import { notify } from "$lib/state/notify.svelte";
+import { toasts } from "$lib/state/toasts.svelte";
 import { notifyTarget } from "../../../test/notifyTarget";
 import catalog from "../../../../../src-tauri/core/src/catalog/integrations.json";
 import NotifyStatus from "./NotifyStatus.svelte";
@@ -85,5 +88,54 @@ describe("the settings dialogs for Members", () => {
     );
     expect(document.querySelector("[data-testid=webhook-save]")).toBeNull();
     expect(document.body.textContent).toContain("Copy Webhook URL");
+  });
+});
+
+afterEach(() => {
+  clearMocks();
+  for (const t of toasts.items) toasts.dismiss(t.id);
+});
+
+const failing = notifyTarget({
+  provider: "discord",
+  webhook_shown: "discord.com/api/webhooks/1/…",
+  failed: 2,
+  last_error: "Discord answered 404: the webhook was deleted.",
+});
+
+/** `retry_notifications` answers when the test says so. */
+function heldRetry() {
+  let settle!: (fail: boolean) => void;
+  mockIPC((cmd) => {
+    if (cmd !== "retry_notifications") return null;
+    return new Promise((resolve, reject) => {
+      settle = (fail) =>
+        fail
+          ? reject({ code: "not_found", message: "Discord is not connected." })
+          : resolve({ ...failing, failed: 0, last_error: null });
+    });
+  });
+  return { succeed: () => settle(false), fail: () => settle(true) };
+}
+
+describe("NotifyStatus: Retry (an Action)", () => {
+  it("is disabled while the retry runs, then the card shows the answer", async () => {
+    const backend = heldRetry();
+    render(NotifyStatus, { props: { provider: "discord", target: failing, canManage: true } });
+    await fireEvent.click(retry()!);
+    expect(retry()!.disabled).toBe(true);
+    backend.succeed();
+    await waitFor(() => expect(notify.target("discord")?.failed).toBe(0));
+    expect(retry()!.disabled).toBe(false);
+    expect(toasts.items.map((t) => t.message)).toEqual(["Sending the failed notifications again."]);
+  });
+
+  it("says why it failed in a toast, and can be tried again", async () => {
+    const backend = heldRetry();
+    render(NotifyStatus, { props: { provider: "discord", target: failing, canManage: true } });
+    await fireEvent.click(retry()!);
+    backend.fail();
+    await waitFor(() => expect(retry()!.disabled).toBe(false));
+    expect(toasts.items).toMatchObject([{ kind: "error", message: "Discord is not connected." }]);
   });
 });
