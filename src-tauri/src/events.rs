@@ -6,9 +6,9 @@
 
 use pitchbar_core::notify::NotifyChanged;
 use pitchbar_core::oauth::Outcome;
+use pitchbar_core::outbox::DeliveriesChanged;
 use pitchbar_core::receiver::ReceiverChanged;
 use pitchbar_core::sources::SourcesChanged;
-use pitchbar_core::webhooks::dispatcher::DeliveriesChanged;
 use serde::Serialize;
 use specta::Type;
 use tauri_specta::{collect_events, Event, Events};

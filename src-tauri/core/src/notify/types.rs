@@ -133,7 +133,7 @@ impl Default for NotifyConfig {
     }
 }
 
-/// Announced after the notifier changes what a card shows; the shell emits `notify://changed`.
+/// Announced after the notifier changes what a card shows; the shell forwards it to the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
 pub struct NotifyChanged {
     pub provider: String,

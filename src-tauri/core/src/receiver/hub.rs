@@ -7,7 +7,7 @@ use tokio::sync::broadcast;
 
 use super::seen;
 
-/// Sent after each batch of receiver writes; the shell forwards it as `receiver://changed`.
+/// Sent after each batch of receiver writes; the shell forwards it to the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
 pub struct ReceiverChanged {
     /// The records added or completed (a forward's answer arrived); empty after a clear.
