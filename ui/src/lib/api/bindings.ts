@@ -240,7 +240,7 @@ export type DeleteImpact = {
 	pending_deliveries: number,
 };
 
-/**  Sent after each batch of log writes; the shell forwards it as `deliveries://changed`. */
+/**  Sent after each batch of log writes; the shell forwards it to the window. */
 export type DeliveriesChanged = {
 	/**  The endpoints whose log or state changed. */
 	endpoint_ids: string[],
@@ -464,7 +464,7 @@ export type MemberInput = {
 	role: Role,
 };
 
-/**  Announced after the notifier changes what a card shows; the shell emits `notify://changed`. */
+/**  Announced after the notifier changes what a card shows; the shell forwards it to the window. */
 export type NotifyChanged = {
 	provider: string,
 };
@@ -602,7 +602,7 @@ export type ReceivedSummary = {
 	forward_duration_us: number | null,
 };
 
-/**  Sent after each batch of receiver writes; the shell forwards it as `receiver://changed`. */
+/**  Sent after each batch of receiver writes; the shell forwards it to the window. */
 export type ReceiverChanged = {
 	/**  The records added or completed (a forward's answer arrived); empty after a clear. */
 	request_ids: number[],
