@@ -1,10 +1,17 @@
 //! Webhook dispatcher and delivery-log benchmark (not part of the test command):
 //!
-//!     cargo bench -p pitchbar-core --bench dispatch
+//!     scripts/with-keychain.sh cargo bench -p pitchbar-core --bench dispatch
 //!
 //! Prints deliveries/s accepted → delivered → logged to one loopback receiver with 1, 10 and 100
 //! endpoints, p50/p99 accepted → received (at full and at light load), and the time of filtered
-//! log pages at 1,000,000 logged attempts. `BENCH_RUNS` (default 3) runs each and prints medians.
+//! log pages at 1,000,000 logged attempts. `BENCH_RUNS` (default 5) runs each and prints medians.
+//!
+//! Each figure has its limit beside it, from the same run: every run also sends the same bodies,
+//! as many of them, as plain keep-alive POSTs (16 in flight, one reqwest client from
+//! `net::ClientSpec`, no signing, no database) from this process to the same receiver, to the
+//! same endpoint URLs in turn. A run measures the two back to back (which goes first alternates
+//! from run to run) and takes their ratio; the ratio printed is the median of the runs' ratios,
+//! which a shared machine's changing load skews far less than a ratio of two medians.
 //!
 //! At full load events are accepted as callers with many events do: `fire_many` in batches of
 //! `BENCH_BATCH` (default 64) events, each batch one transaction, from `BENCH_FIRERS` (default 1)
@@ -12,6 +19,7 @@
 //! the start of its `fire_many` call. At light load each event is one `fire`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -106,12 +114,60 @@ struct Run {
     p99: Duration,
 }
 
+/// Plain POSTs in flight at once: the limit deliveries are compared with.
+const PLAIN_IN_FLIGHT: usize = 16;
+
+/// Sends `total` plain keep-alive POSTs of the bench's body to the receiver at `base`, to the
+/// `endpoints` endpoint URLs in turn, `PLAIN_IN_FLIGHT` at a time; returns POSTs/s.
+async fn plain_posts(base: &str, endpoints: usize, total: usize) -> f64 {
+    let client = pitchbar_core::net::ClientSpec::new("bench")
+        .build(&[])
+        .unwrap();
+    let body = bytes::Bytes::from(Payload::now(sample_data(EventType::LeadCaptured)).to_body());
+    let urls: Arc<Vec<reqwest::Url>> = Arc::new(
+        (0..endpoints)
+            .map(|i| format!("{base}/e{i}").parse().unwrap())
+            .collect(),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..PLAIN_IN_FLIGHT {
+        let (client, body, urls, next) = (client.clone(), body.clone(), urls.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= total {
+                    break;
+                }
+                let resp = client
+                    .post(urls[n % urls.len()].clone())
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(resp.status().is_success());
+                resp.bytes().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
 /// Fires `events` events (each to every endpoint) as fast as they are accepted, optionally
 /// paced, and waits until every attempt is logged.
-async fn run(endpoints: usize, events: usize, pace: Option<Duration>) -> Run {
-    let (base, received) = receiver().await;
+async fn run(
+    (base, received): &(String, Received),
+    endpoints: usize,
+    events: usize,
+    pace: Option<Duration>,
+) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let core = Arc::new(core_with_endpoints(dir.path(), &base, endpoints));
+    let core = Arc::new(core_with_endpoints(dir.path(), base, endpoints));
     core.start_dispatcher(DispatcherConfig::default()).unwrap();
     let body = Payload::now(sample_data(EventType::LeadCaptured));
     let batch: usize = env_or("BENCH_BATCH", 64).max(1);
@@ -247,26 +303,44 @@ fn time_query(core: &Core, q: &LogQuery) -> Duration {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+    let runs = env_or("BENCH_RUNS", 5).max(1);
     println!(
-        "webhook dispatcher, {runs} runs each, medians; 2-core machine, loopback receiver (axum)"
+        "webhook dispatcher, {runs} runs each, medians; 2-core machine, loopback receiver (axum); \
+         limit: the same bodies as plain POSTs, {PLAIN_IN_FLIGHT} in flight, same run"
     );
     for (endpoints, events) in [(1, 40_000), (10, 4_000), (100, 400)] {
-        let mut rates = Vec::new();
+        let total = endpoints * events;
+        let (mut rates, mut plains, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         let mut p50s = Vec::new();
         let mut p99s = Vec::new();
-        for _ in 0..runs {
-            let r = run(endpoints, events, None).await;
+        for i in 0..runs {
+            let receiver = receiver().await;
+            // Back to back, alternating which goes first, so a change of load in between
+            // does not favour either side.
+            let (r, plain) = if i % 2 == 0 {
+                let plain = plain_posts(&receiver.0, endpoints, total).await;
+                (run(&receiver, endpoints, events, None).await, plain)
+            } else {
+                let r = run(&receiver, endpoints, events, None).await;
+                (r, plain_posts(&receiver.0, endpoints, total).await)
+            };
+            println!(
+                "  run {}: {endpoints} endpoint(s): {:.0} deliveries/s, {plain:.0} plain POSTs/s, ratio {:.2}",
+                i + 1,
+                r.per_sec,
+                r.per_sec / plain
+            );
             rates.push(r.per_sec);
+            plains.push(plain);
+            ratios.push(r.per_sec / plain);
             p50s.push(r.p50);
             p99s.push(r.p99);
         }
         println!(
-            "{endpoints:>3} endpoint(s): {:>8.0} deliveries/s accepted→delivered→logged; accepted→received p50 {:?} p99 {:?} (full load)",
+            "{endpoints:>3} endpoint(s): {:>8.0} deliveries/s accepted→delivered→logged, {:>8.0} plain POSTs/s, ratio {:.2} (median of the runs' ratios); accepted→received p50 {:?} p99 {:?} (full load)",
             median_f(rates),
+            median_f(plains),
+            median_f(ratios),
             median_d(p50s),
             median_d(p99s)
         );
@@ -274,7 +348,7 @@ async fn main() {
     let mut p50s = Vec::new();
     let mut p99s = Vec::new();
     for _ in 0..runs {
-        let r = run(1, 2_000, Some(Duration::from_micros(1_000))).await;
+        let r = run(&receiver().await, 1, 2_000, Some(Duration::from_micros(1_000))).await;
         p50s.push(r.p50);
         p99s.push(r.p99);
     }
@@ -284,10 +358,7 @@ async fn main() {
         median_d(p99s)
     );
 
-    let n: usize = std::env::var("BENCH_LOG_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n = env_or("BENCH_LOG_ROWS", 1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path()).unwrap();
     let t = Instant::now();
