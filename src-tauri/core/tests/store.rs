@@ -1,6 +1,6 @@
 //! The store on real SQLite files: creation, WAL, reopening, and the files it must refuse untouched.
 
-use pitchbar_core::store::{schema_version, Store, DB_FILE};
+use pitchbar_core::store::{create_at_version, schema_version, Store, DB_FILE};
 use pitchbar_core::{Core, Error};
 
 #[test]
@@ -67,6 +67,86 @@ fn an_existing_database_keeps_its_page_size() {
         schema_version(),
         "and is migrated as before"
     );
+}
+
+/// The statements every delivery runs, with values the CHECKs allow.
+const DELIVERY_STATEMENTS: [&str; 3] = [
+    "INSERT INTO webhook_delivery (id, event_id, endpoint_id, event_type, status, attempts, run_attempts,
+         next_attempt_at, trigger, created_at, updated_at)
+     VALUES ('d1', 'e1', 'ep1', 'lead.captured', 'pending', 0, 0, 1, 'event', 1, 1)",
+    "UPDATE webhook_delivery SET status = 'succeeded', attempts = 1, updated_at = 2 WHERE id = 'd1'",
+    "INSERT INTO webhook_attempt (delivery_id, endpoint_id, event_type, trigger, attempt_no, attempted_at,
+         url, request_headers, request_body, duration_us, ok, error_class)
+     VALUES ('d1', 'ep1', 'lead.captured', 'event', 1, 2, 'http://x.test', '[]', X'', 5, 0, 'non_2xx')",
+];
+
+/// Whether `sql` builds a temporary b-tree when it runs.
+fn builds_a_temporary_table(conn: &rusqlite::Connection, sql: &str) -> bool {
+    let mut stmt = conn.prepare(&format!("EXPLAIN {sql}")).unwrap();
+    let ops: Vec<String> = stmt
+        .query_map([], |r| r.get(1))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    ops.iter().any(|op| op == "OpenEphemeral")
+}
+
+/// Migration 0012 rewrites the delivery tables' CHECKs (IN lists) as `=` chains, which SQLite
+/// tests in place instead of building a temporary b-tree each time a delivery is written. The
+/// rules stay the same, on a new database and on an upgraded one with rows in it, and a
+/// connection open during the upgrade picks up the new definitions.
+#[test]
+fn delivery_checks_build_no_temporary_table_and_keep_their_rules() {
+    for upgraded in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let older = upgraded.then(|| {
+            create_at_version(dir.path(), schema_version() - 1).unwrap();
+            let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+            assert!(builds_a_temporary_table(&conn, DELIVERY_STATEMENTS[0]));
+            conn.execute_batch(DELIVERY_STATEMENTS[0]).unwrap();
+            conn
+        });
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.conn();
+        if let Some(older) = &older {
+            // Its next statement finds the schema version raised and reloads the definitions.
+            older
+                .query_row("SELECT count(*) FROM webhook_delivery", [], |_| Ok(()))
+                .unwrap();
+        }
+        for sql in DELIVERY_STATEMENTS {
+            assert!(!builds_a_temporary_table(&conn, sql), "{sql}");
+            if let Some(older) = &older {
+                assert!(!builds_a_temporary_table(older, sql), "{sql} (connection open during the upgrade)");
+            }
+        }
+        if !upgraded {
+            conn.execute_batch(DELIVERY_STATEMENTS[0]).unwrap();
+        }
+        conn.execute_batch(DELIVERY_STATEMENTS[1]).unwrap();
+        conn.execute_batch(DELIVERY_STATEMENTS[2]).unwrap();
+        for status in ["pending", "succeeded", "failed", "dead", "cancelled"] {
+            conn.execute("UPDATE webhook_delivery SET status = ?1", [status])
+                .unwrap();
+        }
+        for trigger in ["event", "test", "redeliver", "replay"] {
+            conn.execute("UPDATE webhook_delivery SET trigger = ?1", [trigger])
+                .unwrap();
+        }
+        let classes = ["timeout", "connection_refused", "dns", "tls", "redirect", "non_2xx", "other"];
+        for class in classes.map(Some).into_iter().chain([None]) {
+            conn.execute("UPDATE webhook_attempt SET error_class = ?1", [class])
+                .unwrap();
+        }
+        for (sql, value) in [
+            ("UPDATE webhook_delivery SET status = ?1", "Pending"),
+            ("UPDATE webhook_delivery SET trigger = ?1", "events"),
+            ("UPDATE webhook_attempt SET error_class = ?1", "refused"),
+        ] {
+            let err = conn.execute(sql, [value]).unwrap_err();
+            assert!(err.to_string().contains("CHECK constraint failed"), "{sql}: {err}");
+        }
+    }
 }
 
 #[test]

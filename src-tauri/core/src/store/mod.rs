@@ -12,23 +12,46 @@ use crate::error::{Error, Result};
 pub const DB_FILE: &str = "pitchbar.db";
 
 /// The migrations, in order; their count is the schema version this build writes.
-const MIGRATIONS: &[M<'static>] = &[
-    M::up(include_str!("../../migrations/0001_foundation.sql")),
-    M::up(include_str!("../../migrations/0002_webhooks.sql")),
-    M::up(include_str!("../../migrations/0003_leads.sql")),
-    M::up(include_str!("../../migrations/0004_receiver.sql")),
-    M::up(include_str!("../../migrations/0005_settings.sql")),
-    M::up(include_str!("../../migrations/0006_oauth.sql")),
-    M::up(include_str!("../../migrations/0007_dispatch_perf.sql")),
-    M::up(include_str!(
-        "../../migrations/0008_receiver_replay_index.sql"
-    )),
-    M::up(include_str!("../../migrations/0009_notify.sql")),
-    M::up(include_str!("../../migrations/0010_knowledge.sql")),
-    M::up(include_str!(
-        "../../migrations/0011_receiver_replay_append.sql"
-    )),
-];
+fn migration_list() -> Vec<M<'static>> {
+    vec![
+        M::up(include_str!("../../migrations/0001_foundation.sql")),
+        M::up(include_str!("../../migrations/0002_webhooks.sql")),
+        M::up(include_str!("../../migrations/0003_leads.sql")),
+        M::up(include_str!("../../migrations/0004_receiver.sql")),
+        M::up(include_str!("../../migrations/0005_settings.sql")),
+        M::up(include_str!("../../migrations/0006_oauth.sql")),
+        M::up(include_str!("../../migrations/0007_dispatch_perf.sql")),
+        M::up(include_str!(
+            "../../migrations/0008_receiver_replay_index.sql"
+        )),
+        M::up(include_str!("../../migrations/0009_notify.sql")),
+        M::up(include_str!("../../migrations/0010_knowledge.sql")),
+        M::up(include_str!(
+            "../../migrations/0011_receiver_replay_append.sql"
+        )),
+        M::up_with_hook(
+            include_str!("../../migrations/0012_dispatch_checks.sql"),
+            schema_edited,
+        ),
+    ]
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(migration_list())
+}
+
+/// After a migration that edits stored definitions (`writable_schema`): raises the schema
+/// version, so that other connections reload the definitions before their next statement, and
+/// closes the schema to edits again with `RESET`, which reloads them on this connection (a raised
+/// version alone does not: this connection wrote it).
+fn schema_edited(tx: &rusqlite::Transaction<'_>) -> rusqlite_migration::HookResult {
+    let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    tx.execute_batch(&format!(
+        "PRAGMA schema_version = {}; PRAGMA writable_schema = RESET;",
+        version + 1
+    ))?;
+    Ok(())
+}
 
 /// The one connection to the workspace database. Writes are short, so one guarded
 /// connection is enough; SQLite's WAL lets other processes (the CLI) read meanwhile.
@@ -105,7 +128,7 @@ impl Store {
 
 /// The schema version this build knows.
 pub fn schema_version() -> usize {
-    MIGRATIONS.len()
+    migration_list().len()
 }
 
 /// Creates the database in `dir` with the schema of the first `version` migrations only, as an
@@ -113,14 +136,13 @@ pub fn schema_version() -> usize {
 #[doc(hidden)]
 pub fn create_at_version(dir: &Path, version: usize) -> Result<()> {
     let mut conn = Connection::open(dir.join(DB_FILE))?;
-    Migrations::from_slice(MIGRATIONS)
+    migrations()
         .to_version(&mut conn, version)
         .map_err(|err| Error::Internal(format!("cannot build schema {version}: {err}")))
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
-    let migrations = Migrations::from_slice(MIGRATIONS);
-    match migrations.to_latest(conn) {
+    match migrations().to_latest(conn) {
         Ok(()) => Ok(()),
         Err(rusqlite_migration::Error::MigrationDefinition(
             MigrationDefinitionError::DatabaseTooFarAhead,
