@@ -134,7 +134,13 @@ async fn main() {
     let mut p50s = Vec::new();
     let mut p99s = Vec::new();
     for _ in 0..runs {
-        let r = run(&receiver().await, 1, 2_000, Some(Duration::from_micros(1_000))).await;
+        let r = run(
+            &receiver().await,
+            1,
+            2_000,
+            Some(Duration::from_micros(1_000)),
+        )
+        .await;
         p50s.push(r.p50);
         p99s.push(r.p99);
     }

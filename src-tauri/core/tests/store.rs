@@ -117,7 +117,10 @@ fn delivery_checks_build_no_temporary_table_and_keep_their_rules() {
         for sql in DELIVERY_STATEMENTS {
             assert!(!builds_a_temporary_table(&conn, sql), "{sql}");
             if let Some(older) = &older {
-                assert!(!builds_a_temporary_table(older, sql), "{sql} (connection open during the upgrade)");
+                assert!(
+                    !builds_a_temporary_table(older, sql),
+                    "{sql} (connection open during the upgrade)"
+                );
             }
         }
         if !upgraded {
@@ -133,7 +136,15 @@ fn delivery_checks_build_no_temporary_table_and_keep_their_rules() {
             conn.execute("UPDATE webhook_delivery SET trigger = ?1", [trigger])
                 .unwrap();
         }
-        let classes = ["timeout", "connection_refused", "dns", "tls", "redirect", "non_2xx", "other"];
+        let classes = [
+            "timeout",
+            "connection_refused",
+            "dns",
+            "tls",
+            "redirect",
+            "non_2xx",
+            "other",
+        ];
         for class in classes.map(Some).into_iter().chain([None]) {
             conn.execute("UPDATE webhook_attempt SET error_class = ?1", [class])
                 .unwrap();
@@ -144,7 +155,10 @@ fn delivery_checks_build_no_temporary_table_and_keep_their_rules() {
             ("UPDATE webhook_attempt SET error_class = ?1", "refused"),
         ] {
             let err = conn.execute(sql, [value]).unwrap_err();
-            assert!(err.to_string().contains("CHECK constraint failed"), "{sql}: {err}");
+            assert!(
+                err.to_string().contains("CHECK constraint failed"),
+                "{sql}: {err}"
+            );
         }
     }
 }
