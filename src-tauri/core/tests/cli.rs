@@ -346,7 +346,11 @@ fn serve_answers_the_local_api_until_stopped() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let addr = loop {
         let text = out.text();
-        if let Some(rest) = text.split("local API: http://").nth(1) {
+        // The whole banner, not only its address line: the lines after it come a moment later.
+        if let (Some(rest), true) = (
+            text.split("local API: http://").nth(1),
+            text.contains("Press Ctrl-C to stop."),
+        ) {
             break rest.lines().next().unwrap().to_owned();
         }
         assert!(
