@@ -5,6 +5,10 @@
 
 #![allow(dead_code)]
 
+/// The app's allocator (src-tauri/src/main.rs), so that what is measured is what ships.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -5,6 +5,10 @@
 
 #![allow(dead_code)]
 
+/// The app's allocator (src-tauri/src/main.rs), so that what is measured is what ships.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -66,7 +66,7 @@ pub(super) struct Ctx {
     pub(super) client: reqwest::Client,
     pub(super) global: Arc<Semaphore>,
     pub(super) config: DispatcherConfig,
-    pub(super) log: mpsc::UnboundedSender<LogMsg>,
+    pub(super) log: std::sync::mpsc::Sender<LogMsg>,
 }
 
 pub(crate) fn start(
@@ -84,7 +84,7 @@ pub(crate) fn start(
         .user_agent(crate::webhooks::USER_AGENT)
         .build(&config.extra_cas)?;
     let (sched_tx, sched_rx) = mpsc::unbounded_channel();
-    let (log_tx, log_rx) = mpsc::unbounded_channel();
+    let (log_tx, log_rx) = std::sync::mpsc::channel();
     let (shutdown, shutdown_rx) = watch::channel(false);
 
     let writer = {
