@@ -80,8 +80,13 @@ async fn full_cycle(provider: &str, style: RedirectStyle) {
         Some("alice@example.test")
     );
     assert_eq!(connection.connected_by.as_deref(), Some("Ada Owner"));
+    // (The providers file's secret was moved to the keychain first, with a notice.)
+    let mut first = events.recv().await.unwrap();
+    while matches!(first, OAuthEvent::Notice { .. }) {
+        first = events.recv().await.unwrap();
+    }
     assert!(matches!(
-        events.recv().await.unwrap(),
+        first,
         OAuthEvent::Finished {
             outcome: Outcome::Connected { .. },
             ..

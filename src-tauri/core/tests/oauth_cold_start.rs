@@ -95,9 +95,10 @@ async fn a_stray_link_is_a_notice_and_leaves_the_sign_in_in_progress_alone() {
     let w = world();
     let core = w.core();
     let oauth = core.oauth();
-    let mut events = core.subscribe_oauth();
     let auth = oauth.begin(&actor(&core), "notion").await.unwrap();
     let redirect = authorize(&browser(&w.ca), &auth.url, "alice", false).await;
+    // From here on (beginning moved the providers file's secret, with a notice of its own).
+    let mut events = core.subscribe_oauth();
 
     for stray in [
         "pitchbar://oauth/callback?state=someone-elses&code=abc".to_string(),
