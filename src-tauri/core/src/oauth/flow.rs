@@ -227,43 +227,39 @@ impl OAuth {
                 .iter_mut()
                 .find(|(_, p)| bool::from(p.state_hash.ct_eq(&wanted)))
                 .filter(|(id, _)| listener_of.is_none_or(|l| l == id.as_str()));
-            match found {
-                Some((id, p)) => Some((id.clone(), p.verifier.take(), p.expires_at_ms, p.into())),
-                None => None,
-            }
+            found.map(|(id, p)| (id.clone(), p.verifier.take(), p.expires_at_ms, p.copy()))
         };
-        let (id, verifier, expires_at_ms, mut taken, restored): (_, _, _, Pending, _) =
-            match in_memory {
-                Some((id, verifier, expires, taken)) => (id, verifier, expires, taken, false),
-                None if listener_of.is_some() => return Err(not_in_progress()),
-                None => match self.take_kept(&wanted).await? {
-                    Found::Unknown => return Err(not_in_progress()),
-                    Found::Expired => return Err(expired()),
-                    Found::Kept(kept) => {
-                        let taken = Pending {
-                            provider_id: kept.provider_id,
-                            state_hash: wanted,
-                            verifier: None,
-                            redirect_uri: kept.redirect_uri,
-                            member_id: kept.member_id,
-                            expires_at_ms: kept.expires_at_ms,
-                            listener: None,
-                        };
-                        // In progress again, so that `end` records and announces it.
-                        self.hub
-                            .pending()
-                            .insert(kept.authorization_id.clone(), taken.copy());
-                        let verifier = PkceCodeVerifier::new(kept.verifier);
-                        (
-                            kept.authorization_id,
-                            Some(verifier),
-                            kept.expires_at_ms,
-                            taken,
-                            true,
-                        )
-                    }
-                },
-            };
+        let (id, verifier, expires_at_ms, mut taken, restored) = match in_memory {
+            Some((id, verifier, expires, taken)) => (id, verifier, expires, taken, false),
+            None if listener_of.is_some() => return Err(not_in_progress()),
+            None => match self.take_kept(&wanted).await? {
+                Found::Unknown => return Err(not_in_progress()),
+                Found::Expired => return Err(expired()),
+                Found::Kept(kept) => {
+                    let taken = Pending {
+                        provider_id: kept.provider_id,
+                        state_hash: wanted,
+                        verifier: None,
+                        redirect_uri: kept.redirect_uri,
+                        member_id: kept.member_id,
+                        expires_at_ms: kept.expires_at_ms,
+                        listener: None,
+                    };
+                    // In progress again, so that `end` records and announces it.
+                    self.hub
+                        .pending()
+                        .insert(kept.authorization_id.clone(), taken.copy());
+                    let verifier = PkceCodeVerifier::new(kept.verifier);
+                    (
+                        kept.authorization_id,
+                        Some(verifier),
+                        kept.expires_at_ms,
+                        taken,
+                        true,
+                    )
+                }
+            },
+        };
         let Some(verifier) = verifier else {
             return Err(Error::invalid(
                 "This sign-in link was used already. Nothing more was connected.",

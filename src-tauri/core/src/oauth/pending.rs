@@ -34,12 +34,6 @@ impl Pending {
     }
 }
 
-impl From<&mut Pending> for Pending {
-    fn from(p: &mut Pending) -> Self {
-        p.copy()
-    }
-}
-
 /// Stops a listener; dropping it does too.
 pub(super) struct Stop(pub(super) Option<oneshot::Sender<()>>);
 
