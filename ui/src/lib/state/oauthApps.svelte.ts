@@ -53,7 +53,7 @@ class OAuthAppsState {
 
   #put(view: OAuthAppView): void {
     const i = this.apps.findIndex((a) => a.provider === view.provider);
-    this.apps = i < 0 ? [...this.apps, view] : this.apps.with(i, view);
+    this.apps = i < 0 ? [...this.apps, view] : this.apps.map((a, j) => (j === i ? view : a));
   }
 
   /** Shows OAuth's notices as toasts from now on (once per window). */
