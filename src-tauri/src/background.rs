@@ -12,7 +12,7 @@ use pitchbar_core::{Core, Error};
 
 use crate::events::{
     ConnectionsChangedEvent, DeliveriesChangedEvent, NotifyChangedEvent, OAuthFinishedEvent,
-    ReceiverChangedEvent, SourcesChangedEvent,
+    OAuthNoticeEvent, ReceiverChangedEvent, SourcesChangedEvent,
 };
 
 /// Starts the dispatcher and the local API (on the port chosen in the app, else
@@ -81,11 +81,17 @@ fn forward_oauth(app: &AppHandle, mut notices: broadcast::Receiver<OAuthEvent>) 
                     authorization_id,
                     outcome,
                 }) => {
+                    // A sign-in ended (in the browser, by a link): the person comes back to
+                    // see how. Links that matched no sign-in are notices and focus nothing.
+                    crate::deep_link::focus_main_window(&app);
                     let _ = OAuthFinishedEvent {
                         authorization_id,
                         outcome,
                     }
                     .emit(&app);
+                }
+                Ok(OAuthEvent::Notice { message }) => {
+                    let _ = OAuthNoticeEvent { message }.emit(&app);
                 }
                 Ok(OAuthEvent::ConnectionsChanged) => {
                     let _ = ConnectionsChangedEvent.emit(&app);

@@ -1,12 +1,12 @@
 //! `pitchbar://` links: registration, and routing each link that reaches the app
 //! (cold start or forwarded by the single-instance plugin) to its handler.
 
-use pitchbar_core::oauth::{Outcome, DEEP_LINK_CALLBACK};
+use pitchbar_core::oauth::DEEP_LINK_CALLBACK;
 use tauri::{AppHandle, Manager, Url};
 use tauri_plugin_deep_link::DeepLinkExt;
 use tauri_specta::Event;
 
-use crate::events::OAuthFinishedEvent;
+use crate::events::OAuthNoticeEvent;
 use crate::AppState;
 
 pub fn install(app: &AppHandle) {
@@ -36,11 +36,13 @@ pub fn install(app: &AppHandle) {
 }
 
 fn route(app: &AppHandle, url: &Url) {
-    focus_main_window(app);
     if is_oauth_callback(url) {
+        // Focused only once the link is known to end a sign-in: a stray or hostile link
+        // must not pull the window forward (the core announces it as a notice).
         complete_oauth(app, url.as_str().to_string());
         return;
     }
+    focus_main_window(app);
     // Only the scheme and host are logged: a link may carry an authorization code.
     tracing::warn!(host = ?url.host_str(), "a pitchbar:// link arrived that this version does not handle");
 }
@@ -53,29 +55,28 @@ fn is_oauth_callback(url: &Url) -> bool {
     base.as_str().trim_end_matches('/') == DEEP_LINK_CALLBACK
 }
 
-/// Ends the sign-in the link belongs to. The core announces how a sign-in it could match
-/// ended; a link it could not match (replayed, cancelled, malformed) is announced here, with no
-/// sign-in id, so the waiting dialog shows why nothing happened.
+/// Ends the sign-in the link belongs to. The core announces how a sign-in it matched ended
+/// (the dialog waiting for it shows it, and the window comes forward); a link it could not
+/// match (replayed, cancelled, malformed, expired) is a notice and changes no dialog.
 fn complete_oauth(app: &AppHandle, url: String) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let oauth = match app.state::<AppState>().core() {
             Ok(core) => core.oauth(),
-            Err(error) => return announce_failure(&app, error),
+            Err(error) => {
+                let _ = OAuthNoticeEvent {
+                    message: format!("A sign-in link could not be used: {error}"),
+                }
+                .emit(&app);
+                return;
+            }
         };
+        // How it ended is announced by the core (and the window focused when it ended a
+        // sign-in, see `background`); here it is only logged.
         if let Err(error) = oauth.complete(&url).await {
             tracing::warn!(error = %error, "an OAuth callback link did not complete a sign-in");
-            announce_failure(&app, error);
         }
     });
-}
-
-fn announce_failure(app: &AppHandle, error: pitchbar_core::Error) {
-    let _ = OAuthFinishedEvent {
-        authorization_id: String::new(),
-        outcome: Outcome::Failed { error },
-    }
-    .emit(app);
 }
 
 /// Brings the window to the front, for a forwarded launch or a link.

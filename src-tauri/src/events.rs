@@ -21,6 +21,7 @@ pub fn all() -> Events {
         SourcesChangedEvent,
         NotifyChangedEvent,
         OAuthFinishedEvent,
+        OAuthNoticeEvent,
         ConnectionsChangedEvent,
     ]
 }
@@ -53,9 +54,17 @@ pub struct NotifyChangedEvent(pub NotifyChanged);
 #[derive(Debug, Clone, Serialize, Type, Event)]
 #[tauri_specta(event_name = "oauth-finished")]
 pub struct OAuthFinishedEvent {
-    /// The sign-in it ends; empty for a callback link that matched no sign-in in progress.
+    /// The sign-in it ends.
     pub authorization_id: String,
     pub outcome: Outcome,
+}
+
+/// Something about OAuth that belongs to no dialog (a callback link that matched no sign-in,
+/// secrets moved out of the providers file): shown as a notice, the window not focused.
+#[derive(Debug, Clone, Serialize, Type, Event)]
+#[tauri_specta(event_name = "oauth-notice")]
+pub struct OAuthNoticeEvent {
+    pub message: String,
 }
 
 /// A connection was added, changed or wound down (a refresh failed, a revocation went through):

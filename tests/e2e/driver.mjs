@@ -31,9 +31,9 @@ async function waitForPort(port, child, ms = 20000) {
  * Opens the app on a fresh data dir (or the one given) and returns the WebDriver session.
  * Screenshots need WebKit's compositing (WebKitWebDriver's can hang without it), which the app
  * turns off on a machine without a GPU; the benchmarks pass `screenshots: false` to measure
- * the app as it runs.
+ * the app as it runs; `args` start the app with a command line (a link, as the OS would).
  */
-export async function launch(name, { dataDir, screenshots = true } = {}) {
+export async function launch(name, { dataDir, screenshots = true, args } = {}) {
   dataDir ??= join(scratch, `data-${name}`);
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
@@ -61,7 +61,8 @@ export async function launch(name, { dataDir, screenshots = true } = {}) {
     connectionRetryTimeout: 60000,
     capabilities: {
       // No browserName: WebKitWebDriver refuses one it does not know.
-      "tauri:options": { application: app },
+      // `args`: the app's command line (a pitchbar:// link that starts it).
+      "tauri:options": { application: app, ...(args && { args }) },
       "wdio:enforceWebDriverClassic": true,
     },
   });

@@ -50,6 +50,9 @@ pub struct Connection {
     pub connected_at: String,
     /// Why the status is not `active`, for the card ("reconnect: access was revoked").
     pub status_detail: Option<String>,
+    /// Where this account's API lives, when the provider says so per account (Salesforce
+    /// instance, Pipedrive company domain, Mailchimp data center).
+    pub api_base: Option<String>,
 }
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Connection> {
@@ -61,11 +64,12 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Connection> {
         connected_by: r.get(4)?,
         connected_at: r.get(5)?,
         status_detail: r.get(6)?,
+        api_base: r.get(7)?,
     })
 }
 
 const SELECT: &str =
-    "SELECT c.id, c.provider, c.status, c.account_label, m.name, c.connected_at, c.status_detail
+    "SELECT c.id, c.provider, c.status, c.account_label, m.name, c.connected_at, c.status_detail, c.api_base
      FROM integration_connection c LEFT JOIN member m ON m.id = c.connected_by";
 
 /// Connections that are in use or still being wound down (not the fully disconnected ones).
@@ -111,15 +115,17 @@ pub(crate) fn bind(
     id: &str,
     provider: &str,
     account_label: Option<&str>,
+    api_base: Option<&str>,
     member_id: &str,
     connected_at: &str,
 ) -> Result<()> {
     tx.execute(
-        "INSERT INTO integration_connection (id, provider, status, account_label, connected_by, connected_at)
-         VALUES (?1, ?2, 'active', ?3, ?4, ?5)
+        "INSERT INTO integration_connection (id, provider, status, account_label, connected_by, connected_at, api_base)
+         VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET status = 'active', account_label = excluded.account_label,
-             connected_by = excluded.connected_by, connected_at = excluded.connected_at, status_detail = NULL",
-        params![id, provider, account_label, member_id, connected_at],
+             connected_by = excluded.connected_by, connected_at = excluded.connected_at, status_detail = NULL,
+             api_base = excluded.api_base",
+        params![id, provider, account_label, member_id, connected_at, api_base],
     )?;
     Ok(())
 }

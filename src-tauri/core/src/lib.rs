@@ -337,6 +337,13 @@ impl Core {
         let _ = self
             .revocation_retrier
             .start(|| Ok(oauth::Retrier::start(self.oauth())), |_| ());
+        // Sign-ins kept for a link that never came back are removed once they expire.
+        let oauth = self.oauth();
+        tokio::spawn(async move {
+            if let Err(err) = oauth.forget_expired_sign_ins().await {
+                tracing::warn!(error = %err, "expired sign-ins could not be cleaned up");
+            }
+        });
     }
 
     /// Stops the revocation retrier; an attempt in flight finishes first.

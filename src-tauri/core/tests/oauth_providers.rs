@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use pitchbar_core::catalog::{RedirectStyle, RevocationStyle};
-use pitchbar_core::oauth::Providers;
+use pitchbar_core::oauth::{AppSettings, Providers};
 use pitchbar_core::Error;
 
 fn write(dir: &Path, body: &str) -> PathBuf {
@@ -55,9 +55,61 @@ fn a_provider_without_a_client_says_where_to_set_it() {
     let providers = Providers::load(&missing, false).unwrap();
     let m = message(providers.provider("google-docs").unwrap_err());
     assert!(m.contains("Google Docs cannot be connected yet"), "{m}");
-    assert!(m.contains("providers.google-docs.client_id"), "{m}");
-    assert!(m.contains(&missing.display().to_string()), "{m}");
-    assert!(m.contains("PITCHBAR_PROVIDERS_FILE"), "{m}");
+    assert!(m.contains("Settings → OAuth apps"), "{m}");
+}
+
+#[test]
+fn the_app_entered_in_the_window_fills_in_the_account_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let providers = Providers::load(&dir.path().join("providers.json"), false).unwrap();
+    let app = |f: &dyn Fn(&mut AppSettings)| {
+        let mut a = AppSettings {
+            client_id: Some("cid".into()),
+            ..AppSettings::default()
+        };
+        f(&mut a);
+        a
+    };
+    // Zendesk: the subdomain in every URL, and the port Zendesk matches exactly.
+    let m = message(providers.resolve("zendesk", &app(&|_| {})).unwrap_err());
+    assert!(m.contains("needs your account's subdomain"), "{m}");
+    let zendesk = providers
+        .resolve("zendesk", &app(&|a| a.subdomain = Some("acme".into())))
+        .unwrap();
+    assert_eq!(
+        zendesk.token_url.as_str(),
+        "https://acme.zendesk.com/oauth/tokens"
+    );
+    assert_eq!(
+        zendesk.revocation.unwrap().1.as_str(),
+        "https://acme.zendesk.com/api/v2/oauth/tokens/current"
+    );
+    assert_eq!(zendesk.loopback_port, Some(47822));
+    // Salesforce: a sandbox or My Domain login host in place of production's.
+    let sandbox = providers
+        .resolve(
+            "salesforce",
+            &app(&|a| a.login_host = Some("test.salesforce.com".into())),
+        )
+        .unwrap();
+    assert_eq!(
+        sandbox.authorize_url.as_str(),
+        "https://test.salesforce.com/services/oauth2/authorize"
+    );
+    assert_eq!(sandbox.token_api_base.as_deref(), Some("instance_url"));
+    // The redirect style the person chose, where the provider allows a choice.
+    let notion = providers
+        .resolve(
+            "notion",
+            &app(&|a| {
+                a.redirect = Some(RedirectStyle::Loopback);
+                a.loopback_port = Some(50123);
+            }),
+        )
+        .unwrap();
+    assert_eq!(notion.redirect, RedirectStyle::Loopback);
+    assert_eq!(notion.loopback_port, Some(50123));
+    assert_eq!(notion.client_id, "cid");
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod catalog;
 mod connections;
 mod leads;
 mod notify;
+mod oauth_apps;
 mod receiver;
 mod sources;
 mod webhooks;
@@ -36,6 +37,12 @@ pub fn builder() -> Builder<tauri::Wry> {
             connections::connect_integration,
             connections::cancel_connect,
             connections::disconnect_integration,
+            oauth_apps::list_oauth_apps,
+            oauth_apps::oauth_app,
+            oauth_apps::save_oauth_app,
+            oauth_apps::oauth_app_removal,
+            oauth_apps::remove_oauth_app,
+            oauth_apps::open_oauth_console,
             api_key::api_key,
             api_key::reveal_api_key,
             api_key::regenerate_api_key,

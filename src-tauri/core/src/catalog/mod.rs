@@ -63,6 +63,39 @@ pub struct OAuthProvider {
     /// `access_type=offline` without which it issues no refresh token.
     #[serde(default)]
     pub authorize_params: std::collections::BTreeMap<String, String>,
+    /// Where the OAuth app is registered (the provider's developer console).
+    #[serde(default)]
+    pub console_url: Option<String>,
+    /// Short steps to register the app there, in the provider's own words for its menus.
+    #[serde(default)]
+    pub setup_steps: Vec<String>,
+    /// What must be known about the account before signing in (filled into the URLs).
+    #[serde(default)]
+    pub asks: Vec<OAuthAsk>,
+    /// The loopback port the provider needs registered exactly (it does not accept any port).
+    #[serde(default)]
+    pub loopback_port: Option<u16>,
+    /// Whether the provider accepts both redirect styles, so the person may switch.
+    #[serde(default)]
+    pub redirect_choice: bool,
+    /// A field of the token response naming where this account's API lives (Salesforce's
+    /// `instance_url`, Pipedrive's `api_domain`).
+    #[serde(default)]
+    pub token_api_base: Option<String>,
+    /// An endpoint that, given the access token, says where this account's API lives
+    /// (Mailchimp's data center: `api_endpoint`).
+    #[serde(default)]
+    pub metadata_url: Option<String>,
+}
+
+/// A detail of the account asked before signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthAsk {
+    /// Zendesk: the `{subdomain}` of `https://{subdomain}.zendesk.com`.
+    Subdomain,
+    /// Salesforce: production, sandbox, or the organisation's My Domain.
+    LoginHost,
 }
 
 /// How an integration is connected.

@@ -37,8 +37,7 @@ pub(crate) struct SlackContext {
 
 impl SlackContext {
     pub async fn load(oauth: &OAuth, connection_id: &str, timeout: Duration) -> Result<Self> {
-        let providers = oauth.providers()?;
-        let provider = providers.provider(SLACK)?;
+        let (providers, provider) = oauth.provider(SLACK).await?;
         let base = match provider.api_base_url {
             Some(u) => u,
             None => Url::parse(slack::DEFAULT_API_BASE)

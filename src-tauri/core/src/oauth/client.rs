@@ -136,7 +136,7 @@ pub(super) fn failure<T: ErrorResponse + 'static>(
                     if grant_refused {
                         format!("Pitchbar's access was revoked or has expired: reconnect {name}.")
                     } else {
-                        "Check the integration's settings in the providers file, then try again."
+                        "Check its OAuth app (client ID and secret) in Settings → OAuth apps, then try again."
                             .into()
                     }
                 )),
@@ -161,7 +161,7 @@ pub(super) fn failure<T: ErrorResponse + 'static>(
                         if grant_refused {
                             format!("Connect {name} again.")
                         } else {
-                            "Check the integration's settings in the providers file, then try again."
+                            "Check its OAuth app (client ID and secret) in Settings → OAuth apps, then try again."
                                 .into()
                         }
                     )),

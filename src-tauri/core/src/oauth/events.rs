@@ -41,6 +41,10 @@ pub enum OAuthEvent {
         authorization_id: String,
         outcome: Outcome,
     },
+    /// Something the person should know that belongs to no dialog: a callback link that
+    /// matched no sign-in (ignored), secrets moved out of the providers file, a sign-in
+    /// completed by a link that started the app.
+    Notice { message: String },
     /// A connection's status or label changed (refresh failure, revocation done): refetch
     /// the Connected tab.
     ConnectionsChanged,

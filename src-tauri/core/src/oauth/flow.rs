@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, Scope};
+use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, Scope};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -14,6 +14,7 @@ use super::client::{self, Http};
 use super::config::DEEP_LINK_CALLBACK;
 use super::events::{Authorization, OAuthEvent, Outcome};
 use super::hub::{blocking, OAuth};
+use super::kept::{Found, Kept};
 use super::loopback;
 use super::pending::Pending;
 use super::tokens::TokenSet;
@@ -34,7 +35,7 @@ impl OAuth {
     /// providers; either way an [`OAuthEvent::Finished`] is announced and [`OAuth::wait`] returns.
     pub async fn begin(&self, actor: &Actor, provider_id: &str) -> Result<Authorization> {
         actor.require_manage()?;
-        let provider = self.providers()?.provider(provider_id)?;
+        let (_, provider) = self.provider(provider_id).await?;
         if let Some(c) = connections::latest_for_provider(&self.store, provider_id)? {
             if c.status == ConnectionStatus::Active {
                 return Err(Error::Conflict(format!(
@@ -54,7 +55,8 @@ impl OAuth {
         let (redirect_uri, listener) = match provider.redirect {
             RedirectStyle::DeepLink => (DEEP_LINK_CALLBACK.to_string(), None),
             RedirectStyle::Loopback => {
-                let (port, stop) = loopback::start(self.clone(), id.clone()).await?;
+                let (port, stop) =
+                    loopback::start(self.clone(), id.clone(), provider.loopback_port).await?;
                 (
                     format!("http://127.0.0.1:{port}/oauth/callback"),
                     Some(stop),
@@ -79,11 +81,25 @@ impl OAuth {
             .hub
             .now_ms()
             .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        let state_hash = hash(&state);
+        // A deep link may start the app after it was closed: the sign-in is kept in the
+        // keychain for its lifetime. A loopback sign-in ends with its listener, so it is not.
+        if provider.redirect == RedirectStyle::DeepLink {
+            let kept = Kept {
+                authorization_id: id.clone(),
+                provider_id: provider.id.clone(),
+                verifier: verifier.secret().clone(),
+                redirect_uri: redirect_uri.clone(),
+                member_id: actor.member().id.clone(),
+                expires_at_ms,
+            };
+            self.keep(&state_hash, &kept).await?;
+        }
         self.hub.pending().insert(
             id.clone(),
             Pending {
                 provider_id: provider.id.clone(),
-                state_hash: hash(&state),
+                state_hash,
                 verifier: Some(verifier),
                 redirect_uri,
                 member_id: actor.member().id.clone(),
@@ -110,16 +126,41 @@ impl OAuth {
     /// Ends a deep-link sign-in with the `pitchbar://oauth/callback?…` URL the OS handed the
     /// app. Anything that is not exactly such a link, for a sign-in in progress, is refused and
     /// nothing is stored.
+    ///
+    /// A link that belongs to no sign-in (malformed, replayed, unknown, expired) is announced
+    /// as an [`OAuthEvent::Notice`] and changes no sign-in in progress; one that belongs to a
+    /// sign-in ends it, announced as [`OAuthEvent::Finished`]. A sign-in begun before the app
+    /// was closed is found in the keychain.
     pub async fn complete(&self, callback_url: &str) -> Result<Connection> {
-        let callback = callback::parse_deep_link(callback_url)?;
-        let (id, pending) = self.take(&callback, None)?;
-        self.finish(&id, pending, callback).await
+        let matched = match callback::parse_deep_link(callback_url) {
+            Ok(callback) => self.take(&callback, None).await.map(|t| (t, callback)),
+            Err(err) => Err(err),
+        };
+        let ((id, pending, restored), callback) = match matched {
+            Ok(found) => found,
+            Err(err) => {
+                self.hub.publish(OAuthEvent::Notice {
+                    message: format!("A sign-in link was ignored: {err}"),
+                });
+                return Err(err);
+            }
+        };
+        let provider_id = pending.provider_id.clone();
+        let result = self.finish(&id, pending, callback).await;
+        if let (true, Ok(_)) = (restored, &result) {
+            let name =
+                crate::catalog::get(&provider_id).map_or(provider_id.as_str(), |i| i.name.as_str());
+            self.hub.publish(OAuthEvent::Notice {
+                message: format!("{name} is connected: the sign-in begun before the app was closed was completed."),
+            });
+        }
+        result
     }
 
     /// The loopback listener's request for sign-in `id`.
     pub(super) async fn complete_loopback(&self, id: &str, query: &str) -> Result<Connection> {
         let callback = callback::parse_query(query)?;
-        let (id, pending) = self.take(&callback, Some(id))?;
+        let (id, pending, _) = self.take(&callback, Some(id)).await?;
         self.finish(&id, pending, callback).await
     }
 
@@ -171,41 +212,70 @@ impl OAuth {
         }
     }
 
-    /// The sign-in a callback's `state` belongs to, consumed: a replay finds nothing.
-    fn take(&self, callback: &Callback, listener_of: Option<&str>) -> Result<(String, Pending)> {
+    /// The sign-in a callback's `state` belongs to, consumed: a replay finds nothing. In memory
+    /// first; else one kept from before a restart (deep links only), which is then remembered
+    /// as in progress so that it ends like any other. `true` with a restored one.
+    async fn take(
+        &self,
+        callback: &Callback,
+        listener_of: Option<&str>,
+    ) -> Result<(String, Pending, bool)> {
         let wanted = hash(callback.state());
-        let mut pending = self.hub.pending();
-        let found = pending
-            .iter_mut()
-            .find(|(_, p)| bool::from(p.state_hash.ct_eq(&wanted)))
-            .filter(|(id, _)| listener_of.is_none_or(|l| l == id.as_str()));
-        let Some((id, p)) = found else {
-            return Err(Error::invalid(
-                "This sign-in link is not for a sign-in in progress (it was used already, cancelled, or is from another attempt). Nothing was connected; start the connection again.",
-            ));
+        let in_memory = {
+            let mut pending = self.hub.pending();
+            let found = pending
+                .iter_mut()
+                .find(|(_, p)| bool::from(p.state_hash.ct_eq(&wanted)))
+                .filter(|(id, _)| listener_of.is_none_or(|l| l == id.as_str()));
+            found.map(|(id, p)| (id.clone(), p.verifier.take(), p.expires_at_ms, p.copy()))
         };
-        let id = id.clone();
-        let Some(verifier) = p.verifier.take() else {
+        let (id, verifier, expires_at_ms, mut taken, restored) = match in_memory {
+            Some((id, verifier, expires, taken)) => (id, verifier, expires, taken, false),
+            None if listener_of.is_some() => return Err(not_in_progress()),
+            None => match self.take_kept(&wanted).await? {
+                Found::Unknown => return Err(not_in_progress()),
+                Found::Expired => return Err(expired()),
+                Found::Kept(kept) => {
+                    let taken = Pending {
+                        provider_id: kept.provider_id,
+                        state_hash: wanted,
+                        verifier: None,
+                        redirect_uri: kept.redirect_uri,
+                        member_id: kept.member_id,
+                        expires_at_ms: kept.expires_at_ms,
+                        listener: None,
+                    };
+                    // In progress again, so that `end` records and announces it.
+                    self.hub
+                        .pending()
+                        .insert(kept.authorization_id.clone(), taken.copy());
+                    let verifier = PkceCodeVerifier::new(kept.verifier);
+                    (
+                        kept.authorization_id,
+                        Some(verifier),
+                        kept.expires_at_ms,
+                        taken,
+                        true,
+                    )
+                }
+            },
+        };
+        let Some(verifier) = verifier else {
             return Err(Error::invalid(
                 "This sign-in link was used already. Nothing more was connected.",
             ));
         };
-        let expired_now = self.hub.now_ms() > p.expires_at_ms;
-        let taken = Pending {
-            provider_id: p.provider_id.clone(),
-            state_hash: p.state_hash,
-            verifier: Some(verifier),
-            redirect_uri: p.redirect_uri.clone(),
-            member_id: p.member_id.clone(),
-            expires_at_ms: p.expires_at_ms,
-            listener: None,
-        };
-        drop(pending);
-        if expired_now {
+        if !restored {
+            // Consumed: the kept copy goes too, so a restart cannot make the link work again.
+            let this = self.clone();
+            let _ = tokio::task::spawn_blocking(move || this.forget_kept(&wanted)).await;
+        }
+        if self.hub.now_ms() > expires_at_ms {
             self.end(&id, Err(expired()));
             return Err(expired());
         }
-        Ok((id, taken))
+        taken.verifier = Some(verifier);
+        Ok((id, taken, restored))
     }
 
     async fn finish(&self, id: &str, pending: Pending, callback: Callback) -> Result<Connection> {
@@ -219,8 +289,7 @@ impl OAuth {
         mut pending: Pending,
         callback: Callback,
     ) -> Result<Connection> {
-        let providers = self.providers()?;
-        let provider = providers.provider(&pending.provider_id)?;
+        let (providers, provider) = self.provider(&pending.provider_id).await?;
         let code = match callback {
             Callback::Code { code, .. } => code,
             Callback::Denied {
@@ -239,9 +308,9 @@ impl OAuth {
             .await
             .map_err(|e| client::failure(&provider, "finishing the sign-in", e).error)?;
         let tokens = TokenSet::from_response(&resp, self.hub.now_ms(), None);
-        let label =
-            super::account::account_label(&provider, &http.0, &tokens, &resp.extra_fields().fields)
-                .await;
+        let fields = &resp.extra_fields().fields;
+        let label = super::account::account_label(&provider, &http.0, &tokens, fields).await;
+        let api_base = super::account::api_base(&provider, &http.0, &tokens, fields).await?;
 
         let ws = self.workspace_id()?;
         let connection_id = connections::latest_for_provider(&self.store, &provider.id)?
@@ -258,6 +327,7 @@ impl OAuth {
                 &connection_id,
                 &provider.id,
                 label.as_deref(),
+                api_base.as_deref(),
                 &pending.member_id,
                 &now,
             )
@@ -279,16 +349,24 @@ impl OAuth {
             Err(error) => Outcome::Failed { error },
         };
         let now = self.hub.now_ms();
+        let forget;
         {
             let mut pending = self.hub.pending();
             let Some(p) = pending.remove(id) else { return };
             if let Some(stop) = p.listener {
                 stop.stop();
             }
+            forget = p.state_hash;
             let mut finished = self.hub.finished();
             // Outcomes are kept a little while for late `wait` callers, then forgotten.
             finished.retain(|_, (_, at)| now.saturating_sub(*at) < 3_600_000);
             finished.insert(id.to_string(), (outcome.clone(), now));
+        }
+        // The kept copy (if any) goes with it; off the async workers when on them.
+        let this = self.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(move || this.forget_kept(&forget))),
+            Err(_) => this.forget_kept(&forget),
         }
         self.hub.publish(OAuthEvent::Finished {
             authorization_id: id.to_string(),
@@ -303,6 +381,12 @@ fn result_of(outcome: Outcome) -> Result<Connection> {
         Outcome::Connected { connection } => Ok(connection),
         Outcome::Failed { error } => Err(error),
     }
+}
+
+fn not_in_progress() -> Error {
+    Error::invalid(
+        "This sign-in link is not for a sign-in in progress (it was used already, cancelled, or is from another attempt). Nothing was connected; start the connection again.",
+    )
 }
 
 fn expired() -> Error {

@@ -24,15 +24,27 @@ struct Ctx {
     done: Arc<Notify>,
 }
 
-/// Listens on an ephemeral loopback port for sign-in `authorization_id`; returns the port.
-pub(super) async fn start(oauth: OAuth, authorization_id: String) -> Result<(u16, Stop)> {
+/// Listens on loopback for sign-in `authorization_id`, on `port` (the provider matches it
+/// exactly) or an ephemeral one; returns the port.
+pub(super) async fn start(
+    oauth: OAuth,
+    authorization_id: String,
+    port: Option<u16>,
+) -> Result<(u16, Stop)> {
     // 127.0.0.1, not `localhost`: RFC 8252 §8.3, and no other interface can reach it.
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|err| {
-        tracing::error!(error = %err, "cannot bind the OAuth loopback listener");
-        Error::Internal(
-            "The app could not open a local port to receive the sign-in. Try again.".into(),
-        )
-    })?;
+    let listener = TcpListener::bind(("127.0.0.1", port.unwrap_or(0)))
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "cannot bind the OAuth loopback listener");
+            match port {
+                Some(port) => Error::Conflict(format!(
+                    "The app could not listen on port {port}, which the provider sends the sign-in back to: another program (or another sign-in) uses it. Close it and try again, or choose another port in Settings → OAuth apps (and register the new redirect URI)."
+                )),
+                None => Error::Internal(
+                    "The app could not open a local port to receive the sign-in. Try again.".into(),
+                ),
+            }
+        })?;
     let port = listener
         .local_addr()
         .map_err(|_| Error::Internal("The local sign-in port is unusable.".into()))?

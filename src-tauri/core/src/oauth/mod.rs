@@ -3,12 +3,14 @@
 //! their refresh on use, and disconnecting with upstream revocation (retried until it succeeds).
 
 mod account;
+mod apps;
 mod callback;
 mod client;
 mod config;
 mod events;
 mod flow;
 mod hub;
+mod kept;
 mod loopback;
 mod pending;
 pub mod providers;
@@ -16,9 +18,10 @@ mod retrier;
 mod revoke;
 mod tokens;
 
+pub use apps::{redirect_uri, AppSource, OAuthAppInput, OAuthAppView};
 pub use config::{Clock, OAuthConfig, DEEP_LINK_CALLBACK};
 pub use events::{Authorization, OAuthEvent, Outcome};
 pub(crate) use hub::blocking;
 pub use hub::{Hub, OAuth};
-pub use providers::{Provider, Providers, PROVIDERS_FILE_ENV};
+pub use providers::{AppSettings, Provider, Providers, PROVIDERS_FILE_ENV};
 pub use retrier::Retrier;

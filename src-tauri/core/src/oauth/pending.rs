@@ -5,8 +5,8 @@
 use oauth2::PkceCodeVerifier;
 use tokio::sync::oneshot;
 
-/// A sign-in in progress. Kept in memory only: the PKCE verifier is a secret, and a sign-in
-/// does not outlive the app (after a restart, the user starts again).
+/// A sign-in in progress, in memory (a deep-link one is also kept in the keychain, see
+/// `kept.rs`, so that a link that starts the app can end it).
 pub(super) struct Pending {
     pub(super) provider_id: String,
     /// SHA-256 of the `state`: the value itself is not kept once the link is made.
@@ -17,6 +17,21 @@ pub(super) struct Pending {
     pub(super) member_id: String,
     pub(super) expires_at_ms: i64,
     pub(super) listener: Option<Stop>,
+}
+
+impl Pending {
+    /// Everything but the verifier and the listener, which are not copied.
+    pub(super) fn copy(&self) -> Pending {
+        Pending {
+            provider_id: self.provider_id.clone(),
+            state_hash: self.state_hash,
+            verifier: None,
+            redirect_uri: self.redirect_uri.clone(),
+            member_id: self.member_id.clone(),
+            expires_at_ms: self.expires_at_ms,
+            listener: None,
+        }
+    }
 }
 
 /// Stops a listener; dropping it does too.

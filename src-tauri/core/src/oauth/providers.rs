@@ -1,6 +1,11 @@
-//! The providers file: per catalog id, the OAuth client (which the catalog cannot hold) and
-//! overrides of the catalog's endpoints (self-hosted instances, tests); plus extra CA
-//! certificates trusted for all provider HTTP (corporate TLS, test CAs).
+//! The providers file: per catalog id, overrides of the catalog's endpoints (self-hosted
+//! instances, tests) and optionally an OAuth client id; plus extra CA certificates trusted for
+//! all provider HTTP (corporate TLS, test CAs). And [`Providers::provider`]: the catalog's entry,
+//! the file's overrides and the OAuth app entered in the window ([`AppSettings`]), as one.
+//!
+//! Secrets (`client_secret`, Slack's `app_token`) are still read from the file, but the OAuth
+//! service moves them to the keychain and rewrites the file without them
+//! ([`Providers::file_secrets`], [`Providers::rewrite_without_secrets`]).
 //!
 //! ```json
 //! {
@@ -11,7 +16,7 @@
 //!       "authorize_url": "https://…", "token_url": "https://…",
 //!       "revocation_url": "https://…", "revocation_style": "rfc7009",
 //!       "userinfo_url": "https://…", "api_base_url": "https://…",
-//!       "scopes": ["openid", "email"]
+//!       "scopes": ["openid", "email"], "metadata_url": "https://…"
 //!     }
 //!   }
 //! }
@@ -25,7 +30,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::catalog::{self, ConnectionKind, RedirectStyle, RevocationStyle};
+use crate::catalog::{self, ConnectionKind, OAuthAsk, RedirectStyle, RevocationStyle};
 use crate::error::{Error, Result};
 use crate::net::{self, CaCertificate, ClientSpec};
 use crate::secret::Secret;
@@ -70,6 +75,8 @@ struct Override {
     scopes: Option<Vec<String>>,
     /// Slack: the app-level token (xapp-…) that opens Socket Mode, which OAuth does not give.
     app_token: Option<String>,
+    /// Where the account's API base is read after sign-in (Mailchimp's metadata endpoint).
+    metadata_url: Option<String>,
 }
 
 /// The providers file as read, with its certificates loaded.
@@ -86,6 +93,9 @@ pub struct Provider {
     pub id: String,
     pub name: String,
     pub redirect: RedirectStyle,
+    /// The loopback port to listen on (the provider matches the redirect exactly); `None`:
+    /// any free port (RFC 8252 §7.3).
+    pub loopback_port: Option<u16>,
     pub authorize_url: Url,
     pub token_url: Url,
     pub revocation: Option<(RevocationStyle, Url)>,
@@ -97,8 +107,38 @@ pub struct Provider {
     pub authorize_params: Vec<(String, String)>,
     pub client_id: String,
     pub client_secret: Option<Secret>,
-    /// Slack's app-level token for Socket Mode, when the providers file has one.
+    /// Slack's app-level token for Socket Mode, when one was given.
     pub app_token: Option<Secret>,
+    /// The token response field naming this account's API base (catalog).
+    pub token_api_base: Option<String>,
+    /// The endpoint that says where this account's API lives (catalog, e.g. Mailchimp's).
+    pub metadata_url: Option<Url>,
+}
+
+/// The OAuth app entered in the window for one provider, with its secrets from the keychain.
+/// Each `Some` takes the place of the providers file's value.
+#[derive(Debug, Clone, Default)]
+pub struct AppSettings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub app_token: Option<Secret>,
+    pub redirect: Option<RedirectStyle>,
+    pub loopback_port: Option<u16>,
+    /// Zendesk: fills `{subdomain}` in the provider's URLs.
+    pub subdomain: Option<String>,
+    /// Salesforce: the login host (login.salesforce.com, test.salesforce.com or a My Domain).
+    pub login_host: Option<String>,
+}
+
+/// A secret the providers file holds, which belongs in the keychain.
+#[derive(Debug)]
+pub struct FileSecret {
+    pub provider: String,
+    /// `client_secret` or `app_token`.
+    pub key: &'static str,
+    pub value: Secret,
+    /// The file's client id for this provider, if it has one.
+    pub client_id: Option<String>,
 }
 
 impl Providers {
@@ -173,8 +213,14 @@ impl Providers {
         })
     }
 
-    /// The provider `id`, ready to connect: refused plainly when it has no OAuth client.
+    /// The provider `id` from the catalog and the file alone (no app entered in the window).
     pub fn provider(&self, id: &str) -> Result<Provider> {
+        self.resolve(id, &AppSettings::default())
+    }
+
+    /// The provider `id`, ready to connect: the catalog, the file's overrides, and `app` over
+    /// them. Refused plainly when it has no OAuth client or lacks a detail it needs.
+    pub fn resolve(&self, id: &str, app: &AppSettings) -> Result<Provider> {
         let integration = catalog::get(id)
             .ok_or_else(|| Error::NotFound(format!("There is no integration “{id}”.")))?;
         let ConnectionKind::Oauth(oauth) = &integration.connection else {
@@ -185,26 +231,28 @@ impl Providers {
         };
         let empty = Override::default();
         let o = self.overrides.get(id).unwrap_or(&empty);
-        let client_id = o
+        let client_id = app
             .client_id
             .clone()
+            .or_else(|| o.client_id.clone())
             .filter(|c| !c.trim().is_empty())
             .ok_or_else(|| {
                 Error::invalid(format!(
-                    "{name} cannot be connected yet: no OAuth client is configured for it. \
-                 Set providers.{id}.client_id (and client_secret) in the providers file {file}, \
-                 or name another file with {PROVIDERS_FILE_ENV}.",
+                    "{name} cannot be connected yet: it has no OAuth app. An Owner or Admin adds \
+                     its client ID and secret in Settings → OAuth apps.",
                     name = integration.name,
-                    file = self.file.display()
                 ))
             })?;
-        let url = |key: &str, value: &str| self.url(id, key, value);
+        let fill = Fill::new(&integration.name, &oauth.asks, app)?;
+        // The file's URLs are the person's own: the subdomain is filled in, the host kept.
+        let url = |key: &str, value: &str| self.url(id, key, &fill.apply(value, false)?);
+        let catalog_url = |key: &str, value: &str| self.url(id, key, &fill.apply(value, true)?);
         let revocation = match (&oauth.revocation, &o.revocation_url, o.revocation_style) {
             (_, Some(u), Some(style)) => Some((style, url("revocation_url", u.as_str())?)),
             (Some(r), Some(u), None) => Some((r.style, url("revocation_url", u.as_str())?)),
             (Some(r), None, style) => Some((
                 style.unwrap_or(r.style),
-                url("revocation_url", r.url.as_str())?,
+                catalog_url("revocation_url", r.url.as_str())?,
             )),
             (None, None, Some(_)) => {
                 return Err(self.bad_key(
@@ -218,15 +266,16 @@ impl Providers {
         Ok(Provider {
             id: id.to_string(),
             name: integration.name.clone(),
-            redirect: oauth.redirect,
-            authorize_url: url(
-                "authorize_url",
-                o.authorize_url.as_deref().unwrap_or(&oauth.authorize_url),
-            )?,
-            token_url: url(
-                "token_url",
-                o.token_url.as_deref().unwrap_or(&oauth.token_url),
-            )?,
+            redirect: app.redirect.unwrap_or(oauth.redirect),
+            loopback_port: app.loopback_port.or(oauth.loopback_port),
+            authorize_url: match &o.authorize_url {
+                Some(u) => url("authorize_url", u)?,
+                None => catalog_url("authorize_url", &oauth.authorize_url)?,
+            },
+            token_url: match &o.token_url {
+                Some(u) => url("token_url", u)?,
+                None => catalog_url("token_url", &oauth.token_url)?,
+            },
             revocation,
             userinfo_url: o
                 .userinfo_url
@@ -245,16 +294,94 @@ impl Providers {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             client_id,
-            client_secret: o
-                .client_secret
-                .clone()
-                .filter(|s| !s.is_empty())
-                .map(Secret::new),
-            app_token: o
-                .app_token
-                .clone()
-                .filter(|s| !s.trim().is_empty())
-                .map(Secret::new),
+            client_secret: app.client_secret.clone().or_else(|| {
+                o.client_secret
+                    .clone()
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new)
+            }),
+            app_token: app.app_token.clone().or_else(|| {
+                o.app_token
+                    .clone()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(Secret::new)
+            }),
+            token_api_base: oauth.token_api_base.clone(),
+            metadata_url: o
+                .metadata_url
+                .as_deref()
+                .or(oauth.metadata_url.as_deref())
+                .map(|u| url("metadata_url", u))
+                .transpose()?,
+        })
+    }
+
+    /// The URL of the file's `api_base_url` for `id`, with `{subdomain}` filled (Zendesk's
+    /// subdomain check runs against it when the file points Zendesk elsewhere).
+    pub fn api_base_override(&self, id: &str) -> Option<&str> {
+        self.overrides.get(id)?.api_base_url.as_deref()
+    }
+
+    /// The client id the file names for `id`, if any.
+    pub fn file_client_id(&self, id: &str) -> Option<String> {
+        self.overrides
+            .get(id)?
+            .client_id
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+    }
+
+    /// The secrets the file holds: each is to be moved to the keychain.
+    pub fn file_secrets(&self) -> Vec<FileSecret> {
+        let mut out = Vec::new();
+        for (id, o) in &self.overrides {
+            for (key, value) in [
+                ("client_secret", &o.client_secret),
+                ("app_token", &o.app_token),
+            ] {
+                if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+                    out.push(FileSecret {
+                        provider: id.clone(),
+                        key,
+                        value: Secret::new(v.to_string()),
+                        client_id: o.client_id.clone().filter(|c| !c.trim().is_empty()),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Rewrites the file without any `client_secret` or `app_token` (everything else kept), by
+    /// writing a new file beside it and renaming it over: never half-written.
+    pub fn rewrite_without_secrets(&self) -> Result<()> {
+        let failed = |err: &dyn std::fmt::Display| {
+            tracing::error!(error = %err, "the providers file could not be rewritten");
+            Error::Storage(format!(
+                "The secrets in the providers file {} were copied to the keychain, but the file could not be rewritten without them. Remove \"client_secret\" and \"app_token\" from it by hand.",
+                self.file.display()
+            ))
+        };
+        let text = std::fs::read_to_string(&self.file).map_err(|e| failed(&e))?;
+        let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| failed(&e))?;
+        if let Some(providers) = value
+            .get_mut("providers")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            for entry in providers.values_mut() {
+                if let Some(entry) = entry.as_object_mut() {
+                    entry.remove("client_secret");
+                    entry.remove("app_token");
+                }
+            }
+        }
+        let mut body = serde_json::to_vec_pretty(&value).map_err(|e| failed(&e))?;
+        body.push(b'\n');
+        let tmp = self.file.with_extension("json.rewrite");
+        std::fs::write(&tmp, &body).map_err(|e| failed(&e))?;
+        std::fs::rename(&tmp, &self.file).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            failed(&e)
         })
     }
 
@@ -303,10 +430,53 @@ impl Providers {
         Ok(parsed)
     }
 
-    fn bad_key(&self, id: &str, key: &str, what: &str) -> Error {
+    pub(super) fn bad_key(&self, id: &str, key: &str, what: &str) -> Error {
         Error::invalid(format!(
             "In the providers file {}, providers.{id}.{key} {what}.",
             self.file.display()
         ))
+    }
+}
+
+/// The account details the catalog's URLs need, filled in: Zendesk's `{subdomain}`, and
+/// Salesforce's login host in place of login.salesforce.com.
+struct Fill<'a> {
+    subdomain: Option<&'a str>,
+    login_host: Option<&'a str>,
+    name: &'a str,
+}
+
+impl<'a> Fill<'a> {
+    fn new(name: &'a str, asks: &[OAuthAsk], app: &'a AppSettings) -> Result<Self> {
+        let subdomain = app.subdomain.as_deref().filter(|s| !s.is_empty());
+        if asks.contains(&OAuthAsk::Subdomain) && subdomain.is_none() {
+            return Err(Error::invalid(format!(
+                "{name} needs your account's subdomain before it can be connected: add it to the OAuth app in Settings → OAuth apps."
+            )));
+        }
+        Ok(Self {
+            subdomain,
+            login_host: app.login_host.as_deref().filter(|s| !s.is_empty()),
+            name,
+        })
+    }
+
+    /// `value` with the details filled; `catalog`: the URL is the catalog's, so its host may be
+    /// replaced by the login host.
+    fn apply(&self, value: &str, catalog: bool) -> Result<String> {
+        let mut out = value.to_string();
+        if out.contains("{subdomain}") {
+            let Some(sub) = self.subdomain else {
+                return Err(Error::invalid(format!(
+                    "{} needs your account's subdomain before it can be connected: add it to the OAuth app in Settings → OAuth apps.",
+                    self.name
+                )));
+            };
+            out = out.replace("{subdomain}", sub);
+        }
+        if let (true, Some(host)) = (catalog, self.login_host) {
+            out = out.replacen("://login.salesforce.com/", &format!("://{host}/"), 1);
+        }
+        Ok(out)
     }
 }

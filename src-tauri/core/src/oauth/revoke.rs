@@ -170,11 +170,7 @@ impl OAuth {
         kind: TokenKind,
         token: &Secret,
     ) -> Attempt {
-        let providers = match self.providers() {
-            Ok(p) => p,
-            Err(err) => return Attempt::Retry(err),
-        };
-        let provider = match providers.provider(provider_id) {
+        let (providers, provider) = match self.provider(provider_id).await {
             Ok(p) => p,
             Err(err) => return Attempt::Retry(err),
         };

@@ -139,7 +139,7 @@ impl OAuth {
         if !tokens.expiring(self.hub.now_ms()) {
             return Ok(tokens.access);
         }
-        let provider = self.providers()?.provider(&connection.provider)?;
+        let (_, provider) = self.provider(&connection.provider).await?;
         let Some(refresh) = tokens.refresh.clone() else {
             let message = format!(
                 "{}'s access has expired and cannot be renewed without you. Reconnect it.",

@@ -47,8 +47,7 @@ impl Api {
         connection: &Connection,
         config: &SourcesConfig,
     ) -> Result<Self> {
-        let providers = oauth.providers()?;
-        let provider = providers.provider(&connection.provider)?;
+        let (providers, provider) = oauth.provider(&connection.provider).await?;
         let token = oauth.access_token(&connection.id).await?;
         let over = provider
             .api_base_url

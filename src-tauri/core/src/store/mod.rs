@@ -33,6 +33,7 @@ fn migration_list() -> Vec<M<'static>> {
             include_str!("../../migrations/0012_dispatch_checks.sql"),
             schema_edited,
         ),
+        M::up(include_str!("../../migrations/0013_oauth_apps.sql")),
     ]
 }
 

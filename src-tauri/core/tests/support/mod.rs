@@ -15,6 +15,7 @@
 //! - [`knowledge`]: the fake Notion / Google APIs, signed in through the OAuth server.
 //! - [`spec_snippets`]: the spec's Node verification snippets, run as printed.
 //! - [`files`]: what a data dir holds, byte for byte.
+//! - [`logs`]: everything the code logs, at every level, captured to scan for secrets.
 //! - [`child`]: a test run again in a child process with an environment of its own.
 
 // Each test binary uses some of these helpers, never all of them.
@@ -27,6 +28,7 @@ pub mod endpoints;
 pub mod files;
 pub mod fixture;
 pub mod knowledge;
+pub mod logs;
 pub mod oauth;
 pub mod receiver;
 pub mod require;

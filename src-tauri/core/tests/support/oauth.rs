@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use pitchbar_core::catalog::RedirectStyle;
 use pitchbar_core::connections::Connection;
-use pitchbar_core::oauth::{Clock, OAuthConfig};
+use pitchbar_core::oauth::{Clock, OAuthAppInput, OAuthConfig};
 use pitchbar_core::vault::VaultKey;
 use pitchbar_core::workspace::Actor;
 use pitchbar_core::Core;
@@ -140,29 +140,113 @@ impl Drop for OAuthServer {
 }
 
 /// A providers file pointing `notion` (deep link, Notion-style revoke) and `google-docs`
-/// (loopback, RFC 7009) at the test server, trusting the test CA.
+/// (loopback, RFC 7009) at the test server, trusting the test CA; with the test client in it.
 pub fn write_providers_file(dir: &Path, ca: &TestCa, server: &OAuthServer) -> PathBuf {
+    providers_file(dir, ca, server, true)
+}
+
+/// The same, with or without the client (`client_id` and `client_secret`): without, the client
+/// is entered as an OAuth app, as in the window. Mailchimp is pointed at the server too, its
+/// metadata endpoint at `/mailchimp/metadata`.
+pub fn providers_file(dir: &Path, ca: &TestCa, server: &OAuthServer, client: bool) -> PathBuf {
     let provider = |revocation: &str| {
-        serde_json::json!({
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
+        let mut p = serde_json::json!({
             "authorize_url": server.url("/auth"),
             "token_url": server.url("/token"),
             "revocation_url": server.url(revocation),
             "userinfo_url": server.url("/me"),
             "scopes": ["openid", "email", "profile"],
-        })
+        });
+        if client {
+            p["client_id"] = CLIENT_ID.into();
+            p["client_secret"] = CLIENT_SECRET.into();
+        }
+        p
     };
+    let mut mailchimp = provider("/token/revocation");
+    mailchimp["metadata_url"] = server.url("/mailchimp/metadata").into();
     let file = dir.join("providers.json");
     let body = serde_json::json!({
         "ca_certificates": [ca.path("ca.pem")],
         "providers": {
             "notion": provider("/notion/v1/oauth/revoke"),
             "google-docs": provider("/token/revocation"),
+            "mailchimp": mailchimp,
         }
     });
     std::fs::write(&file, serde_json::to_vec_pretty(&body).unwrap()).unwrap();
     file
+}
+
+/// One OAuth test's world: the CA, its own OAuth server, a data dir, the providers file and a
+/// clock to move.
+pub struct World {
+    pub ca: TestCa,
+    pub server: OAuthServer,
+    pub data: tempfile::TempDir,
+    pub providers: PathBuf,
+    pub clock: TestClock,
+}
+
+/// A world whose providers file holds the test client.
+pub fn world() -> World {
+    world_with(true)
+}
+
+/// `client`: whether the providers file holds the client; without, it is entered as an app.
+pub fn world_with(client: bool) -> World {
+    prerequisites();
+    let ca = TestCa::new();
+    let server = OAuthServer::start(&ca);
+    let data = tempfile::tempdir().unwrap();
+    let providers = providers_file(ca.dir.path(), &ca, &server, client);
+    World {
+        ca,
+        server,
+        data,
+        providers,
+        clock: TestClock::default(),
+    }
+}
+
+impl World {
+    /// A Core on the world's data dir (opened again after a drop: a restart).
+    pub fn core(&self) -> Core {
+        core(
+            self.data.path(),
+            config(self.data.path(), &self.providers, &self.clock),
+        )
+    }
+}
+
+/// The test client as an OAuth app entered in the window for `provider`.
+pub fn app_input(provider: &str) -> OAuthAppInput {
+    OAuthAppInput {
+        provider: provider.into(),
+        client_id: CLIENT_ID.into(),
+        client_secret: Some(CLIENT_SECRET.into()),
+        redirect: None,
+        loopback_port: None,
+        subdomain: None,
+        login_host: None,
+    }
+}
+
+/// Asserts that none of `needles` is in the data dir (database, WAL, anything), the providers
+/// file or the captured log.
+pub fn scan(w: &World, needles: &[&str]) {
+    let mut places = all_bytes(w.data.path());
+    places.push((w.providers.clone(), std::fs::read(&w.providers).unwrap()));
+    places.push(("the log".into(), super::logs::captured().into_bytes()));
+    for (path, bytes) in places {
+        for needle in needles {
+            assert!(
+                !super::files::contains(&bytes, needle),
+                "a secret is in {}",
+                path.display()
+            );
+        }
+    }
 }
 
 /// A clock the test can move forward.

@@ -29,6 +29,21 @@ export const commands = {
 	 *  connection is `revocation_pending`); Slack's channel configuration is deleted with it.
 	 */
 	disconnectIntegration: (connectionId: string) => __TAURI_INVOKE<Connection>("disconnect_integration", { connectionId }),
+	/**  Every OAuth provider with its app, or none yet. */
+	listOauthApps: () => __TAURI_INVOKE<OAuthAppView[]>("list_oauth_apps"),
+	/**  One provider's app and guide. */
+	oauthApp: (provider: string) => __TAURI_INVOKE<OAuthAppView>("oauth_app", { provider }),
+	/**  Saves a provider's app; the secret goes to the keychain only. */
+	saveOauthApp: (input: OAuthAppInput) => __TAURI_INVOKE<OAuthAppView>("save_oauth_app", { input }),
+	/**  What removing a provider's app does, to say before it is done. */
+	oauthAppRemoval: (provider: string) => __TAURI_INVOKE<string>("oauth_app_removal", { provider }),
+	/**  Removes a provider's app (its secret from the keychain); its connections must reconnect. */
+	removeOauthApp: (provider: string) => __TAURI_INVOKE<null>("remove_oauth_app", { provider }),
+	/**
+	 *  Opens the provider's developer console in the system browser (the address comes from the
+	 *  catalog, never from the window).
+	 */
+	openOauthConsole: (provider: string) => __TAURI_INVOKE<null>("open_oauth_console", { provider }),
 	apiKey: () => __TAURI_INVOKE<ApiKeyView>("api_key"),
 	/**  The key in clear: only when the user presses Show or Copy. */
 	revealApiKey: () => __TAURI_INVOKE<string>("reveal_api_key"),
@@ -121,6 +136,7 @@ export const events = {
 	deliveriesChanged: makeEvent<DeliveriesChangedEvent, DeliveriesChangedEvent>("deliveries-changed"),
 	notifyChanged: makeEvent<NotifyChangedEvent, NotifyChangedEvent>("notify-changed"),
 	oauthFinished: makeEvent<OAuthFinishedEvent, OAuthFinishedEvent>("oauth-finished"),
+	oauthNotice: makeEvent<OAuthNoticeEvent, OAuthNoticeEvent>("oauth-notice"),
 	receiverChanged: makeEvent<ReceiverChangedEvent, ReceiverChangedEvent>("receiver-changed"),
 	sourcesChanged: makeEvent<SourcesChangedEvent, SourcesChangedEvent>("sources-changed"),
 };
@@ -154,6 +170,15 @@ export type ApiStatus = {
 	port: number | null,
 	error: Error | null,
 };
+
+/**  Where a provider's OAuth client comes from. */
+export type AppSource = 
+/**  No client: the provider cannot be connected yet. */
+"none" | 
+/**  Entered in the window. */
+"window" | 
+/**  The providers file names a client ID (its secret, if any, was moved to the keychain). */
+"providers_file";
 
 /**  One attempt with every byte: the detail pane. */
 export type AttemptDetail = {
@@ -211,6 +236,11 @@ export type Connection = {
 	connected_at: string,
 	/**  Why the status is not `active`, for the card ("reconnect: access was revoked"). */
 	status_detail: string | null,
+	/**
+	 *  Where this account's API lives, when the provider says so per account (Salesforce
+	 *  instance, Pipedrive company domain, Mailchimp data center).
+	 */
+	api_base: string | null,
 };
 
 /**  How an integration is connected. */
@@ -509,11 +539,68 @@ export type NotifyToggles = {
 	daily_summary: boolean,
 };
 
+/**  An OAuth app as entered in the window. */
+export type OAuthAppInput = {
+	provider: string,
+	client_id: string,
+	/**  Empty or absent when editing: the saved secret is kept. Required for a new app. */
+	client_secret: string | null,
+	/**  `None`: the catalog's redirect style. */
+	redirect: RedirectStyle | null,
+	/**  `None`: the catalog's port (or any free port when the provider accepts any). */
+	loopback_port: number | null,
+	/**  Zendesk's subdomain (`acme`, or `acme.zendesk.com`). */
+	subdomain: string | null,
+	/**  Salesforce: `login.salesforce.com`, `test.salesforce.com` or a My Domain host. */
+	login_host: string | null,
+};
+
+/**  One OAuth provider as the OAuth apps form and guide show it. */
+export type OAuthAppView = {
+	provider: string,
+	name: string,
+	source: AppSource,
+	client_id: string | null,
+	/**  Whether a client secret is saved (it is never shown). */
+	has_secret: boolean,
+	redirect: RedirectStyle,
+	loopback_port: number | null,
+	/**  The exact redirect URI to register with the provider. */
+	redirect_uri: string,
+	/**  Whether the provider accepts the other redirect style too. */
+	redirect_choice: boolean,
+	/**  Whether the provider matches the loopback port exactly (so a port is fixed). */
+	fixed_port: boolean,
+	scopes: string[],
+	console_url: string | null,
+	setup_steps: string[],
+	asks: OAuthAsk[],
+	subdomain: string | null,
+	login_host: string | null,
+	/**  Connections that use this client (connected, to reconnect, or being revoked). */
+	connections: number,
+};
+
+/**  A detail of the account asked before signing in. */
+export type OAuthAsk = 
+/**  Zendesk: the `{subdomain}` of `https://{subdomain}.zendesk.com`. */
+"subdomain" | 
+/**  Salesforce: production, sandbox, or the organisation's My Domain. */
+"login_host";
+
 /**  A sign-in ended: the connect dialog waiting for it shows how. */
 export type OAuthFinishedEvent = {
-	/**  The sign-in it ends; empty for a callback link that matched no sign-in in progress. */
+	/**  The sign-in it ends. */
 	authorization_id: string,
 	outcome: Outcome,
+};
+
+/**
+ *  Something about OAuth that belongs to no dialog (a callback link that matched no sign-in,
+ *  secrets moved out of the providers file): shown as a notice, the window not focused.
+ */
+export type OAuthNoticeEvent = {
+	message: string,
 };
 
 export type OAuthProvider = {
@@ -528,6 +615,26 @@ export type OAuthProvider = {
 	 *  `access_type=offline` without which it issues no refresh token.
 	 */
 	authorize_params?: { [key in string]: string },
+	/**  Where the OAuth app is registered (the provider's developer console). */
+	console_url?: string | null,
+	/**  Short steps to register the app there, in the provider's own words for its menus. */
+	setup_steps?: string[],
+	/**  What must be known about the account before signing in (filled into the URLs). */
+	asks?: OAuthAsk[],
+	/**  The loopback port the provider needs registered exactly (it does not accept any port). */
+	loopback_port?: number | null,
+	/**  Whether the provider accepts both redirect styles, so the person may switch. */
+	redirect_choice?: boolean,
+	/**
+	 *  A field of the token response naming where this account's API lives (Salesforce's
+	 *  `instance_url`, Pipedrive's `api_domain`).
+	 */
+	token_api_base?: string | null,
+	/**
+	 *  An endpoint that, given the access token, says where this account's API lives
+	 *  (Mailchimp's data center: `api_endpoint`).
+	 */
+	metadata_url?: string | null,
 };
 
 /**  How a sign-in ended. */

@@ -18,6 +18,7 @@ import {
 import { zapierEndpoints } from "$lib/logic/connections";
 import { isWebhookTarget } from "$lib/logic/notify";
 import { notify } from "$lib/state/notify.svelte";
+import { oauthApps } from "$lib/state/oauthApps.svelte";
 import { errorMessage } from "$lib/logic/errors";
 
 export type Boot =
@@ -67,6 +68,7 @@ class AppState {
     this.boot = { kind: "ready" };
     if (!this.catalogLoaded) void this.loadCatalog();
     void this.#listenConnections();
+    void oauthApps.listen();
   }
 
   /** Connections change under the window (a sign-in ended, a revocation went through). */

@@ -87,6 +87,7 @@ describe("AvailableTab", () => {
         connected_by: null,
         connected_at: "2024-01-01T00:00:00Z",
         status_detail: null,
+        api_base: null,
       },
     ];
     render(AvailableTab, { canManage: true, onopen: () => {} });

@@ -13,6 +13,7 @@ const connection = (status: Connection["status"]): Connection => ({
   connected_by: "Ada Owner",
   connected_at: "2024-01-15T10:00:00Z",
   status_detail: null,
+  api_base: null,
 });
 
 const disconnect = () => document.querySelector<HTMLButtonElement>("[data-testid=disconnect]")!;

@@ -81,6 +81,7 @@ describe("IntegrationModal's Connect", () => {
         connected_by: null,
         connected_at: "2024-01-01T00:00:00Z",
         status_detail: null,
+        api_base: null,
       },
     ];
     const { unmount } = open("notion", true);

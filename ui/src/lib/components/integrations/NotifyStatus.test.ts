@@ -57,6 +57,7 @@ describe("the settings dialogs for Members", () => {
       connected_by: "Ada Owner",
       connected_at: "2024-01-15T10:00:00Z",
       status_detail: null,
+      api_base: null,
     };
     render(SlackConfigModal, {
       connection,
