@@ -34,6 +34,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             catalog::list_integrations,
             catalog::list_connections,
             connections::connect_integration,
+            connections::connect_api_key,
             connections::cancel_connect,
             connections::disconnect_integration,
             api_key::api_key,
