@@ -27,19 +27,34 @@ pub(crate) enum Format {
 pub(crate) struct Values(pub BTreeMap<String, Secret>);
 
 impl Values {
-    /// `template` with each `{key}` replaced by its value; `encode` percent-encodes values (for
-    /// a path or query).
+    /// `template` with each `{key}` replaced by its value, in one pass (a value that looks like
+    /// a placeholder stays as typed); `encode` percent-encodes values (for a path or query).
     pub fn fill(&self, template: &str, encode: bool) -> String {
-        let mut out = template.to_owned();
-        for (key, value) in &self.0 {
-            let value = value.expose();
-            let value = if encode {
-                url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>()
-            } else {
-                value.to_owned()
-            };
-            out = out.replace(&format!("{{{key}}}"), &value);
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            match after.find('}').and_then(|close| {
+                self.0
+                    .get(&after[..close])
+                    .map(|value| (close, value.expose()))
+            }) {
+                Some((close, value)) => {
+                    if encode {
+                        out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+                    } else {
+                        out.push_str(value);
+                    }
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
         }
+        out.push_str(rest);
         out
     }
 
@@ -166,6 +181,18 @@ fn normalize(format: Format, value: &str) -> std::result::Result<String, String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_filled_once() {
+        let values = Values(
+            [("a", "{b}"), ("b", "x y")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), Secret::new(v)))
+                .collect(),
+        );
+        assert_eq!(values.fill("/{a}/{b}/{c}", false), "/{b}/x y/{c}");
+        assert_eq!(values.fill("?q={b}", true), "?q=x+y");
+    }
 
     #[test]
     fn values_are_written_one_way() {

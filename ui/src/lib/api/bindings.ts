@@ -26,7 +26,7 @@ export const commands = {
 	 *  Connects `provider_id` with the values of its API-key form (field key → value): they are
 	 *  checked with the provider first, then kept in the keychain. A refusal keeps nothing.
 	 */
-	connectApiKey: (providerId: string, values: Partial<{ [key in string]: string }>) => __TAURI_INVOKE<Connection>("connect_api_key", { providerId, values }),
+	connectApiKey: (providerId: string, values: { [key in string]: string }) => __TAURI_INVOKE<Connection>("connect_api_key", { providerId, values }),
 	/**  Abandons a sign-in (its dialog was closed). */
 	cancelConnect: (authorizationId: string) => __TAURI_INVOKE<null>("cancel_connect", { authorizationId }),
 	/**
@@ -145,19 +145,21 @@ export type AgentInput = {
 	lead_fields?: LeadField[],
 };
 
-/**  What the API Access box shows to everyone. */
 /**  One field of an API-key connect form. */
-export type ApiKeyField = { 
-/**  The name the value is sent and kept under (`api_key`, `subdomain`). */
-key: string; label: string; 
-/**
- *  A secret is typed into a password field and never shown again; every value goes to the
- *  keychain, but only the non-secret ones may appear on the card.
- */
-secret: boolean; 
-/**  An example of what to paste. */
-placeholder: string };
+export type ApiKeyField = {
+	/**  The name the value is sent and kept under (`api_key`, `subdomain`). */
+	key: string,
+	label: string,
+	/**
+	 *  A secret is typed into a password field and never shown again; every value goes to the
+	 *  keychain, but only the non-secret ones may appear on the card.
+	 */
+	secret: boolean,
+	/**  An example of what to paste. */
+	placeholder: string,
+};
 
+/**  What the API Access box shows to everyone. */
 export type ApiKeyView = {
 	/**  `sk_live_abc1…` */
 	redacted: string,

@@ -161,10 +161,7 @@ class AppState {
 
   /** Connects an API-key integration with its form's values (field key → value): the backend
    *  checks them with the provider first; the card appears at once. */
-  async connectApiKey(
-    providerId: string,
-    values: Partial<Record<string, string>>,
-  ): Promise<Connection> {
+  async connectApiKey(providerId: string, values: Record<string, string>): Promise<Connection> {
     const connection = await commands.connectApiKey(providerId, values);
     this.upsertConnection(connection);
     return connection;
