@@ -42,6 +42,7 @@ describe("connecting an API-key integration", () => {
     const card = await visible(browser, `${sel("integration-card")}[data-id=freshdesk]`);
     await card.scrollIntoView({ block: "center" });
     await card.click();
+    await screenshot(browser, "apikey-0-details");
     await (await visible(browser, sel("modal-connect"))).click();
     await visible(browser, sel("api-key-modal"));
   }
