@@ -139,9 +139,20 @@ fn api_key_entries_ask_for_a_secret_and_promise_nothing_not_built() {
         if let ConnectionKind::ApiKey { fields, .. } = &i.connection {
             assert!(fields.iter().any(|f| f.secret), "{}: no secret field", i.id);
         }
-        // Nothing syncs yet (issue 14): no card says it does.
-        for text in [&i.description, &i.once_connected, &i.summary] {
-            assert!(!text.contains("will now"), "{}: {text}", i.id);
+        // Only notifications, knowledge sources and Zapier work today (issue 14): no other
+        // card says something "will now" happen.
+        let working = [
+            "slack",
+            "microsoft-teams",
+            "discord",
+            "notion",
+            "google-docs",
+            "zapier",
+        ];
+        if !working.contains(&i.id.as_str()) {
+            for text in [&i.description, &i.once_connected, &i.summary] {
+                assert!(!text.contains("will now"), "{}: {text}", i.id);
+            }
         }
     }
 }

@@ -8,34 +8,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::fields::Values;
-use super::table::Spec;
+use super::table::{Auth, Spec};
 use crate::error::{Error, Result};
 use crate::net;
-
-/// How the probe authenticates; `{field}` placeholders name the form's values.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Auth {
-    None,
-    Basic(&'static str, &'static str),
-    Bearer(&'static str),
-    Header(&'static str, &'static str),
-}
-
-/// The one request that proves a provider's credentials.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Probe {
-    /// `None`: GET; else POST of this JSON body.
-    pub post_json: Option<&'static str>,
-    /// Appended to the base; `{field}` placeholders, percent-encoded.
-    pub path: &'static str,
-    pub auth: Auth,
-    /// JSON pointers into a success answer, joined with " · ", for "connected as".
-    pub account: &'static [&'static str],
-    /// JSON pointers to the provider's own words in a refusal, the first one present wins.
-    pub words: &'static [&'static str],
-    /// A success status whose body still refuses (GA4's validation messages).
-    pub refusal_in_ok: Option<&'static str>,
-}
 
 /// Runs `spec`'s probe against `base` (the base URL with the values filled in). Returns who
 /// the credentials belong to, when the answer says.

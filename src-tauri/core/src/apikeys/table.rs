@@ -2,7 +2,6 @@
 //! API is, and the one read-only request that proves the credentials (its path, auth scheme and
 //! where the provider puts its words in an answer). One shape for all; `check` runs it.
 
-use super::check::{Auth, Probe};
 use super::fields::Format;
 
 /// One API-key provider.
@@ -20,6 +19,31 @@ pub(crate) struct Spec {
     pub label: &'static str,
     /// What a 404 of the probe means, said to the person (`{field}` placeholders).
     pub not_found: &'static str,
+}
+
+/// How the probe authenticates; `{field}` placeholders name the form's values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Auth {
+    None,
+    Basic(&'static str, &'static str),
+    Bearer(&'static str),
+    Header(&'static str, &'static str),
+}
+
+/// The one request that proves a provider's credentials.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Probe {
+    /// `None`: GET; else POST of this JSON body.
+    pub post_json: Option<&'static str>,
+    /// Appended to the base; `{field}` placeholders, percent-encoded.
+    pub path: &'static str,
+    pub auth: Auth,
+    /// JSON pointers into a success answer, joined with " · ", for "connected as".
+    pub account: &'static [&'static str],
+    /// JSON pointers to the provider's own words in a refusal, the first one present wins.
+    pub words: &'static [&'static str],
+    /// A success status whose body still refuses (GA4's validation messages).
+    pub refusal_in_ok: Option<&'static str>,
 }
 
 pub(crate) const SPECS: &[Spec] = &[
