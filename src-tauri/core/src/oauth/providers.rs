@@ -296,7 +296,7 @@ impl Providers {
             return Ok(None);
         };
         // The placeholders are filled later; a stand-in makes the rest checkable now.
-        self.url(id, "base_url", &base.replace('{', "").replace('}', ""))
+        self.url(id, "base_url", &base.replace(['{', '}'], ""))
             .map_err(|_| {
                 Error::invalid(format!(
                     "In the providers file {}, api_keys.{id}.base_url must be an https:// URL (http:// only to 127.0.0.1 or localhost).",
