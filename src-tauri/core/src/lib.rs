@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod api;
 pub mod api_key;
+pub mod apikeys;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
@@ -326,6 +327,13 @@ impl Core {
         }
     }
 
+    /// Connecting with an API key (checked with the provider first) and disconnecting.
+    pub fn api_key_connections(&self) -> apikeys::ApiKeyConnections {
+        apikeys::ApiKeyConnections {
+            oauth: self.oauth(),
+        }
+    }
+
     /// Announces ended sign-ins and connection changes; the shell forwards them to the window.
     pub fn subscribe_oauth(&self) -> tokio::sync::broadcast::Receiver<oauth::OAuthEvent> {
         self.oauth_hub.subscribe()
@@ -359,7 +367,14 @@ impl Core {
         actor: &workspace::Actor,
         connection_id: &str,
     ) -> Result<connections::Connection> {
-        let connection = self.oauth().disconnect(actor, connection_id).await?;
+        let provider = connections::get(&self.store, connection_id)?.provider;
+        let connection = if apikeys::is_api_key(&provider) {
+            self.api_key_connections()
+                .disconnect(actor, connection_id)
+                .await?
+        } else {
+            self.oauth().disconnect(actor, connection_id).await?
+        };
         if connection.provider == notify::SLACK {
             self.notifications().remove(actor, notify::SLACK).await?;
         }

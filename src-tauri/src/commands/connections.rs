@@ -1,4 +1,4 @@
-//! Connecting and disconnecting OAuth integrations. The sign-in itself happens in the system
+//! Connecting (OAuth sign-ins, API keys) and disconnecting integrations. The sign-in itself happens in the system
 //! browser; its outcome reaches the window as an `OAuthFinishedEvent` (`crate::events`).
 
 use pitchbar_core::connections::Connection;
@@ -28,6 +28,21 @@ pub async fn connect_integration(
         tracing::warn!(error = %err, provider = %provider_id, "the system browser could not be opened");
     }
     Ok(authorization)
+}
+
+/// Connects `provider_id` with the values of its API-key form (field key → value): they are
+/// checked with the provider first, then kept in the keychain. A refusal keeps nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn connect_api_key(
+    state: State<'_, AppState>,
+    provider_id: String,
+    values: std::collections::BTreeMap<String, String>,
+) -> Result<Connection, Error> {
+    let core = state.core()?;
+    core.api_key_connections()
+        .connect(&core.workspaces().actor()?, &provider_id, values)
+        .await
 }
 
 /// Abandons a sign-in (its dialog was closed).

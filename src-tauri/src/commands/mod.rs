@@ -35,6 +35,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             catalog::list_integrations,
             catalog::list_connections,
             connections::connect_integration,
+            connections::connect_api_key,
             connections::cancel_connect,
             connections::disconnect_integration,
             oauth_apps::list_oauth_apps,

@@ -99,6 +99,8 @@ pub enum OAuthAsk {
 }
 
 /// How an integration is connected.
+// The catalog is read once into a static of 19 entries: a boxed variant would save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConnectionKind {
@@ -109,15 +111,29 @@ pub enum ConnectionKind {
         url_prefix: String,
         help: String,
     },
-    /// The user pastes a key or token the provider gave them.
+    /// The user pastes a key or token the provider gave them (and the details that say where
+    /// the account is); `apikeys` checks them with the provider before anything is kept.
     ApiKey {
-        fields: Vec<String>,
+        fields: Vec<ApiKeyField>,
         help: String,
     },
     /// Mail forwarded to a workspace address becomes conversations.
     Email {
         help: String,
     },
+}
+
+/// One field of an API-key connect form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct ApiKeyField {
+    /// The name the value is sent and kept under (`api_key`, `subdomain`).
+    pub key: String,
+    pub label: String,
+    /// A secret is typed into a password field and never shown again; every value goes to the
+    /// keychain, but only the non-secret ones may appear on the card.
+    pub secret: bool,
+    /// An example of what to paste.
+    pub placeholder: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]

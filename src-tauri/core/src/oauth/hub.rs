@@ -77,6 +77,11 @@ impl OAuth {
         Providers::load(&config.providers_file, config.providers_file_required)
     }
 
+    /// The timeout of every request to a provider.
+    pub(crate) fn request_timeout(&self) -> std::time::Duration {
+        self.hub.config.request_timeout
+    }
+
     pub(crate) fn workspace_id(&self) -> Result<String> {
         use rusqlite::OptionalExtension;
         self.store

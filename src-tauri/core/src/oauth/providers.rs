@@ -53,6 +53,16 @@ struct FileFormat {
     /// with instead of the catalog's prefix (a proxy, or a test receiver on 127.0.0.1).
     #[serde(default)]
     incoming_webhooks: BTreeMap<String, WebhookOverride>,
+    /// Per integration that connects with an API key: where its API is instead of the
+    /// provider's (`base_url`, with the same `{field}` placeholders; a proxy or a test fake).
+    #[serde(default)]
+    api_keys: BTreeMap<String, ApiKeyOverride>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ApiKeyOverride {
+    base_url: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -84,6 +94,7 @@ pub struct Providers {
     file: PathBuf,
     overrides: BTreeMap<String, Override>,
     webhook_prefixes: BTreeMap<String, String>,
+    api_key_bases: BTreeMap<String, String>,
     cas: Vec<CaCertificate>,
 }
 
@@ -198,6 +209,20 @@ impl Providers {
                 webhook_prefixes.insert(id, prefix);
             }
         }
+        let mut api_key_bases = BTreeMap::new();
+        for (id, o) in format.api_keys {
+            if !matches!(
+                catalog::get(&id).map(|i| &i.connection),
+                Some(ConnectionKind::ApiKey { .. })
+            ) {
+                return Err(bad(format!(
+                    "configures api_keys.\"{id}\", which does not connect with an API key."
+                )));
+            }
+            if let Some(base) = o.base_url.filter(|b| !b.trim().is_empty()) {
+                api_key_bases.insert(id, base);
+            }
+        }
         let folder = file.parent().unwrap_or(Path::new("."));
         let mut cas = Vec::new();
         for cert in &format.ca_certificates {
@@ -209,6 +234,7 @@ impl Providers {
             file: file.to_path_buf(),
             overrides: format.providers,
             webhook_prefixes,
+            api_key_bases,
             cas,
         })
     }
@@ -388,6 +414,23 @@ impl Providers {
     /// What a pasted incoming-webhook URL of `id` must start with, if the file overrides it.
     pub fn incoming_webhook_prefix(&self, id: &str) -> Option<String> {
         self.webhook_prefixes.get(id).cloned()
+    }
+
+    /// Where the API of API-key integration `id` is, if the file overrides it, checked as the
+    /// OAuth endpoints are (https, or http only to this computer).
+    pub fn api_key_base(&self, id: &str) -> Result<Option<String>> {
+        let Some(base) = self.api_key_bases.get(id) else {
+            return Ok(None);
+        };
+        // The placeholders are filled later; a stand-in makes the rest checkable now.
+        self.url(id, "base_url", &base.replace(['{', '}'], ""))
+            .map_err(|_| {
+                Error::invalid(format!(
+                    "In the providers file {}, api_keys.{id}.base_url must be an https:// URL (http:// only to 127.0.0.1 or localhost).",
+                    self.file.display()
+                ))
+            })?;
+        Ok(Some(base.clone()))
     }
 
     /// The extra CA certificates the file lists, for every outbound connection.

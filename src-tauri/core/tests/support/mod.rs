@@ -11,6 +11,7 @@
 //! - [`api`]: the local API with its key, the dispatcher and a test receiver.
 //! - [`fixture`]: the one starter of the Node fake servers of tests/fixtures.
 //! - [`oauth`]: the test CA, the real OAuth server and a browser that signs in.
+//! - [`apikeys`]: the API-key provider fakes, a providers file for them, the logs kept.
 //! - [`slack`]: the fake Slack / Teams / Discord, and the notification tests' world.
 //! - [`knowledge`]: the fake Notion / Google APIs, signed in through the OAuth server.
 //! - [`spec_snippets`]: the spec's Node verification snippets, run as printed.
@@ -22,6 +23,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod apikeys;
 pub mod child;
 pub mod dispatch;
 pub mod endpoints;

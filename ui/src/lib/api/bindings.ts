@@ -22,6 +22,11 @@ export const commands = {
 	 *  is returned too: the window shows it, for when no browser opened.
 	 */
 	connectIntegration: (providerId: string) => __TAURI_INVOKE<Authorization>("connect_integration", { providerId }),
+	/**
+	 *  Connects `provider_id` with the values of its API-key form (field key → value): they are
+	 *  checked with the provider first, then kept in the keychain. A refusal keeps nothing.
+	 */
+	connectApiKey: (providerId: string, values: { [key in string]: string }) => __TAURI_INVOKE<Connection>("connect_api_key", { providerId, values }),
 	/**  Abandons a sign-in (its dialog was closed). */
 	cancelConnect: (authorizationId: string) => __TAURI_INVOKE<null>("cancel_connect", { authorizationId }),
 	/**
@@ -156,6 +161,20 @@ export type AgentInput = {
 	lead_fields?: LeadField[],
 };
 
+/**  One field of an API-key connect form. */
+export type ApiKeyField = {
+	/**  The name the value is sent and kept under (`api_key`, `subdomain`). */
+	key: string,
+	label: string,
+	/**
+	 *  A secret is typed into a password field and never shown again; every value goes to the
+	 *  keychain, but only the non-secret ones may appear on the card.
+	 */
+	secret: boolean,
+	/**  An example of what to paste. */
+	placeholder: string,
+};
+
 /**  What the API Access box shows to everyone. */
 export type ApiKeyView = {
 	/**  `sk_live_abc1…` */
@@ -251,8 +270,11 @@ export type ConnectionKind = {
 ({ kind: "incoming_webhook"; 
 /**  What the URL looks like, to check a paste and to say what is expected. */
 url_prefix: string; help: string }) & { fields?: never } | 
-/**  The user pastes a key or token the provider gave them. */
-({ kind: "api_key"; fields: string[]; help: string }) & { url_prefix?: never } | 
+/**
+ *  The user pastes a key or token the provider gave them (and the details that say where
+ *  the account is); `apikeys` checks them with the provider before anything is kept.
+ */
+({ kind: "api_key"; fields: ApiKeyField[]; help: string }) & { url_prefix?: never } | 
 /**  Mail forwarded to a workspace address becomes conversations. */
 ({ kind: "email"; help: string }) & { fields?: never; url_prefix?: never };
 

@@ -36,3 +36,10 @@ export function zapsLine(endpoints: readonly { active: boolean }[]): string {
   const head = on === 0 ? "No active Zaps" : `${on} active Zap${on === 1 ? "" : "s"}`;
   return off > 0 ? `${head} · ${off} off` : head;
 }
+
+/** What Zapier's Connect prefills in the endpoint form: a catch hook, sent each captured lead. */
+export const ZAPIER_PRESET = {
+  url: ZAPIER_HOOK_PREFIX,
+  description: "Zapier",
+  events: ["lead.captured"],
+} as const;

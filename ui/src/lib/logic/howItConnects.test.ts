@@ -62,20 +62,31 @@ describe("howItConnects", () => {
     expect(how.codes?.values).toEqual(["https://discord.com/api/webhooks/"]);
   });
 
-  it("lists the fields of an API key connection", () => {
+  const field = (label: string, secret = false) => ({ key: label, label, secret, placeholder: "" });
+
+  it("lists the fields of an API key connection and says they are checked first", () => {
     const how = howItConnects({
       name: "Freshdesk",
-      connection: { kind: "api_key", fields: ["Freshdesk domain", "API key"], help: "Find it." },
+      connection: {
+        kind: "api_key",
+        fields: [field("Helpdesk subdomain"), field("API key", true)],
+        help: "Find it.",
+      },
     });
     expect(how.title).toBe("Paste an API key and details");
-    expect(how.codes?.values).toEqual(["Freshdesk domain", "API key"]);
+    expect(how.codes?.values).toEqual(["Helpdesk subdomain", "API key"]);
+    expect(how.steps[1]).toMatch(
+      /Freshdesk is asked to confirm the credentials before anything is saved/,
+    );
     expect(
-      howItConnects({ name: "X", connection: { kind: "api_key", fields: ["API key"], help: "" } })
-        .title,
+      howItConnects({
+        name: "X",
+        connection: { kind: "api_key", fields: [field("API key", true)], help: "" },
+      }).title,
     ).toBe("Paste an API key");
   });
 
-  it("explains email forwarding with its help", () => {
+  it("says email forwarding is not available yet", () => {
     const how = howItConnects({
       name: "Email Forwarding",
       connection: { kind: "email", help: "Forward to your address." },
@@ -83,7 +94,7 @@ describe("howItConnects", () => {
     expect(how).toEqual({
       title: "Email forwarding",
       icon: "mail",
-      steps: ["Forward to your address."],
+      steps: ["Not available yet: Pitchbar Admin cannot receive forwarded mail."],
       codes: null,
     });
   });

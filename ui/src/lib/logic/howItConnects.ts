@@ -62,12 +62,20 @@ export function howItConnects(
       return {
         title: connection.fields.length > 1 ? "Paste an API key and details" : "Paste an API key",
         icon: "key",
-        steps: [connection.help],
+        steps: [
+          connection.help,
+          `${name} is asked to confirm the credentials before anything is saved; they are kept in your system keychain only, and removed from it when you disconnect.`,
+        ],
         codes: connection.fields.length
-          ? { label: "You'll enter", values: connection.fields }
+          ? { label: "You'll enter", values: connection.fields.map((f) => f.label) }
           : null,
       };
     case "email":
-      return { title: "Email forwarding", icon: "mail", steps: [connection.help], codes: null };
+      return {
+        title: "Email forwarding",
+        icon: "mail",
+        steps: ["Not available yet: Pitchbar Admin cannot receive forwarded mail."],
+        codes: null,
+      };
   }
 }

@@ -161,6 +161,14 @@ class AppState {
     return commands.connectIntegration(providerId);
   }
 
+  /** Connects an API-key integration with its form's values (field key → value): the backend
+   *  checks them with the provider first; the card appears at once. */
+  async connectApiKey(providerId: string, values: Record<string, string>): Promise<Connection> {
+    const connection = await commands.connectApiKey(providerId, values);
+    this.upsertConnection(connection);
+    return connection;
+  }
+
   /** Abandons a sign-in in progress (already ended is fine). */
   async cancelConnect(authorizationId: string): Promise<void> {
     await commands.cancelConnect(authorizationId);

@@ -54,10 +54,22 @@ describe("IntegrationModal's Connect", () => {
     expect(document.body.textContent).toContain("Only Owners and Admins can connect integrations.");
   });
 
-  it("is off for integrations not connected over OAuth yet", () => {
+  it("is on for an API-key integration, which opens its form", () => {
     open("whatsapp-business", true);
-    expect(connect().disabled).toBe(true);
-    expect(document.body.textContent).toMatch(/later version/);
+    expect(connect().disabled).toBe(false);
+    expect(connect().textContent).toContain("Connect WhatsApp Business");
+  });
+
+  it("is not there where connecting leads to nothing yet: the reason is", () => {
+    open("email-forwarding", true);
+    expect(document.querySelector("[data-testid=modal-connect]")).toBeNull();
+    expect(document.body.textContent).toMatch(/not available yet/);
+  });
+
+  it("offers Zapier an endpoint for its catch hook", () => {
+    open("zapier", true);
+    expect(connect().disabled).toBe(false);
+    expect(connect().textContent).toContain("Add a Zapier endpoint");
   });
 
   it("is on for Teams and Discord (a pasted webhook URL), off once connected", () => {
