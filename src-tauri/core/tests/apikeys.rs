@@ -10,12 +10,15 @@ use serde_json::json;
 use support::apikeys::*;
 use support::files::{contains, data_dir_bytes};
 
-/// Each provider, with the values its fake accepts, and the secret among them.
-fn accepted() -> Vec<(
+/// A provider, form values, and the secret among them (or what a refusal says).
+type Case = (
     &'static str,
     Vec<(&'static str, &'static str)>,
     &'static str,
-)> {
+);
+
+/// Each provider, with the values its fake accepts, and the secret among them.
+fn accepted() -> Vec<Case> {
     vec![
         (
             "freshdesk",
@@ -252,7 +255,7 @@ async fn an_unknown_account_is_named_and_nothing_is_kept() {
 #[tokio::test]
 async fn bad_input_is_refused_before_any_call() {
     let w = World::new();
-    let cases: [(&str, Vec<(&str, &str)>, &str); 6] = [
+    let cases: [Case; 6] = [
         (
             "woocommerce",
             vec![

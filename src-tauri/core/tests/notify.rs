@@ -13,6 +13,7 @@ use pitchbar_core::Error;
 use serde_json::{json, Value};
 use support::oauth::*;
 use support::slack::*;
+use support::slack::{world, World};
 
 #[tokio::test]
 async fn the_channel_picker_lists_every_page_of_channels_the_bot_can_post_to() {

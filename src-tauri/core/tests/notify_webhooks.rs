@@ -7,6 +7,7 @@ mod support;
 use pitchbar_core::Error;
 use serde_json::json;
 use support::oauth::*;
+use support::slack::world;
 use support::slack::*;
 
 #[tokio::test]

@@ -94,7 +94,15 @@ impl ApiKeyConnections {
         let now = crate::clock::now_rfc3339();
         let member = actor.member().id.clone();
         let bound = self.oauth.store.write(|tx| {
-            connections::bind(tx, &connection_id, provider, Some(&label), &member, &now)
+            connections::bind(
+                tx,
+                &connection_id,
+                provider,
+                Some(&label),
+                None,
+                &member,
+                &now,
+            )
         });
         if let Err(err) = bound {
             // Nothing half-stored: the credentials go with the row that failed.
