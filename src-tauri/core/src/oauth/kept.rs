@@ -91,13 +91,7 @@ impl OAuth {
             Ok(stored)
         })
         .await?;
-        self.store.write(|tx| {
-            tx.execute(
-                "DELETE FROM oauth_pending WHERE state_hash = ?1",
-                [&hash_hex],
-            )?;
-            Ok(())
-        })?;
+        self.delete_row(&hash_hex)?;
         if self.hub.now_ms() > expires {
             return Ok(Found::Expired);
         }
@@ -114,6 +108,17 @@ impl OAuth {
     }
 
     /// Forgets the kept copy of a sign-in that ended (used, cancelled or expired).
+    /// The database's row of a kept sign-in (its keychain entry is handled by the caller).
+    fn delete_row(&self, hash_hex: &str) -> Result<()> {
+        self.store.write(|tx| {
+            tx.execute(
+                "DELETE FROM oauth_pending WHERE state_hash = ?1",
+                [hash_hex],
+            )?;
+            Ok(())
+        })
+    }
+
     pub(super) fn forget_kept(&self, hash: &[u8; 32]) {
         let hash_hex = hex(hash);
         let Ok(ws) = self.workspace_id() else { return };
@@ -123,13 +128,7 @@ impl OAuth {
                 return;
             }
         }
-        let _ = self.store.write(|tx| {
-            tx.execute(
-                "DELETE FROM oauth_pending WHERE state_hash = ?1",
-                [&hash_hex],
-            )?;
-            Ok(())
-        });
+        let _ = self.delete_row(&hash_hex);
     }
 
     /// Removes kept sign-ins that expired while the app was closed.
@@ -145,13 +144,7 @@ impl OAuth {
         for hash_hex in expired {
             let key = key(&self.workspace_id()?, &hash_hex)?;
             blocking(&self.vault, move |v| v.delete(&key)).await?;
-            self.store.write(|tx| {
-                tx.execute(
-                    "DELETE FROM oauth_pending WHERE state_hash = ?1",
-                    [&hash_hex],
-                )?;
-                Ok(())
-            })?;
+            self.delete_row(&hash_hex)?;
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! their refresh on use, and disconnecting with upstream revocation (retried until it succeeds).
 
 mod account;
+mod app_input;
 mod apps;
 mod callback;
 mod client;
