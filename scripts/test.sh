@@ -19,9 +19,9 @@ npm --prefix ui run build --silent
 step "Clippy"
 cargo clippy --workspace --all-targets --features custom-protocol -- -D warnings
 
-step "Test fixtures' self-tests (fake Slack / Teams / Discord, fake Notion / Google Docs, API-key provider fakes)"
+step "Test fixtures' self-tests (fake Slack / Teams / Discord, fake Notion / Google Docs, provider fakes)"
 node --test tests/fixtures/slack-fake/
-node --test tests/fixtures/apikey-fakes/
+node --test tests/fixtures/provider-fakes/
 tests/fixtures/knowledge-fake/selftest.sh
 
 step "Rust tests (core on real SQLite files, loopback HTTP and a real Secret Service; bindings drift)"

@@ -1,5 +1,5 @@
 // Connecting Freshdesk with an API key through the real window, against the Freshdesk fake of
-// tests/fixtures/apikey-fakes (it checks the key): a wrong key shows the fake's refusal in
+// tests/fixtures/provider-fakes (it checks the key): a wrong key shows the fake's refusal in
 // Freshdesk's words and keeps nothing; the right one connects, its card appears on the
 // Connected tab, and Disconnect removes it. Screenshots of the form at 1280×800 and 390×844.
 import { describe, test, before, after } from "node:test";
@@ -10,13 +10,13 @@ import { launch, screenshot } from "./driver.mjs";
 import { sel, visible, gone, textOf, resize, setUp, type } from "./helpers.mjs";
 import { startFixture } from "./oauth.mjs";
 
-const KEY = "fd-test-key-0001"; // tests/fixtures/apikey-fakes/providers/freshdesk.mjs
+const KEY = "fd-test-key-0001"; // tests/fixtures/provider-fakes/providers/freshdesk.mjs
 
 describe("connecting an API-key integration", () => {
   let session;
   let fake;
   before(async () => {
-    fake = await startFixture("apikey-fakes", ["--port", "0"]);
+    fake = await startFixture("provider-fakes", ["--port", "0"]);
     const dataDir = join(process.env.PITCHBAR_E2E_SCRATCH, "data-apikey");
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(

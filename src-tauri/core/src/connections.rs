@@ -127,7 +127,7 @@ pub(crate) fn bind(
              api_base = excluded.api_base",
         params![id, provider, account_label, member_id, connected_at, api_base],
     )?;
-    Ok(())
+    crate::destinations::kinds::connected(tx, provider, id, crate::clock::unix_ms())
 }
 
 pub(crate) fn set_status(
@@ -136,9 +136,18 @@ pub(crate) fn set_status(
     status: ConnectionStatus,
     detail: Option<&str>,
 ) -> Result<()> {
-    store.conn().execute(
-        "UPDATE integration_connection SET status = ?2, status_detail = ?3 WHERE id = ?1",
-        params![id, status.as_str(), detail],
-    )?;
-    Ok(())
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE integration_connection SET status = ?2, status_detail = ?3 WHERE id = ?1",
+            params![id, status.as_str(), detail],
+        )?;
+        // Disconnected (revoked or still revoking): its destination stops.
+        if matches!(
+            status,
+            ConnectionStatus::Inactive | ConnectionStatus::RevocationPending
+        ) {
+            crate::destinations::kinds::disconnected(tx, id, crate::clock::unix_ms())?;
+        }
+        Ok(())
+    })
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod connections;
 pub mod conversations;
+pub mod destinations;
 pub mod error;
 mod ids;
 pub mod leads;
@@ -67,6 +68,8 @@ pub struct Core {
     sources_config: Mutex<sources::SourcesConfig>,
     notify_hub: Arc<notify::Hub>,
     notifier: Slot<notify::Running>,
+    destinations_hub: Arc<destinations::Hub>,
+    destinations_worker: Slot<destinations::Running>,
     data_dir: PathBuf,
 }
 
@@ -124,6 +127,8 @@ impl Core {
             sources_config: Mutex::default(),
             notify_hub: Arc::default(),
             notifier: Slot::default(),
+            destinations_hub: Arc::default(),
+            destinations_worker: Slot::default(),
             data_dir: data_dir.to_path_buf(),
         })
     }
@@ -455,5 +460,43 @@ impl Core {
     /// Stops the notifier; a send in flight finishes first.
     pub async fn stop_notifier(&self) {
         self.notifier.stop().await;
+    }
+
+    // Destinations (CRMs, helpdesks, marketing and analytics tools).
+
+    /// Destinations: configuration, Send a test lead, the sync log, retries.
+    pub fn destinations(&self) -> destinations::Destinations<'_> {
+        destinations::Destinations {
+            store: &self.store,
+            oauth: self.oauth(),
+            hub: &self.destinations_hub,
+        }
+    }
+
+    /// Announces changes to a destination's queue, log or configuration.
+    pub fn subscribe_destinations(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<destinations::DestinationsChanged> {
+        self.destinations_hub.subscribe()
+    }
+
+    /// Starts the destinations' worker (inside a tokio runtime): what was queued before a
+    /// restart is sent at once. Starting it twice is a no-op.
+    pub fn start_destinations(&self, config: destinations::DestinationsConfig) {
+        let start = || {
+            Ok(destinations::start(destinations::Ctx {
+                store: self.store.clone(),
+                oauth: self.oauth(),
+                hub: self.destinations_hub.clone(),
+                outbox: self.outbox.clone(),
+                config,
+            }))
+        };
+        let _ = self.destinations_worker.start(start, |_| ());
+    }
+
+    /// Stops the destinations' worker; the calls in flight finish and are written first.
+    pub async fn stop_destinations(&self) {
+        self.destinations_worker.stop().await;
     }
 }

@@ -12,6 +12,7 @@ use crate::catalog::{self, ConnectionKind};
 use crate::connections::{self, Connection, ConnectionStatus};
 use crate::error::{Error, Result};
 use crate::oauth::{blocking, OAuth};
+use crate::secret::Secret;
 use crate::vault::VaultKey;
 use crate::workspace::Actor;
 
@@ -111,6 +112,40 @@ impl ApiKeyConnections {
         }
         tracing::info!(provider, connection = %connection_id, "connected with an API key");
         connections::get(&self.oauth.store, &connection_id)
+    }
+
+    /// The connection's kept values (field key → value) and its API base with them filled in,
+    /// for a destination's calls.
+    pub(crate) async fn opened(
+        &self,
+        connection_id: &str,
+        provider: &str,
+    ) -> Result<(BTreeMap<String, Secret>, String)> {
+        let spec = table::spec(provider)
+            .ok_or_else(|| Error::invalid("This integration does not use an API key."))?;
+        let ws = self.oauth.workspace_id()?;
+        let key = credentials_key(&ws, connection_id)?;
+        let stored = blocking(&self.oauth.vault, move |v| v.get(&key)).await?;
+        let Some(stored) = stored else {
+            return Err(Error::Conflict(
+                "The saved key of this integration is missing from the keychain. Connect it again."
+                    .into(),
+            ));
+        };
+        let plain: BTreeMap<String, String> = serde_json::from_str(stored.expose())
+            .map_err(|_| {
+                Error::Keychain(
+                    "The saved key of this integration is damaged. Connect it again.".into(),
+                )
+            })?;
+        let values = fields::Values(plain.into_iter().map(|(k, v)| (k, Secret::new(v))).collect());
+        let template = self
+            .oauth
+            .providers()?
+            .api_key_base(provider)?
+            .unwrap_or_else(|| spec.base.to_owned());
+        let base = values.fill(&template, false);
+        Ok((values.0, base.trim_end_matches('/').to_owned()))
     }
 
     /// Disconnects: the credentials leave the keychain and the connection becomes `inactive`.

@@ -109,6 +109,16 @@ impl OAuth {
     /// A refresh the provider refuses marks the connection `needs_reauth` (with a message for
     /// its card) and says to reconnect.
     pub async fn access_token(&self, connection_id: &str) -> Result<Secret> {
+        self.token(connection_id, false).await
+    }
+
+    /// A new access token for the connection, refreshed now: the provider refused the one we
+    /// had before it said it would expire (Salesforce ends sessions early).
+    pub async fn renewed_token(&self, connection_id: &str) -> Result<Secret> {
+        self.token(connection_id, true).await
+    }
+
+    async fn token(&self, connection_id: &str, renew: bool) -> Result<Secret> {
         let connection = connections::get(&self.store, connection_id)?;
         match connection.status {
             ConnectionStatus::Active => {}
@@ -136,7 +146,7 @@ impl OAuth {
             return Err(Error::Conflict(message.into()));
         };
         let tokens = TokenSet::from_secret(&stored)?;
-        if !tokens.expiring(self.hub.now_ms()) {
+        if !renew && !tokens.expiring(self.hub.now_ms()) {
             return Ok(tokens.access);
         }
         let (_, provider) = self.provider(&connection.provider).await?;

@@ -47,10 +47,10 @@ impl Outbox<'_> {
             })
             .collect();
         let mut conn = self.store.conn();
-        let (fired, jobs) = accept(&mut conn, &items)?;
+        let (fired, jobs, queued) = accept(&mut conn, &items)?;
         self.hub.enqueue(jobs);
         drop(conn);
-        self.hub.accepted.notify_one();
+        self.announce(queued);
         Ok(fired)
     }
 
@@ -82,9 +82,11 @@ impl Outbox<'_> {
         let queued = std::mem::take(&mut *lock(&self.hub.accepting));
         let items: Vec<Accept> = queued.iter().map(|q| q.item.clone()).collect();
         let mut jobs = Vec::new();
+        let mut queued_for_destinations = false;
         match accept(&mut conn, &items) {
-            Ok((fired, all_jobs)) => {
+            Ok((fired, all_jobs, for_destinations)) => {
                 jobs = all_jobs;
+                queued_for_destinations = for_destinations;
                 for (q, f) in queued.iter().zip(fired) {
                     *lock(&q.result) = Some(Ok(f));
                 }
@@ -93,8 +95,9 @@ impl Outbox<'_> {
             Err(_) => {
                 for q in &queued {
                     let result = accept(&mut conn, std::slice::from_ref(&q.item)).map(
-                        |(mut fired, one_jobs)| {
+                        |(mut fired, one_jobs, for_destinations)| {
                             jobs.extend(one_jobs);
+                            queued_for_destinations |= for_destinations;
                             fired.remove(0)
                         },
                     );
@@ -104,18 +107,33 @@ impl Outbox<'_> {
         }
         self.hub.enqueue(jobs);
         drop(conn);
-        self.hub.accepted.notify_one();
+        self.announce(queued_for_destinations);
         let result = lock(&mine.result).take();
         result.unwrap_or_else(|| Err(Error::Internal("The event was not accepted.".into())))
     }
 }
 
-/// Writes `items` (each event with one pending delivery per subscribed active endpoint) in
-/// one transaction and returns what was accepted and the jobs to hand over after the commit.
-fn accept(conn: &mut rusqlite::Connection, items: &[Accept]) -> Result<(Vec<Fired>, Vec<Job>)> {
+impl Outbox<'_> {
+    fn announce(&self, queued_for_destinations: bool) {
+        self.hub.accepted.notify_one();
+        if queued_for_destinations {
+            self.hub.destinations_queued.notify_one();
+        }
+    }
+}
+
+/// Writes `items` (each event with one pending delivery per subscribed active endpoint, and
+/// one queue item per destination following its type) in one transaction and returns what was
+/// accepted, the jobs to hand over after the commit, and whether a destination got any.
+fn accept(
+    conn: &mut rusqlite::Connection,
+    items: &[Accept],
+) -> Result<(Vec<Fired>, Vec<Job>, bool)> {
     let now = unix_ms();
     let tx = conn.transaction()?;
     let mut subscribers: Vec<(EventType, Vec<Arc<str>>)> = Vec::new();
+    let mut destinations: Vec<(EventType, Vec<String>)> = Vec::new();
+    let mut queued_for_destinations = false;
     let mut fired = Vec::with_capacity(items.len());
     let mut jobs = Vec::new();
     for item in items {
@@ -168,13 +186,41 @@ fn accept(conn: &mut rusqlite::Connection, items: &[Accept]) -> Result<(Vec<Fire
             });
             delivery_ids.push(id);
         }
+        let following = match destinations.iter().position(|(t, _)| *t == event_type) {
+            Some(i) => &destinations[i].1,
+            None => {
+                destinations.push((event_type, destinations_following(&tx, event_type)?));
+                &destinations[destinations.len() - 1].1
+            }
+        };
+        for destination in following {
+            tx.prepare_cached(
+                "INSERT INTO destination_item (destination, event_id, event_type, status, next_attempt_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?4)",
+            )?
+            .execute(params![destination, event_id, event_type.as_str(), now])?;
+            queued_for_destinations = true;
+        }
         fired.push(Fired {
             event_id,
             delivery_ids,
         });
     }
     tx.commit()?;
-    Ok((fired, jobs))
+    Ok((fired, jobs, queued_for_destinations))
+}
+
+/// The enabled destinations (CRMs, helpdesks…) that follow `event_type`.
+fn destinations_following(
+    tx: &rusqlite::Transaction<'_>,
+    event_type: EventType,
+) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT provider FROM destination
+         WHERE enabled = 1 AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = ?1)",
+    )?;
+    let rows = stmt.query_map([event_type.as_str()], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub(crate) fn insert_event(

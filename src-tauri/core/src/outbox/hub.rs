@@ -30,6 +30,8 @@ pub struct Hub {
     pub(super) accepting: Mutex<Vec<Arc<Queued>>>,
     /// Rung after events are accepted: the notifier (Slack, Teams, Discord) follows them.
     pub(crate) accepted: tokio::sync::Notify,
+    /// Rung after events were queued for a destination (a CRM, a helpdesk…).
+    pub(crate) destinations_queued: tokio::sync::Notify,
 }
 
 /// One event to accept.
@@ -54,6 +56,7 @@ impl Default for Hub {
             accepting: Mutex::new(Vec::new()),
             changes: broadcast::channel(256).0,
             accepted: tokio::sync::Notify::new(),
+            destinations_queued: tokio::sync::Notify::new(),
         }
     }
 }

@@ -34,6 +34,7 @@ fn migration_list() -> Vec<M<'static>> {
             schema_edited,
         ),
         M::up(include_str!("../../migrations/0013_oauth_apps.sql")),
+        M::up(include_str!("../../migrations/0014_destinations.sql")),
     ]
 }
 

@@ -1,4 +1,4 @@
-//! The API-key connection tests' world: the provider fakes of tests/fixtures/apikey-fakes on
+//! The API-key connection tests' world: the provider fakes of tests/fixtures/provider-fakes on
 //! loopback, a providers file pointing every API-key integration at them, a Core with an Owner
 //! on a real SQLite file and the real keychain, and every log line the test wrote.
 
@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::fixture::{fixture_dir, spawn_node};
 
-/// The credentials each fake accepts (tests/fixtures/apikey-fakes/providers/*.mjs).
+/// The credentials each fake accepts (tests/fixtures/provider-fakes/providers/*.mjs).
 pub const FRESHDESK_KEY: &str = "fd-test-key-0001";
 pub const SHOPIFY_TOKEN: &str = "shpat_test_0001";
 pub const WOO_KEY: &str = "ck_test_0001";
@@ -34,7 +34,7 @@ pub struct Fakes {
 impl Fakes {
     pub fn start() -> Self {
         let (child, port) = spawn_node(
-            &fixture_dir("apikey-fakes").join("server.mjs"),
+            &fixture_dir("provider-fakes").join("server.mjs"),
             ["--port", "0"],
             None,
         );
