@@ -11,7 +11,7 @@ use pitchbar_core::oauth::OAuthEvent;
 use pitchbar_core::{Core, Error};
 
 use crate::events::{
-    ConnectionsChangedEvent, DeliveriesChangedEvent, NotifyChangedEvent, OAuthFinishedEvent,
+    ConnectionsChangedEvent, DeliveriesChangedEvent, DestinationsChangedEvent, NotifyChangedEvent, OAuthFinishedEvent,
     OAuthNoticeEvent, ReceiverChangedEvent, SourcesChangedEvent,
 };
 
@@ -28,6 +28,8 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
         }
         // Notifications owed, and a daily summary missed while closed, go out now.
         core.start_notifier(Default::default());
+        // Leads and conversations queued for CRMs and helpdesks before a restart go out now.
+        core.start_destinations(Default::default());
         (
             core.start_dispatcher(Default::default()),
             core.settings().api_config().and_then(|c| core.start_api(c)),
@@ -45,6 +47,7 @@ pub fn start(app: &AppHandle, core: &Core) -> Result<(), Error> {
     forward(app, core.subscribe_receiver(), ReceiverChangedEvent);
     forward(app, core.subscribe_sources(), SourcesChangedEvent);
     forward(app, core.subscribe_notify(), NotifyChangedEvent);
+    forward(app, core.subscribe_destinations(), DestinationsChangedEvent);
     forward_oauth(app, core.subscribe_oauth());
     dispatcher.and(api.map(|_| ()))
 }
@@ -114,6 +117,7 @@ pub fn stop(core: &Core) {
         core.stop_oauth().await;
         core.stop_sources().await;
         core.stop_notifier().await;
+        core.stop_destinations().await;
         core.stop_dispatcher().await;
     });
 }

@@ -4,6 +4,7 @@
 //! knows nothing of Tauri, announces these on its broadcast channels; `background` and
 //! `deep_link` emit them.
 
+use pitchbar_core::destinations::DestinationsChanged;
 use pitchbar_core::notify::NotifyChanged;
 use pitchbar_core::oauth::Outcome;
 use pitchbar_core::outbox::DeliveriesChanged;
@@ -20,6 +21,7 @@ pub fn all() -> Events {
         ReceiverChangedEvent,
         SourcesChangedEvent,
         NotifyChangedEvent,
+        DestinationsChangedEvent,
         OAuthFinishedEvent,
         OAuthNoticeEvent,
         ConnectionsChangedEvent,
@@ -49,6 +51,12 @@ pub struct SourcesChangedEvent(pub SourcesChanged);
 #[serde(transparent)]
 #[tauri_specta(event_name = "notify-changed")]
 pub struct NotifyChangedEvent(pub NotifyChanged);
+
+/// A destination's queue, sync log or configuration changed: its card and log refetch.
+#[derive(Debug, Clone, Serialize, Type, Event)]
+#[serde(transparent)]
+#[tauri_specta(event_name = "destinations-changed")]
+pub struct DestinationsChangedEvent(pub DestinationsChanged);
 
 /// A sign-in ended: the connect dialog waiting for it shows how.
 #[derive(Debug, Clone, Serialize, Type, Event)]

@@ -4,6 +4,7 @@
 mod api_key;
 mod catalog;
 mod connections;
+mod destinations;
 mod leads;
 mod notify;
 mod oauth_apps;
@@ -96,6 +97,16 @@ pub fn builder() -> Builder<tauri::Wry> {
             notify::configure_webhook_target,
             notify::remove_notification_target,
             notify::retry_notifications,
+            destinations::list_destinations,
+            destinations::destination_fields,
+            destinations::save_destination,
+            destinations::send_test_lead,
+            destinations::list_sync_items,
+            destinations::get_sync_item,
+            destinations::list_test_calls,
+            destinations::retry_sync_item,
+            destinations::retry_failed_sync_items,
+            destinations::pending_sync_items,
         ])
 }
 

@@ -54,6 +54,7 @@ pub(super) async fn run(
             let addr = core.start_api(config)?;
             core.start_dispatcher(Default::default())?;
             core.start_notifier(Default::default());
+            core.start_destinations(Default::default());
             core.start_sources(Default::default())?;
             Ok((core, addr))
         });
@@ -79,6 +80,7 @@ pub(super) async fn run(
     let _ = out.flush();
     core.stop_api().await;
     core.stop_notifier().await;
+    core.stop_destinations().await;
     core.stop_sources().await;
     core.stop_dispatcher().await;
     let _ = writeln!(out, "Stopped.");

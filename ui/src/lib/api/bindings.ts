@@ -133,12 +133,30 @@ export const commands = {
 	removeNotificationTarget: (provider: string) => __TAURI_INVOKE<null>("remove_notification_target", { provider }),
 	/**  Sends the failed notifications again and resumes the target. */
 	retryNotifications: (provider: string) => __TAURI_INVOKE<NotifyTarget>("retry_notifications", { provider }),
+	/**  The destinations of connected integrations, for their cards. */
+	listDestinations: () => __TAURI_INVOKE<Destination[]>("list_destinations"),
+	/**  The Configure dialog's lists, read live from the provider. */
+	destinationFields: (provider: string) => __TAURI_INVOKE<DestinationFields>("destination_fields", { provider }),
+	/**  The Configure dialog's Save (checked with the provider first). */
+	saveDestination: (provider: string, input: DestinationInput) => __TAURI_INVOKE<Destination>("save_destination", { provider, input }),
+	sendTestLead: (provider: string) => __TAURI_INVOKE<TestLeadResult>("send_test_lead", { provider }),
+	/**  The sync log: the destination's queue items, newest first. */
+	listSyncItems: (provider: string, status: ItemStatus | null) => __TAURI_INVOKE<SyncItem[]>("list_sync_items", { provider, status }),
+	getSyncItem: (provider: string, eventId: string) => __TAURI_INVOKE<SyncItemDetail>("get_sync_item", { provider, eventId }),
+	/**  The calls "Send a test lead" made, newest first. */
+	listTestCalls: (provider: string) => __TAURI_INVOKE<SyncCall[]>("list_test_calls", { provider }),
+	retrySyncItem: (provider: string, eventId: string) => __TAURI_INVOKE<SyncItem>("retry_sync_item", { provider, eventId }),
+	/**  Retry all failed. Returns how many were queued again. */
+	retryFailedSyncItems: (provider: string) => __TAURI_INVOKE<number>("retry_failed_sync_items", { provider }),
+	/**  What disconnecting would cancel: the items waiting for the connection's destination. */
+	pendingSyncItems: (connectionId: string) => __TAURI_INVOKE<number>("pending_sync_items", { connectionId }),
 };
 
 /** Events */
 export const events = {
 	connectionsChanged: makeEvent<ConnectionsChangedEvent, ConnectionsChangedEvent>("connections-changed"),
 	deliveriesChanged: makeEvent<DeliveriesChangedEvent, DeliveriesChangedEvent>("deliveries-changed"),
+	destinationsChanged: makeEvent<DestinationsChangedEvent, DestinationsChangedEvent>("destinations-changed"),
 	notifyChanged: makeEvent<NotifyChangedEvent, NotifyChangedEvent>("notify-changed"),
 	oauthFinished: makeEvent<OAuthFinishedEvent, OAuthFinishedEvent>("oauth-finished"),
 	oauthNotice: makeEvent<OAuthNoticeEvent, OAuthNoticeEvent>("oauth-notice"),
@@ -243,6 +261,12 @@ export type Authorization = {
 
 export type Category = "CRM" | "Communication" | "Analytics" | "E-commerce" | "Support" | "Marketing" | "Knowledge" | "Automation";
 
+/**  An audience, list or group at the provider. */
+export type Choice = {
+	id: string,
+	name: string,
+};
+
 export type Connection = {
 	id: string,
 	/**  The catalog id of the integration. */
@@ -300,6 +324,67 @@ export type DeliveriesChanged = {
 
 /**  After each batch of delivery-log writes: the log and those endpoints' health refetch. */
 export type DeliveriesChangedEvent = DeliveriesChanged;
+
+/**  A destination as its card and its Configure dialog show it. */
+export type Destination = {
+	provider: string,
+	name: string,
+	connection_id: string,
+	connection_status: ConnectionStatus,
+	/**  Whether events are being queued for it (connected, and what it needs is picked). */
+	enabled: boolean,
+	events: EventType[],
+	offered: OfferedEvent[],
+	mapping: FieldMap[],
+	options: DestinationOptions,
+	maps_fields: boolean,
+	/**  What must be picked before anything is sent ("Audience"), if it is not picked yet. */
+	needs: string | null,
+	/**  What the picker picks ("Audience", "Ticket group"), if it has one. */
+	target_label: string | null,
+	consent: boolean,
+	pending: number,
+	failed: number,
+	last_sync_at: string | null,
+	/**  Set while it keeps failing: since when, and the last failure. */
+	failing_since: string | null,
+	last_error: string | null,
+};
+
+/**  The Configure dialog's lists, read live from the provider. */
+export type DestinationFields = {
+	ours: OurField[],
+	theirs: TheirField[],
+	targets: Choice[],
+};
+
+/**  What the Configure dialog saves. */
+export type DestinationInput = {
+	events: EventType[],
+	mapping: FieldMap[],
+	options: DestinationOptions,
+};
+
+export type DestinationOptions = {
+	/**  The audience, list or ticket group picked. */
+	target?: Choice | null,
+	/**  Tags added to each contact or ticket. */
+	tags?: string[],
+	/**
+	 *  Marketing lists: the lead field whose `true` means the visitor agreed to receive
+	 *  marketing. `None`: Mailchimp asks the visitor to confirm (double opt-in);
+	 *  ActiveCampaign adds the contact without subscribing it.
+	 */
+	consent_field?: string | null,
+};
+
+/**  Pushed after a destination's queue, log or configuration changed. */
+export type DestinationsChanged = {
+	providers: string[],
+};
+
+/**  A destination's queue, sync log or configuration changed: its card and log refetch. */
+export type DestinationsChangedEvent = DestinationsChanged;
 
 /**  An endpoint's recent health, over its last `window` attempts. */
 export type EndpointHealth = {
@@ -389,6 +474,12 @@ export type EventInfo = {
  */
 export type EventType = "lead.captured" | "lead.updated" | "conversation.started" | "conversation.message" | "conversation.routed" | "conversation.closed";
 
+/**  Our lead field → the provider's property. */
+export type FieldMap = {
+	from: string,
+	to: string,
+};
+
 /**  What the forward target answered. */
 export type ForwardView = {
 	url: string,
@@ -427,6 +518,8 @@ export type Integration = {
 	/**  The brand colour of the logo mark (`#rrggbb`). */
 	color: string,
 };
+
+export type ItemStatus = "pending" | "done" | "failed" | "skipped" | "cancelled";
 
 export type Language = "node" | "python" | "php" | "ruby" | "go" | "rust";
 
@@ -657,6 +750,18 @@ export type OAuthProvider = {
 	 *  (Mailchimp's data center: `api_endpoint`).
 	 */
 	metadata_url?: string | null,
+};
+
+/**  An event a destination can follow, and what it makes there. */
+export type OfferedEvent = {
+	event: EventType,
+	makes: string,
+};
+
+/**  A field of ours that can be mapped. */
+export type OurField = {
+	key: string,
+	label: string,
 };
 
 /**  How a sign-in ended. */
@@ -922,6 +1027,63 @@ export type StatusClass =
 "ok" | 
 /**  Anything else: non-2xx, timeout, refused, … */
 "failed";
+
+/**  One call to the provider, with its bytes. */
+export type SyncCall = {
+	id: string,
+	/**  `queue`, `test` (Send a test lead) or `config` (lists, checks). */
+	trigger: string,
+	method: string,
+	url: string,
+	request_body: string | null,
+	status: number | null,
+	response_headers: ([string, string])[],
+	response_body: string | null,
+	/**  `network`, `timeout`, `rate_limited`, `refused_token`, `invalid`, `server`. */
+	error_class: string | null,
+	/**  The provider's own words. */
+	message: string | null,
+	duration_ms: number,
+	at: string,
+};
+
+/**  One event in a destination's queue, as the sync log lists it. */
+export type SyncItem = {
+	event_id: string,
+	event_type: EventType,
+	/**  Who or what it is about ("Ada Lovelace <ada@example.com>", "conversation 01J…"). */
+	about: string,
+	status: ItemStatus,
+	attempts: number,
+	next_attempt_at: string | null,
+	last_error: string | null,
+	record_url: string | null,
+	created_at: string,
+	updated_at: string,
+};
+
+/**  A queue item with every call made for it. */
+export type SyncItemDetail = {
+	item: SyncItem,
+	calls: SyncCall[],
+};
+
+/**  What "Send a test lead" got back. */
+export type TestLeadResult = {
+	ok: boolean,
+	/**  What happened, in the provider's words when it refused. */
+	message: string,
+	record_url: string | null,
+	calls: SyncCall[],
+};
+
+/**  A property at the provider that a field can be mapped to. */
+export type TheirField = {
+	key: string,
+	label: string,
+	/**  The provider refuses a record without it. */
+	required: boolean,
+};
 
 /**  What started one run of attempts of a delivery. */
 export type Trigger = "event" | "test" | "redeliver" | "replay";
