@@ -11,8 +11,8 @@ use pitchbar_core::oauth::OAuthEvent;
 use pitchbar_core::{Core, Error};
 
 use crate::events::{
-    ConnectionsChangedEvent, DeliveriesChangedEvent, DestinationsChangedEvent, NotifyChangedEvent, OAuthFinishedEvent,
-    OAuthNoticeEvent, ReceiverChangedEvent, SourcesChangedEvent,
+    ConnectionsChangedEvent, DeliveriesChangedEvent, DestinationsChangedEvent, NotifyChangedEvent,
+    OAuthFinishedEvent, OAuthNoticeEvent, ReceiverChangedEvent, SourcesChangedEvent,
 };
 
 /// Starts the dispatcher and the local API (on the port chosen in the app, else

@@ -2,10 +2,13 @@
 
 use super::super::cx::{Cx, Failure};
 use super::super::model::{Choice, TheirField};
-use super::{Item, Outcome};
+use super::shared::{Item, Outcome};
 
 pub(super) async fn one(cx: &mut Cx<'_>, _item: &Item) -> Outcome {
-    Err(Failure::Stop(format!("Sending to {} is not built yet.", cx.name)))
+    Err(Failure::Stop(format!(
+        "Sending to {} is not built yet.",
+        cx.name
+    )))
 }
 
 #[allow(dead_code)]

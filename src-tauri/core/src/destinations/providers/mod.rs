@@ -9,7 +9,10 @@ mod mailchimp;
 mod pipedrive;
 mod salesforce;
 mod segment;
+mod shared;
 mod zendesk;
+
+pub(crate) use shared::{Item, Outcome, Sent};
 
 use super::cx::{Auth, Config, Cx, Failure};
 use super::model::{Choice, TheirField};
@@ -21,23 +24,6 @@ use crate::error::Error;
 use crate::oauth::OAuth;
 use crate::secret::Secret;
 use crate::store::Store;
-
-/// One queue item to send.
-pub(crate) struct Item {
-    pub event_id: String,
-    pub work: Work,
-}
-
-/// What became of an item that did not fail.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Sent {
-    /// Sent; the record it made or updated, to open at the provider.
-    Made(Option<String>),
-    /// Nothing to send, and why (a note for a conversation without a lead).
-    Skipped(String),
-}
-
-pub(crate) type Outcome = Result<Sent, Failure>;
 
 /// Sends `items` in order. Returns one outcome per item tried: it stops after a rate limit or
 /// a refused token (the rest wait, untried).
@@ -204,26 +190,4 @@ fn default_base(provider: &str, authorize_url: &url::Url) -> Option<String> {
         "zendesk" => Some(authorize_url.origin().ascii_serialization()),
         _ => None,
     }
-}
-
-/// The first name for a CRM that insists on one: the lead's last name, else the part of the
-/// email before the @, else "Visitor".
-pub(crate) fn last_name_or_fallback(lead: &super::work::Lead) -> String {
-    lead.split_name()
-        .1
-        .or_else(|| {
-            lead.email
-                .as_deref()
-                .and_then(|e| e.split('@').next())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "Visitor".into())
-}
-
-/// An item the provider cannot take without a lead (a CRM note needs the contact).
-pub(crate) fn no_lead() -> Sent {
-    Sent::Skipped(
-        "No lead was captured in this conversation, so there is no contact to attach it to."
-            .into(),
-    )
 }
