@@ -6,7 +6,8 @@ use pitchbar_core::destinations::{
     SyncItemDetail, TestLeadResult,
 };
 use pitchbar_core::Error;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_opener::OpenerExt;
 
 use crate::AppState;
 
@@ -113,4 +114,21 @@ pub fn pending_sync_items(state: State<'_, AppState>, connection_id: String) -> 
         .core()?
         .destinations()
         .pending_for_connection(&connection_id)
+}
+
+/// Opens a record a destination made (a ticket, a contact) in the system browser.
+#[tauri::command]
+#[specta::specta]
+pub fn open_sync_record(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    url: String,
+) -> Result<(), Error> {
+    let url = state.core()?.destinations().record_link(&url)?;
+    app.opener().open_url(&url, None::<&str>).map_err(|err| {
+        tracing::warn!(error = %err, "the system browser could not be opened");
+        Error::Internal(format!(
+            "The browser could not be opened. The record's address is {url}"
+        ))
+    })
 }

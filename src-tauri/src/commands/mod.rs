@@ -107,6 +107,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             destinations::retry_sync_item,
             destinations::retry_failed_sync_items,
             destinations::pending_sync_items,
+            destinations::open_sync_record,
         ])
 }
 

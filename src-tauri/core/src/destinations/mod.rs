@@ -423,6 +423,23 @@ impl Destinations<'_> {
         Ok(n)
     }
 
+    /// `url` if it is a record a destination made or updated (so the window opens only those).
+    pub fn record_link(&self, url: &str) -> Result<String> {
+        let known: bool = self.store.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM destination_item WHERE record_url = ?1)
+                 OR EXISTS (SELECT 1 FROM destination_object WHERE url = ?1)",
+            [url],
+            |r| r.get(0),
+        )?;
+        let web = url.starts_with("https://") || url.starts_with("http://");
+        if !known || !web {
+            return Err(Error::NotFound(
+                "This is not a record Pitchbar made; it is not opened.".into(),
+            ));
+        }
+        Ok(url.to_owned())
+    }
+
     /// How many items wait for the connection's destination: what disconnecting would cancel.
     pub fn pending_for_connection(&self, connection_id: &str) -> Result<u32> {
         kinds::pending_for_connection(&self.store.conn(), connection_id)

@@ -150,6 +150,8 @@ export const commands = {
 	retryFailedSyncItems: (provider: string) => __TAURI_INVOKE<number>("retry_failed_sync_items", { provider }),
 	/**  What disconnecting would cancel: the items waiting for the connection's destination. */
 	pendingSyncItems: (connectionId: string) => __TAURI_INVOKE<number>("pending_sync_items", { connectionId }),
+	/**  Opens a record a destination made (a ticket, a contact) in the system browser. */
+	openSyncRecord: (url: string) => __TAURI_INVOKE<null>("open_sync_record", { url }),
 };
 
 /** Events */

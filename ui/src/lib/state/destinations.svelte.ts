@@ -89,6 +89,11 @@ class DestinationsState {
   }
 
   /** What disconnecting the connection would cancel. */
+  /** Opens a record a destination made, in the system browser. */
+  async openRecord(url: string): Promise<void> {
+    await commands.openSyncRecord(url);
+  }
+
   pending(connectionId: string): Promise<number> {
     return commands.pendingSyncItems(connectionId);
   }
