@@ -6,6 +6,7 @@ import {
   canRetry,
   consentNoneLabel,
   decodeText,
+  destinationNotices,
   failingLine,
   itemBadge,
   needsLine,
@@ -163,5 +164,45 @@ describe("sync log", () => {
 
   it("splits tags on commas", () => {
     expect(parseTags(" a, ,b,a ")).toEqual(["a", "b"]);
+  });
+});
+
+describe("destinationNotices", () => {
+  const base = {
+    provider: "hubspot",
+    name: "HubSpot",
+    connection_status: "active" as const,
+    failing_since: null,
+    last_error: null,
+    failed: 0,
+    pending: 0,
+  };
+
+  it("says nothing while every destination works", () => {
+    expect(destinationNotices([base])).toEqual([]);
+  });
+
+  it("names a destination waiting for a reconnect, one that keeps failing, and failed items", () => {
+    const notices = destinationNotices(
+      [
+        { ...base, connection_status: "needs_reauth", pending: 3 },
+        {
+          ...base,
+          provider: "zendesk",
+          name: "Zendesk",
+          failing_since: "2026-12-07T10:00:00Z",
+          last_error: "Refused by Zendesk: “Invalid group”",
+        },
+        { ...base, provider: "segment", name: "Segment", failed: 2 },
+      ],
+      utc,
+    );
+    expect(notices.map((n) => n.title)).toEqual([
+      "HubSpot needs reconnecting",
+      "Zendesk keeps failing",
+      "Segment: 2 failed",
+    ]);
+    expect(notices[0]?.detail).toBe("3 waiting; they are sent once you reconnect it.");
+    expect(notices[1]?.detail).toMatch(/^Failing since .*: Refused by Zendesk: “Invalid group”$/);
   });
 });

@@ -208,3 +208,49 @@ export function requestLine(call: Pick<SyncCall, "method" | "url">): string {
     return `${call.method} ${call.url}`;
   }
 }
+
+/** A destination that needs the person, for the header's notifications. */
+export interface DestinationNotice {
+  provider: string;
+  title: string;
+  detail: string;
+}
+
+/** The header's notices: destinations that keep failing or wait for a reconnect, worst first. */
+export function destinationNotices(
+  list: readonly Pick<
+    Destination,
+    | "provider"
+    | "name"
+    | "connection_status"
+    | "failing_since"
+    | "last_error"
+    | "failed"
+    | "pending"
+  >[],
+  options: DateOptions = {},
+): DestinationNotice[] {
+  const notices: DestinationNotice[] = [];
+  for (const d of list) {
+    if (d.connection_status === "needs_reauth") {
+      notices.push({
+        provider: d.provider,
+        title: `${d.name} needs reconnecting`,
+        detail: `${d.pending} waiting; they are sent once you reconnect it.`,
+      });
+    } else if (d.failing_since) {
+      notices.push({
+        provider: d.provider,
+        title: `${d.name} keeps failing`,
+        detail: failingLine(d, options) ?? "",
+      });
+    } else if (d.failed > 0) {
+      notices.push({
+        provider: d.provider,
+        title: `${d.name}: ${d.failed} failed`,
+        detail: "Open its sync log to see why and retry.",
+      });
+    }
+  }
+  return notices;
+}
