@@ -159,7 +159,16 @@ export async function connectThroughWindow(browser, id, { ca, dataDir, user }) {
     (selector) => document.querySelector(selector)?.textContent?.trim() ?? "",
     sel("authorization-link"),
   );
-  await deliver(await signIn(ca, link, user), dataDir);
+  const callback = await signIn(ca, link, user);
+  // A deep link reaches the app by a second launch; a loopback redirect (HubSpot, Zendesk) is
+  // the browser's request to the app's listener.
+  if (callback.startsWith("pitchbar:")) await deliver(callback, dataDir);
+  else
+    assert.equal(
+      (await fetch(callback)).status,
+      200,
+      "the app's loopback listener",
+    );
   await visible(browser, sel("connect-success"), 20000);
   await (await browser.$(sel("connect-done"))).click();
   await gone(browser, sel("connect-modal"));
@@ -198,7 +207,8 @@ function fetchTls(ca, url, { method = "GET", body, cookies }) {
   });
 }
 
-/** Logs in as `user` and consents, as a person in the browser would; returns the callback. */
+/** Logs in as `user` and consents, as a person in the browser would; returns the callback (a
+ * `pitchbar://` link or the app's loopback URL). */
 export async function signIn(
   ca,
   authorizationUrl,
@@ -226,7 +236,11 @@ export async function signIn(
       res.status >= 300 && res.status < 400,
       `${next} answered ${res.status}: ${res.text}`,
     );
-    if (res.location.startsWith("pitchbar:")) return res.location;
+    if (
+      res.location.startsWith("pitchbar:") ||
+      res.location.startsWith("http://127.0.0.1:")
+    )
+      return res.location;
     next = new URL(res.location, next);
     post = next.pathname.startsWith("/interaction/");
   }
