@@ -7,6 +7,7 @@
 // Configure dialogs and of a sync log with a failure, at 1280×800 and 390×844.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { launch, screenshot } from "./driver.mjs";
 import {
@@ -18,6 +19,7 @@ import {
   setUp,
   type,
   dismissToasts,
+  innerText,
 } from "./helpers.mjs";
 import {
   makeCa,
@@ -107,7 +109,7 @@ describe("destinations: HubSpot and Zendesk", () => {
   test("HubSpot: a custom field mapped, a Playground lead becomes a contact with it; a refused lead fails with HubSpot's words", async () => {
     const { browser, dataDir } = session;
     await connectThroughWindow(browser, "hubspot", {
-      ca: tls.ca,
+      ca: readFileSync(tls.ca),
       dataDir,
       user: "cody",
     });
@@ -188,18 +190,20 @@ describe("destinations: HubSpot and Zendesk", () => {
     await textOf(browser, sel("sync-log"), /Ada Lovelace/);
     await (await log.$(`${sel("sync-filter")}[data-filter=failed]`)).click();
     const failed = await visible(browser, sel("sync-item"));
-    assert.match(await failed.getText(), /Bad Lead/);
+    assert.match(await innerText(browser, failed), /Bad Lead/);
     await failed.click();
+    await visible(browser, sel("sync-item-detail"));
     await textOf(
       browser,
-      sel("sync-item-detail"),
+      sel("sync-log"),
       /PROPERTY_DOESNT_EXIST|does not exist/,
     );
     await textOf(
       browser,
-      sel("sync-item-detail"),
+      sel("sync-log"),
       /POST \S*\/crm\/v3\/objects\/contacts\/batch\/upsert/,
     );
+    await dismissToasts(browser);
     await bothSizes(browser, "destinations-sync-log-failure");
     await browser.keys("Escape");
     await gone(browser, sel("sync-log"));
@@ -208,9 +212,12 @@ describe("destinations: HubSpot and Zendesk", () => {
   test("Zendesk: a conversation routed through the local API becomes a ticket", async () => {
     const { browser, dataDir } = session;
     await connectThroughWindow(browser, "zendesk", {
-      ca: tls.ca,
+      ca: readFileSync(tls.ca),
       dataDir,
       user: "cody",
+    }).catch(async (e) => {
+      await screenshot(browser, "destinations-zendesk-connect-failed");
+      throw e;
     });
     await openConfigure(browser, "zendesk");
     await (
@@ -230,12 +237,12 @@ describe("destinations: HubSpot and Zendesk", () => {
     // The local API's address and key, as the window shows them.
     await (await visible(browser, sel("tab-webhooks"))).click();
     const base = (
-      await (await visible(browser, sel("api-endpoint"))).getText()
+      await innerText(browser, await visible(browser, sel("api-endpoint")))
     ).trim();
     await (await browser.$(sel("api-key-show"))).click();
     await textOf(browser, sel("api-key-value"), /^sk_live_[A-Za-z0-9_-]{40,}$/);
     const key = (
-      await (await browser.$(sel("api-key-value"))).getText()
+      await innerText(browser, await browser.$(sel("api-key-value")))
     ).trim();
     const call = async (path, body) => {
       const res = await fetch(`${base}${path}`, {

@@ -299,8 +299,10 @@ fn conversation(conn: &rusqlite::Connection, id: &str) -> Result<Option<Conversa
     }))
 }
 
-/// Our fields that can be mapped: the lead's own, then every agent's custom fields.
+/// Our fields that can be mapped: the lead's own, then every agent's custom fields (the default
+/// agent's too, before it captured anything).
 pub(crate) fn our_fields(conn: &rusqlite::Connection) -> Result<Vec<OurField>> {
+    crate::agents::ensure_default(conn)?;
     let mut out: Vec<OurField> = [
         ("email", "Email"),
         ("name", "Full name"),

@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::catalog::{self, ConnectionKind, OAuthAsk, RedirectStyle, RevocationStyle};
+use crate::catalog::{self, ConnectionKind, RedirectStyle, RevocationStyle};
 use crate::error::{Error, Result};
 use crate::net::{self, CaCertificate, ClientSpec};
 use crate::secret::Secret;
@@ -269,7 +269,7 @@ impl Providers {
                     name = integration.name,
                 ))
             })?;
-        let fill = Fill::new(&integration.name, &oauth.asks, app)?;
+        let fill = Fill::new(&integration.name, app);
         // The file's URLs are the person's own: the subdomain is filled in, the host kept.
         let url = |key: &str, value: &str| self.url(id, key, &fill.apply(value, false)?);
         let catalog_url = |key: &str, value: &str| self.url(id, key, &fill.apply(value, true)?);
@@ -490,18 +490,14 @@ struct Fill<'a> {
 }
 
 impl<'a> Fill<'a> {
-    fn new(name: &'a str, asks: &[OAuthAsk], app: &'a AppSettings) -> Result<Self> {
-        let subdomain = app.subdomain.as_deref().filter(|s| !s.is_empty());
-        if asks.contains(&OAuthAsk::Subdomain) && subdomain.is_none() {
-            return Err(Error::invalid(format!(
-                "{name} needs your account's subdomain before it can be connected: add it to the OAuth app in Settings → OAuth apps."
-            )));
-        }
-        Ok(Self {
-            subdomain,
+    /// A detail is asked for only where a URL in use has its placeholder: a providers file
+    /// that gives every URL in full (a self-hosted instance, a test) needs none.
+    fn new(name: &'a str, app: &'a AppSettings) -> Self {
+        Self {
+            subdomain: app.subdomain.as_deref().filter(|s| !s.is_empty()),
             login_host: app.login_host.as_deref().filter(|s| !s.is_empty()),
             name,
-        })
+        }
     }
 
     /// `value` with the details filled; `catalog`: the URL is the catalog's, so its host may be

@@ -16,7 +16,6 @@ pub(crate) use shared::{Item, Outcome, Sent};
 
 use super::cx::{Auth, Config, Cx, Failure};
 use super::model::{Choice, TheirField};
-use super::work::Work;
 use crate::apikeys::ApiKeyConnections;
 use crate::catalog;
 use crate::connections::{self, ConnectionStatus};
