@@ -46,18 +46,14 @@ pub(crate) enum Failure {
 impl Failure {
     pub fn message(&self) -> &str {
         match self {
-            Failure::Reconnect(m) | Failure::Wait(_, m) | Failure::Retry(m) | Failure::Stop(m) => {
-                m
-            }
+            Failure::Reconnect(m) | Failure::Wait(_, m) | Failure::Retry(m) | Failure::Stop(m) => m,
         }
     }
 }
 
 /// A provider's answer that succeeded.
 pub(crate) struct Answer {
-    pub status: u16,
     pub body: Value,
-    pub headers: HeaderMap,
 }
 
 /// One call, as the sync log keeps it.
@@ -179,14 +175,17 @@ impl Cx<'_> {
             if let Auth::Query(pairs) = &self.auth {
                 for (i, (k, v, secret)) in pairs.iter().enumerate() {
                     let sep = if url.contains('?') || i > 0 { '&' } else { '?' };
-                    let enc: String = url::form_urlencoded::byte_serialize(v.expose().as_bytes())
-                        .collect();
+                    let enc: String =
+                        url::form_urlencoded::byte_serialize(v.expose().as_bytes()).collect();
                     url.push_str(&format!("{sep}{k}={enc}"));
                     let shown = if *secret { "…".to_owned() } else { enc };
                     shown_url.push_str(&format!("{sep}{k}={shown}"));
                 }
             }
-            builder = self.http.request(method.clone(), &url).timeout(self.timeout);
+            builder = self
+                .http
+                .request(method.clone(), &url)
+                .timeout(self.timeout);
             builder = match &self.auth {
                 Auth::Bearer(t) => builder.bearer_auth(t.expose()),
                 Auth::Basic(u, p) => builder.basic_auth(u.expose(), Some(p.expose())),
@@ -253,11 +252,7 @@ impl Cx<'_> {
                     });
                     record.message = Some(f.message().to_owned());
                 }
-                outcome.map(|()| Answer {
-                    status,
-                    body: json,
-                    headers,
-                })
+                outcome.map(|()| Answer { body: json })
             }
         };
         record.duration_ms = started.elapsed().as_millis() as i64;
@@ -371,9 +366,20 @@ pub(crate) fn provider_message(body: &Value) -> Option<String> {
         Value::Array(items) => items.first()?,
         other => other,
     };
-    let text = |v: &Value| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     let mut parts: Vec<String> = Vec::new();
-    for key in ["message", "title", "error_description", "description", "error"] {
+    for key in [
+        "message",
+        "title",
+        "error_description",
+        "description",
+        "error",
+    ] {
         if let Some(t) = text(&body[key]) {
             parts.push(t);
             break;
@@ -385,7 +391,9 @@ pub(crate) fn provider_message(body: &Value) -> Option<String> {
     // Field-level details: Freshdesk's and ActiveCampaign's errors[], Zendesk's details.
     if let Some(errors) = body["errors"].as_array() {
         for e in errors.iter().take(3) {
-            let field = text(&e["field"]).map(|f| format!("{f}: ")).unwrap_or_default();
+            let field = text(&e["field"])
+                .map(|f| format!("{f}: "))
+                .unwrap_or_default();
             if let Some(m) = text(&e["message"]).or_else(|| text(&e["title"])) {
                 parts.push(format!("{field}{m}"));
             }
@@ -428,9 +436,7 @@ fn limit_used_up(headers: &HeaderMap) -> Option<Duration> {
 fn headers_json(headers: &HeaderMap) -> String {
     let pairs: Vec<(&str, &str)> = headers
         .iter()
-        .filter(|(k, _)| {
-            !matches!(k.as_str(), "set-cookie" | "authorization" | "cookie")
-        })
+        .filter(|(k, _)| !matches!(k.as_str(), "set-cookie" | "authorization" | "cookie"))
         .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
         .collect();
     serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into())
@@ -459,7 +465,10 @@ mod tests {
     #[test]
     fn provider_messages_of_each_shape() {
         let hubspot = json!({"status":"error","message":"Property values were not valid","category":"VALIDATION_ERROR"});
-        assert_eq!(provider_message(&hubspot).unwrap(), "Property values were not valid");
+        assert_eq!(
+            provider_message(&hubspot).unwrap(),
+            "Property values were not valid"
+        );
         let salesforce = json!([{"message":"Required fields are missing: [Company]","errorCode":"REQUIRED_FIELD_MISSING"}]);
         assert_eq!(
             provider_message(&salesforce).unwrap(),
@@ -487,7 +496,10 @@ mod tests {
     fn used_up_limits_say_how_long_to_wait() {
         let mut h = HeaderMap::new();
         h.insert("x-hubspot-ratelimit-remaining", "0".parse().unwrap());
-        h.insert("x-hubspot-ratelimit-interval-milliseconds", "10000".parse().unwrap());
+        h.insert(
+            "x-hubspot-ratelimit-interval-milliseconds",
+            "10000".parse().unwrap(),
+        );
         assert_eq!(limit_used_up(&h), Some(Duration::from_secs(10)));
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-remaining", "3".parse().unwrap());

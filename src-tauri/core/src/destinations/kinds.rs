@@ -39,7 +39,10 @@ pub(crate) const KINDS: &[Kind] = &[
         offered: &[
             (LeadCaptured, "Create or update the contact (by email)"),
             (LeadUpdated, "Update the contact"),
-            (ConversationClosed, "Log the transcript as a note on the contact"),
+            (
+                ConversationClosed,
+                "Log the transcript as a note on the contact",
+            ),
         ],
         default_events: &[LeadCaptured, LeadUpdated, ConversationClosed],
         default_mapping: &[
@@ -57,7 +60,10 @@ pub(crate) const KINDS: &[Kind] = &[
         id: "salesforce",
         offered: &[
             (LeadCaptured, "Create the Lead (or find it by email)"),
-            (ConversationClosed, "Log the transcript as a completed Task on the Lead"),
+            (
+                ConversationClosed,
+                "Log the transcript as a completed Task on the Lead",
+            ),
         ],
         default_events: &[LeadCaptured, ConversationClosed],
         default_mapping: &[
@@ -74,8 +80,14 @@ pub(crate) const KINDS: &[Kind] = &[
     Kind {
         id: "pipedrive",
         offered: &[
-            (LeadCaptured, "Find or create the person and add a lead to the Leads Inbox"),
-            (ConversationClosed, "Add the transcript as a note on the lead"),
+            (
+                LeadCaptured,
+                "Find or create the person and add a lead to the Leads Inbox",
+            ),
+            (
+                ConversationClosed,
+                "Add the transcript as a note on the lead",
+            ),
         ],
         default_events: &[LeadCaptured, ConversationClosed],
         default_mapping: &[("name", "name"), ("email", "email"), ("phone", "phone")],
@@ -88,8 +100,14 @@ pub(crate) const KINDS: &[Kind] = &[
         id: "zendesk",
         offered: &[
             (ConversationRouted, "Create a ticket with the transcript"),
-            (ConversationMessage, "Add later messages as internal notes on the ticket"),
-            (ConversationClosed, "Add an internal note that the chat ended"),
+            (
+                ConversationMessage,
+                "Add later messages as internal notes on the ticket",
+            ),
+            (
+                ConversationClosed,
+                "Add an internal note that the chat ended",
+            ),
         ],
         default_events: &[ConversationRouted, ConversationMessage, ConversationClosed],
         default_mapping: &[],
@@ -102,7 +120,10 @@ pub(crate) const KINDS: &[Kind] = &[
         id: "freshdesk",
         offered: &[
             (ConversationRouted, "Create a ticket with the transcript"),
-            (ConversationMessage, "Add later messages as private notes on the ticket"),
+            (
+                ConversationMessage,
+                "Add later messages as private notes on the ticket",
+            ),
             (ConversationClosed, "Add a private note that the chat ended"),
         ],
         default_events: &[ConversationRouted, ConversationMessage, ConversationClosed],
@@ -146,7 +167,10 @@ pub(crate) const KINDS: &[Kind] = &[
             (LeadCaptured, "identify the lead"),
             (LeadUpdated, "identify the lead again"),
             (ConversationStarted, "track “Conversation Started”"),
-            (ConversationMessage, "track “Message Sent” / “Message Received”"),
+            (
+                ConversationMessage,
+                "track “Message Sent” / “Message Received”",
+            ),
             (ConversationRouted, "track “Conversation Routed”"),
             (ConversationClosed, "track “Conversation Closed”"),
         ],

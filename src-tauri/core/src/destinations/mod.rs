@@ -73,7 +73,16 @@ impl Destinations<'_> {
     pub fn get(&self, provider: &str) -> Result<Destination> {
         let kind = kind_of(provider)?;
         let conn = self.store.conn();
-        type RowT = (String, bool, String, String, String, Option<i64>, Option<i64>, Option<String>);
+        type RowT = (
+            String,
+            bool,
+            String,
+            String,
+            String,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+        );
         let row: Option<RowT> = conn
             .query_row(
                 "SELECT connection_id, enabled, events, mapping, options, last_sync_at, failing_since, last_error
@@ -93,8 +102,16 @@ impl Destinations<'_> {
                 },
             )
             .optional()?;
-        let Some((connection_id, enabled, events, mapping, options, last_sync, failing, last_error)) =
-            row
+        let Some((
+            connection_id,
+            enabled,
+            events,
+            mapping,
+            options,
+            last_sync,
+            failing,
+            last_error,
+        )) = row
         else {
             return Err(Error::NotFound(format!(
                 "{} is not connected. Connect it first.",
@@ -306,7 +323,11 @@ impl Destinations<'_> {
         actor.require_manage()?;
         let kind = kind_of(provider)?;
         let now = unix_ms();
-        let work = if kind.offered.iter().any(|(e, _)| *e == EventType::LeadCaptured) {
+        let work = if kind
+            .offered
+            .iter()
+            .any(|(e, _)| *e == EventType::LeadCaptured)
+        {
             Work::Lead(EventType::LeadCaptured, Lead::sample(now))
         } else {
             Work::Conversation {

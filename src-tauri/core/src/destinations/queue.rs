@@ -132,7 +132,10 @@ pub(crate) fn record(
                 )
             }
             Err(Failure::Retry(m)) => {
-                let m = format!("{m} Gave up after {} tries: use Retry to try again.", d.attempts + 1);
+                let m = format!(
+                    "{m} Gave up after {} tries: use Retry to try again.",
+                    d.attempts + 1
+                );
                 failure = Some(m.clone());
                 ("failed", d.attempts + 1, now, Some(m), None)
             }
@@ -146,7 +149,9 @@ pub(crate) fn record(
                  last_error = ?6, record_url = coalesce(?7, record_url), updated_at = ?8
              WHERE destination = ?1 AND event_id = ?2",
         )?
-        .execute(params![provider, d.event_id, status, attempts, next, error, url, now])?;
+        .execute(params![
+            provider, d.event_id, status, attempts, next, error, url, now
+        ])?;
     }
     tx.execute(
         "UPDATE destination SET hold_until = max(hold_until, ?2),
@@ -219,7 +224,11 @@ pub(crate) fn items(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn item(conn: &rusqlite::Connection, provider: &str, event_id: &str) -> Result<SyncItem> {
+pub(crate) fn item(
+    conn: &rusqlite::Connection,
+    provider: &str,
+    event_id: &str,
+) -> Result<SyncItem> {
     conn.query_row(
         "SELECT i.event_id, i.event_type, e.payload, i.status, i.attempts, i.next_attempt_at,
                 i.last_error, i.record_url, i.created_at, i.updated_at

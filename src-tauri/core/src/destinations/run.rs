@@ -184,7 +184,15 @@ async fn send_due(ctx: &Ctx, row: &Row) -> Result<Option<i64>> {
         ctx.hub.changed(&row.provider);
         return Ok(Some(now));
     }
-    let mut cx = match providers::open(&ctx.store, &ctx.oauth, &row.provider, &row.connection_id, config).await {
+    let mut cx = match providers::open(
+        &ctx.store,
+        &ctx.oauth,
+        &row.provider,
+        &row.connection_id,
+        config,
+    )
+    .await
+    {
         Ok(cx) => cx,
         Err(err) => {
             // The connection cannot be used (needs reconnecting, keychain locked): the queue
@@ -247,14 +255,26 @@ async fn send_due(ctx: &Ctx, row: &Row) -> Result<Option<i64>> {
     let calls = std::mem::take(&mut cx.calls);
     drop(cx);
     ctx.store.write(|tx| {
-        queue::record(tx, &row.provider, "queue", &calls, &decided, hold_until, done_at)
+        queue::record(
+            tx,
+            &row.provider,
+            "queue",
+            &calls,
+            &decided,
+            hold_until,
+            done_at,
+        )
     })?;
     if let Some(message) = reconnect {
         ctx.oauth.mark_needs_reauth(&row.connection_id, &message)?;
     }
     ctx.hub.changed(&row.provider);
     // Items left untried (after a wait or a refused token) and the rest of the queue.
-    Ok(Some(if hold_until > done_at { hold_until } else { done_at }))
+    Ok(Some(if hold_until > done_at {
+        hold_until
+    } else {
+        done_at
+    }))
 }
 
 fn backoff(config: &DestinationsConfig, attempts: u32) -> i64 {

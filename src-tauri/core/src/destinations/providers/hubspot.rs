@@ -32,7 +32,10 @@ pub(super) async fn deliver(cx: &mut Cx<'_>, items: &[Item]) -> Vec<Outcome> {
                     _ => None,
                 })
                 .collect();
-            cx.serving = items[i..i + run].iter().map(|it| it.event_id.clone()).collect();
+            cx.serving = items[i..i + run]
+                .iter()
+                .map(|it| it.event_id.clone())
+                .collect();
             i += run;
             upsert_all(cx, &leads).await
         } else {
@@ -82,7 +85,9 @@ async fn upsert_all(cx: &mut Cx<'_>, leads: &[&Lead]) -> Vec<Outcome> {
 async fn upsert(cx: &mut Cx<'_>, leads: &[&Lead]) -> Result<Vec<Outcome>, Failure> {
     let mut inputs: Vec<(String, Map<String, Value>)> = Vec::new();
     for lead in leads {
-        let Some(email) = lead.value("email").and_then(|v| v.as_str().map(str::to_lowercase))
+        let Some(email) = lead
+            .value("email")
+            .and_then(|v| v.as_str().map(str::to_lowercase))
         else {
             continue;
         };
@@ -128,7 +133,10 @@ async fn upsert(cx: &mut Cx<'_>, leads: &[&Lead]) -> Result<Vec<Outcome>, Failur
             )));
             continue;
         };
-        let id = ids.iter().find(|(e, _)| *e == email).map(|(_, id)| id.clone());
+        let id = ids
+            .iter()
+            .find(|(e, _)| *e == email)
+            .map(|(_, id)| id.clone());
         match id {
             Some(id) => {
                 cx.made(&format!("contact:lead:{}", lead.id), &id, None)?;
@@ -171,7 +179,9 @@ async fn conversation(cx: &mut Cx<'_>, item: &Item) -> Outcome {
         ..
     } = &item.work
     else {
-        return Ok(Sent::Skipped("HubSpot takes no action for this event.".into()));
+        return Ok(Sent::Skipped(
+            "HubSpot takes no action for this event.".into(),
+        ));
     };
     let lead = match &conversation.lead_id {
         Some(id) => work::lead(&cx.store.conn(), id).map_err(store_failure)?,
@@ -275,6 +285,6 @@ pub(super) async fn fields(cx: &mut Cx<'_>) -> Result<Vec<TheirField>, Failure> 
             })
         })
         .collect();
-    out.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    out.sort_by_key(|a| a.label.to_lowercase());
     Ok(out)
 }

@@ -44,6 +44,7 @@ pub(crate) type Outcome = Result<Sent, Failure>;
 pub(crate) async fn deliver(cx: &mut Cx<'_>, items: &[Item]) -> Vec<Outcome> {
     match cx.provider {
         "hubspot" => hubspot::deliver(cx, items).await,
+        "salesforce" => salesforce::deliver(cx, items).await,
         "segment" => segment::deliver(cx, items).await,
         "google-analytics" => ga4::deliver(cx, items).await,
         _ => {
@@ -64,7 +65,6 @@ pub(crate) async fn deliver(cx: &mut Cx<'_>, items: &[Item]) -> Vec<Outcome> {
 
 async fn one(cx: &mut Cx<'_>, item: &Item) -> Outcome {
     match cx.provider {
-        "salesforce" => salesforce::one(cx, item).await,
         "pipedrive" => pipedrive::one(cx, item).await,
         "zendesk" => zendesk::one(cx, item).await,
         "freshdesk" => freshdesk::one(cx, item).await,
@@ -109,6 +109,7 @@ pub(crate) async fn check_saved(cx: &mut Cx<'_>) -> Result<(), Failure> {
 pub(crate) fn batch_size(provider: &str) -> usize {
     match provider {
         "hubspot" => 100,
+        "salesforce" => 200,
         "segment" => 100,
         "google-analytics" => 25,
         _ => 10,
@@ -223,7 +224,6 @@ pub(crate) fn last_name_or_fallback(lead: &super::work::Lead) -> String {
 /// An item the provider cannot take without a lead (a CRM note needs the contact).
 pub(crate) fn no_lead() -> Sent {
     Sent::Skipped(
-        "No lead was captured in this conversation, so there is no contact to attach it to."
-            .into(),
+        "No lead was captured in this conversation, so there is no contact to attach it to.".into(),
     )
 }

@@ -73,7 +73,9 @@ pub(super) async fn one(cx: &mut Cx<'_>, item: &Item) -> Outcome {
             cx.made(&key, &id, None)?;
             Ok(Sent::Made(url))
         }
-        _ => Ok(Sent::Skipped("Zendesk takes no action for this event.".into())),
+        _ => Ok(Sent::Skipped(
+            "Zendesk takes no action for this event.".into(),
+        )),
     }
 }
 
@@ -177,7 +179,9 @@ async fn find_comment(
     ticket: &str,
     marker: &str,
 ) -> Result<Option<String>, Failure> {
-    let found = cx.get(&format!("/api/v2/tickets/{ticket}/comments")).await?;
+    let found = cx
+        .get(&format!("/api/v2/tickets/{ticket}/comments"))
+        .await?;
     Ok(found.body["comments"]
         .as_array()
         .into_iter()
