@@ -110,11 +110,17 @@ async fn upsert(cx: &mut Cx<'_>, leads: &[&Lead]) -> Result<Vec<Outcome>, Failur
     }
     // The leads to create, once per email (the later lead's values).
     let mut new: Vec<(String, Map<String, Value>)> = Vec::new();
+    let mut refused: Vec<(String, Failure)> = Vec::new();
     for lead in leads {
         let Some(email) = email_of(lead) else {
             continue;
         };
         if ids.iter().any(|(e, _)| *e == email) {
+            continue;
+        }
+        // Its intent, so a try whose answer is lost waits before looking again.
+        if let Err(failure) = cx.begin(&lead_key(&lead.id)) {
+            refused.push((email, failure));
             continue;
         }
         let mut record = Map::new();
@@ -131,7 +137,6 @@ async fn upsert(cx: &mut Cx<'_>, leads: &[&Lead]) -> Result<Vec<Outcome>, Failur
             None => new.push((email, record)),
         }
     }
-    let mut refused: Vec<(String, Failure)> = Vec::new();
     if !new.is_empty() {
         let body = json!({
             "allOrNone": false,
