@@ -132,13 +132,18 @@ impl ApiKeyConnections {
                     .into(),
             ));
         };
-        let plain: BTreeMap<String, String> = serde_json::from_str(stored.expose())
-            .map_err(|_| {
+        let plain: BTreeMap<String, String> =
+            serde_json::from_str(stored.expose()).map_err(|_| {
                 Error::Keychain(
                     "The saved key of this integration is damaged. Connect it again.".into(),
                 )
             })?;
-        let values = fields::Values(plain.into_iter().map(|(k, v)| (k, Secret::new(v))).collect());
+        let values = fields::Values(
+            plain
+                .into_iter()
+                .map(|(k, v)| (k, Secret::new(v)))
+                .collect(),
+        );
         let template = self
             .oauth
             .providers()?
