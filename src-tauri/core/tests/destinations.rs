@@ -252,6 +252,58 @@ async fn pipedrive_maps_a_custom_field_on_a_new_person() {
 }
 
 #[tokio::test]
+async fn zendesk_opens_a_ticket_in_the_group_and_adds_internal_notes() {
+    let w = world();
+    w.connect("zendesk").await;
+    w.configure(
+        "zendesk",
+        &[ConversationRouted, ConversationMessage, ConversationClosed],
+        &[],
+        DestinationOptions {
+            target: target("20002", "Sales"),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (conversation, _) = w.conversation("grace@navy.example");
+    w.route(&conversation);
+    w.say(
+        &conversation,
+        false,
+        "A colleague will be with you shortly.",
+    );
+    w.close(&conversation);
+    let items = w.settled("zendesk").await;
+    let state = w.state("zendesk").await;
+    let tickets = state["tickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 1, "{items:#?}");
+    assert_eq!(
+        tickets[0]["external_id"],
+        format!("pitchbar:{conversation}")
+    );
+    assert_eq!(tickets[0]["group_id"], 20002);
+    // The description, the later message and the end of the chat.
+    let comments = state["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 3, "{comments:#?}");
+    assert!(comments[1]["body"]
+        .as_str()
+        .unwrap()
+        .contains("with you shortly"));
+    assert!(comments[1..].iter().all(|c| c["public"] == false));
+    let routed = items
+        .iter()
+        .find(|i| i.event_type == ConversationRouted)
+        .unwrap();
+    assert_eq!(routed.status, ItemStatus::Done);
+    assert!(routed
+        .record_url
+        .as_deref()
+        .unwrap()
+        .ends_with("/agent/tickets/1"));
+}
+
+#[tokio::test]
 async fn freshdesk_opens_a_ticket_and_adds_private_notes() {
     let w = world();
     w.connect("freshdesk").await;
