@@ -53,9 +53,7 @@ impl Failure {
 
 /// A provider's answer that succeeded.
 pub(crate) struct Answer {
-    pub status: u16,
     pub body: Value,
-    pub headers: HeaderMap,
 }
 
 /// One call, as the sync log keeps it.
@@ -254,11 +252,7 @@ impl Cx<'_> {
                     });
                     record.message = Some(f.message().to_owned());
                 }
-                outcome.map(|()| Answer {
-                    status,
-                    body: json,
-                    headers,
-                })
+                outcome.map(|()| Answer { body: json })
             }
         };
         record.duration_ms = started.elapsed().as_millis() as i64;
@@ -346,10 +340,35 @@ impl Cx<'_> {
     /// made with [`Cx::made`].
     pub fn begin(&self, key: &str) -> Result<Known, Failure> {
         let known = self.known(key).map_err(store_failure)?;
-        if matches!(known, Known::New) {
-            self.intend(key).map_err(store_failure)?;
+        match known {
+            Known::New => self.intend(key).map_err(store_failure)?,
+            // The lost try may still be worked on at the provider (we stopped waiting, it did
+            // not): a lookup now could miss what it is making, and the record would be made
+            // twice. Looked up once it has had time to finish.
+            Known::Maybe if self.intended_within(key, self.timeout * 2)? => {
+                return Err(Failure::Retry(format!(
+                    "An earlier try at {} has not answered yet; it is looked up again shortly.",
+                    self.name
+                )));
+            }
+            _ => {}
         }
         Ok(known)
+    }
+
+    /// Whether the intent under `key` was written less than `within` ago.
+    fn intended_within(&self, key: &str, within: Duration) -> Result<bool, Failure> {
+        let at: Option<i64> = self
+            .store
+            .conn()
+            .query_row(
+                "SELECT created_at FROM destination_object WHERE destination = ?1 AND our_key = ?2",
+                params![self.provider, key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| store_failure(e.into()))?;
+        Ok(at.is_some_and(|at| unix_ms() - at < within.as_millis() as i64))
     }
 
     /// The provider property each of our fields maps to, with the lead's value.

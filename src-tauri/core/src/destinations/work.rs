@@ -58,16 +58,6 @@ impl Lead {
         }
     }
 
-    /// A label for the log: "Ada Lovelace <ada@example.com>".
-    pub fn about(&self) -> String {
-        match (&self.name, &self.email) {
-            (Some(n), Some(e)) => format!("{n} <{e}>"),
-            (Some(n), None) => n.clone(),
-            (None, Some(e)) => e.clone(),
-            (None, None) => format!("lead {}", self.id),
-        }
-    }
-
     /// The sample lead of "Send a test lead".
     pub fn sample(now_ms: i64) -> Self {
         let mut fields = Map::new();
@@ -151,23 +141,6 @@ pub(crate) enum Work {
     },
 }
 
-impl Work {
-    pub fn event(&self) -> EventType {
-        match self {
-            Work::Lead(e, _) | Work::Conversation { event: e, .. } => *e,
-        }
-    }
-
-    pub fn about(&self) -> String {
-        match self {
-            Work::Lead(_, lead) => lead.about(),
-            Work::Conversation { conversation, .. } => {
-                format!("Conversation with {}", conversation.visitor())
-            }
-        }
-    }
-}
-
 /// The work of an event, or `None` when what it is about does not exist here (a test event's
 /// sample, a deleted record): there is nothing to send.
 pub(crate) fn load(
@@ -226,24 +199,6 @@ pub(crate) fn lead(conn: &rusqlite::Connection, id: &str) -> Result<Option<Lead>
             },
         )
         .optional()?)
-}
-
-/// The lead captured in a conversation (the latest, if several).
-pub(crate) fn lead_of_conversation(
-    conn: &rusqlite::Connection,
-    conversation_id: &str,
-) -> Result<Option<Lead>> {
-    let id: Option<String> = conn
-        .query_row(
-            "SELECT id FROM lead WHERE conversation_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
-            [conversation_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match id {
-        Some(id) => lead(conn, &id),
-        None => Ok(None),
-    }
 }
 
 fn conversation(conn: &rusqlite::Connection, id: &str) -> Result<Option<Conversation>> {

@@ -12,6 +12,7 @@
 //! - [`fixture`]: the one starter of the Node fake servers of tests/fixtures.
 //! - [`oauth`]: the test CA, the real OAuth server and a browser that signs in.
 //! - [`apikeys`]: the API-key provider fakes, a providers file for them, the logs kept.
+//! - [`destinations`]: every destination's fake, signed in or connected, a Core sending to them.
 //! - [`slack`]: the fake Slack / Teams / Discord, and the notification tests' world.
 //! - [`knowledge`]: the fake Notion / Google APIs, signed in through the OAuth server.
 //! - [`spec_snippets`]: the spec's Node verification snippets, run as printed.
@@ -25,6 +26,7 @@
 pub mod api;
 pub mod apikeys;
 pub mod child;
+pub mod destinations;
 pub mod dispatch;
 pub mod endpoints;
 pub mod files;

@@ -285,6 +285,6 @@ pub(super) async fn fields(cx: &mut Cx<'_>) -> Result<Vec<TheirField>, Failure> 
             })
         })
         .collect();
-    out.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    out.sort_by_key(|a| a.label.to_lowercase());
     Ok(out)
 }

@@ -29,6 +29,7 @@ use crate::store::Store;
 pub(crate) async fn deliver(cx: &mut Cx<'_>, items: &[Item]) -> Vec<Outcome> {
     match cx.provider {
         "hubspot" => hubspot::deliver(cx, items).await,
+        "salesforce" => salesforce::deliver(cx, items).await,
         "segment" => segment::deliver(cx, items).await,
         "google-analytics" => ga4::deliver(cx, items).await,
         _ => {
@@ -49,7 +50,6 @@ pub(crate) async fn deliver(cx: &mut Cx<'_>, items: &[Item]) -> Vec<Outcome> {
 
 async fn one(cx: &mut Cx<'_>, item: &Item) -> Outcome {
     match cx.provider {
-        "salesforce" => salesforce::one(cx, item).await,
         "pipedrive" => pipedrive::one(cx, item).await,
         "zendesk" => zendesk::one(cx, item).await,
         "freshdesk" => freshdesk::one(cx, item).await,
@@ -94,6 +94,7 @@ pub(crate) async fn check_saved(cx: &mut Cx<'_>) -> Result<(), Failure> {
 pub(crate) fn batch_size(provider: &str) -> usize {
     match provider {
         "hubspot" => 100,
+        "salesforce" => 200,
         "segment" => 100,
         "google-analytics" => 25,
         _ => 10,

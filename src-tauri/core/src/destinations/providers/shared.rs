@@ -1,6 +1,8 @@
 //! What the providers' files share: the item they are given, what they answer, and the
 //! fallbacks several CRMs need.
 
+use serde_json::Value;
+
 use super::super::cx::Failure;
 use super::super::work::{Lead, Work};
 
@@ -40,4 +42,14 @@ pub(crate) fn no_lead() -> Sent {
     Sent::Skipped(
         "No lead was captured in this conversation, so there is no contact to attach it to.".into(),
     )
+}
+
+/// A consent field's value read as yes: `true`, or the text "true", "yes" or "1".
+pub(crate) fn consented(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_i64() == Some(1),
+        Some(Value::String(s)) => matches!(s.trim().to_lowercase().as_str(), "true" | "yes" | "1"),
+        _ => false,
+    }
 }
