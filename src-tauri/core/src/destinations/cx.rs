@@ -4,6 +4,7 @@
 //! errors and rate limits wait and retry; a refused token asks for reconnecting), and the
 //! provider's IDs of the records we made kept so a retry never makes a second one.
 
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
@@ -110,6 +111,8 @@ pub(crate) struct Cx<'a> {
     pub serving: Vec<String>,
     /// No call before this (unix ms): the provider said its limit is used up.
     pub hold_until: i64,
+    /// When the destination's recent calls started (kept across passes).
+    pub times: &'a CallTimes,
 }
 
 impl Cx<'_> {
@@ -203,6 +206,7 @@ impl Cx<'_> {
         }
         let started = Instant::now();
         let at = unix_ms();
+        self.times.push(self.provider, at);
         let mut record = CallRecord {
             id: crate::ids::new_id(),
             method: method.to_string(),
@@ -239,8 +243,9 @@ impl Cx<'_> {
                 record.response_headers = headers_json(&headers);
                 let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
                 record.response_body = Some(bytes);
-                if let Some(hold) = limit_used_up(&headers) {
-                    self.hold_until = self.hold_until.max(unix_ms() + hold.as_millis() as i64);
+                if let Some(window) = limit_used_up(&headers) {
+                    let free = self.times.free_at(self.provider, window, unix_ms());
+                    self.hold_until = self.hold_until.max(free);
                 }
                 let outcome = self.classify(status, &headers, &json);
                 if let Err(f) = &outcome {
@@ -275,6 +280,12 @@ impl Cx<'_> {
                 said("Access refused by"),
                 self.name
             ))),
+            // Salesforce's daily API allowance (a rolling 24 hours) is used up.
+            403 if body.to_string().contains("REQUEST_LIMIT_EXCEEDED") => {
+                let wait = Duration::from_secs(15 * 60);
+                self.hold_until = self.hold_until.max(unix_ms() + wait.as_millis() as i64);
+                Err(Failure::Wait(wait, said("The API allowance is used up at")))
+            }
             403 if matches!(self.auth, Auth::Header(..) | Auth::Basic(..)) => {
                 Err(Failure::Reconnect(format!(
                     "{} Check the key, then reconnect {}.",
@@ -283,10 +294,15 @@ impl Cx<'_> {
                 )))
             }
             429 => {
-                let wait = crate::net::retry_after(headers)
-                    .or_else(|| limit_used_up(headers))
-                    .unwrap_or(Duration::from_secs(10));
-                self.hold_until = self.hold_until.max(unix_ms() + wait.as_millis() as i64);
+                let now = unix_ms();
+                let free = match (crate::net::retry_after(headers), limit_used_up(headers)) {
+                    (Some(after), _) => now + after.as_millis() as i64,
+                    // Over the limit though our count said not: others share it; a whole window.
+                    (None, Some((_, interval))) => now + interval.as_millis() as i64,
+                    (None, None) => now + 10_000,
+                };
+                self.hold_until = self.hold_until.max(free);
+                let wait = Duration::from_millis(u64::try_from(free - now).unwrap_or(0));
                 Err(Failure::Wait(wait, said("Rate limited by")))
             }
             408 | 409 | 500..=599 => Err(Failure::Retry(said("A temporary error from"))),
@@ -440,23 +456,73 @@ pub(crate) fn provider_message(body: &Value) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" — "))
 }
 
-/// A provider's headers saying its limit is used up, and how long until it renews.
-fn limit_used_up(headers: &HeaderMap) -> Option<Duration> {
+/// A provider's headers saying its limit is used up: how many calls its window allows (when it
+/// says) and how long the window is — or, when it says when the window resets, `None` and that.
+fn limit_used_up(headers: &HeaderMap) -> Option<(Option<u64>, Duration)> {
     let num = |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
     if num("x-hubspot-ratelimit-remaining") == Some(0) {
-        return Some(Duration::from_millis(
-            num("x-hubspot-ratelimit-interval-milliseconds").unwrap_or(10_000),
+        let interval = num("x-hubspot-ratelimit-interval-milliseconds").unwrap_or(10_000);
+        return Some((
+            num("x-hubspot-ratelimit-max"),
+            Duration::from_millis(interval),
         ));
     }
     if num("x-ratelimit-remaining") == Some(0) {
         // Pipedrive says when its window resets; Freshdesk's is a minute.
-        return Some(Duration::from_secs(num("x-ratelimit-reset").unwrap_or(60)));
+        return Some(match num("x-ratelimit-reset") {
+            Some(reset) => (None, Duration::from_secs(reset)),
+            None => (num("x-ratelimit-total"), Duration::from_secs(60)),
+        });
     }
     if num("x-rate-limit-remaining") == Some(0) {
-        return Some(Duration::from_secs(60));
+        return Some((num("x-rate-limit"), Duration::from_secs(60)));
     }
     None
 }
+
+/// When each destination's recent calls started: with a rolling window of `max` calls per
+/// interval, a used-up limit frees when the oldest of the last `max` calls leaves the window —
+/// waiting a whole interval from the last call would waste most of it.
+#[derive(Default)]
+pub(crate) struct CallTimes(std::sync::Mutex<HashMap<&'static str, VecDeque<i64>>>);
+
+/// Calls remembered per destination (above any provider's window).
+const REMEMBERED_CALLS: usize = 512;
+
+impl CallTimes {
+    fn push(&self, provider: &'static str, at: i64) {
+        let mut all = crate::sync::lock(&self.0);
+        let times = all.entry(provider).or_default();
+        if times.len() == REMEMBERED_CALLS {
+            times.pop_front();
+        }
+        times.push_back(at);
+    }
+
+    /// When the call `n` calls ago started (`n` = 1: the latest), if remembered.
+    fn nth_latest(&self, provider: &str, n: u64) -> Option<i64> {
+        let all = crate::sync::lock(&self.0);
+        let times = all.get(provider)?;
+        let n = usize::try_from(n).ok().filter(|n| *n >= 1)?;
+        times.len().checked_sub(n).map(|i| times[i])
+    }
+
+    /// When a call may go again after `window` (from [`limit_used_up`]).
+    fn free_at(&self, provider: &str, window: (Option<u64>, Duration), now: i64) -> i64 {
+        let (max, interval) = window;
+        let interval = interval.as_millis() as i64;
+        match max.and_then(|n| self.nth_latest(provider, n)) {
+            // Our own calls fill the window: it frees when the oldest of them leaves it (the
+            // provider counts a call when it answers, a little after we sent it).
+            Some(oldest) => (oldest + interval).max(now) + WINDOW_MARGIN_MS,
+            // Others share the limit (or it resets at a time the provider said).
+            None => now + interval,
+        }
+    }
+}
+
+/// How long after our oldest call leaves the provider's window the next one goes.
+const WINDOW_MARGIN_MS: i64 = 25;
 
 fn headers_json(headers: &HeaderMap) -> String {
     let pairs: Vec<(&str, &str)> = headers
@@ -525,13 +591,45 @@ mod tests {
             "x-hubspot-ratelimit-interval-milliseconds",
             "10000".parse().unwrap(),
         );
-        assert_eq!(limit_used_up(&h), Some(Duration::from_secs(10)));
+        h.insert("x-hubspot-ratelimit-max", "110".parse().unwrap());
+        assert_eq!(
+            limit_used_up(&h),
+            Some((Some(110), Duration::from_secs(10)))
+        );
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-remaining", "3".parse().unwrap());
         assert_eq!(limit_used_up(&h), None);
         h.insert("x-ratelimit-remaining", "0".parse().unwrap());
         h.insert("x-ratelimit-reset", "2".parse().unwrap());
-        assert_eq!(limit_used_up(&h), Some(Duration::from_secs(2)));
+        assert_eq!(limit_used_up(&h), Some((None, Duration::from_secs(2))));
+    }
+
+    #[test]
+    fn a_used_up_rolling_window_frees_when_its_oldest_call_leaves_it() {
+        let times = CallTimes::default();
+        for at in [1_000, 1_100, 1_200] {
+            times.push("hubspot", at);
+        }
+        let window = (Some(3), Duration::from_millis(1_000));
+        // The 3 calls of the window began at 1,000: the window frees at 2,000, not 1,250 + 1,000.
+        assert_eq!(
+            times.free_at("hubspot", window, 1_250),
+            2_000 + WINDOW_MARGIN_MS
+        );
+        // Already past: at once (with the margin).
+        assert_eq!(
+            times.free_at("hubspot", window, 2_100),
+            2_100 + WINDOW_MARGIN_MS
+        );
+        // Fewer calls of ours than the limit: others use it too; a whole interval from now.
+        assert_eq!(
+            times.free_at("hubspot", (Some(5), Duration::from_millis(1_000)), 1_250),
+            2_250
+        );
+        assert_eq!(
+            times.free_at("hubspot", (None, Duration::from_millis(500)), 1_250),
+            1_750
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub struct Hub {
     changes: broadcast::Sender<DestinationsChanged>,
     /// Rung when a retry or a configuration change wants the worker now.
     pub(crate) wake: tokio::sync::Notify,
+    /// When each destination's recent calls started, for the providers' rolling limits.
+    pub(crate) call_times: super::cx::CallTimes,
 }
 
 impl Default for Hub {
@@ -15,6 +17,7 @@ impl Default for Hub {
         Self {
             changes: broadcast::channel(64).0,
             wake: tokio::sync::Notify::new(),
+            call_times: Default::default(),
         }
     }
 }

@@ -163,7 +163,15 @@ impl Destinations<'_> {
             mapping: d.mapping,
             options: d.options,
         });
-        providers::open(self.store, &self.oauth, provider, &d.connection_id, config).await
+        providers::open(
+            self.store,
+            &self.hub.call_times,
+            &self.oauth,
+            provider,
+            &d.connection_id,
+            config,
+        )
+        .await
     }
 
     /// The Configure dialog's lists: our fields, the provider's properties and what can be

@@ -186,6 +186,7 @@ async fn send_due(ctx: &Ctx, row: &Row) -> Result<Option<i64>> {
     }
     let mut cx = match providers::open(
         &ctx.store,
+        &ctx.hub.call_times,
         &ctx.oauth,
         &row.provider,
         &row.connection_id,

@@ -190,7 +190,7 @@ async fn conversation(cx: &mut Cx<'_>, item: &Item) -> Outcome {
     let Some(lead) = lead else {
         return Ok(no_lead());
     };
-    let contact = match upsert(cx, &[&lead]).await.map_err(with_hint)?.remove(0)? {
+    let contact = match upsert(cx, &[&lead]).await?.remove(0)? {
         Sent::Skipped(why) => return Ok(Sent::Skipped(why)),
         Sent::Made(_) => match cx.known(&format!("contact:lead:{}", lead.id)) {
             Ok(Known::Made(id, _)) => id,

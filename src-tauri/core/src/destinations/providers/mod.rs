@@ -14,7 +14,7 @@ mod zendesk;
 
 pub(crate) use shared::{Item, Outcome, Sent};
 
-use super::cx::{Auth, Config, Cx, Failure};
+use super::cx::{Auth, CallTimes, Config, Cx, Failure};
 use super::model::{Choice, TheirField};
 use crate::apikeys::ApiKeyConnections;
 use crate::catalog;
@@ -105,6 +105,7 @@ pub(crate) fn batch_size(provider: &str) -> usize {
 /// or the API-key values), its API base and auth.
 pub(crate) async fn open<'a>(
     store: &'a Store,
+    times: &'a CallTimes,
     oauth: &OAuth,
     provider: &str,
     connection_id: &str,
@@ -180,6 +181,7 @@ pub(crate) async fn open<'a>(
         calls: Vec::new(),
         serving: Vec::new(),
         hold_until: 0,
+        times,
     })
 }
 

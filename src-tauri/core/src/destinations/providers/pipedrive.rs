@@ -205,8 +205,8 @@ fn lead_url(cx: &Cx<'_>, id: &str) -> String {
 }
 
 /// The person fields a field can be mapped to: the standard ones a person is made with and the
-/// account's custom fields (keyed by their 40-character key). `name` is required, as Pipedrive
-/// says, though a lead without a name falls back to its email.
+/// account's custom fields (keyed by their 40-character key). `name` is not asked of the
+/// mapping though Pipedrive requires it: a lead without a mapped name is sent with its email.
 pub(super) async fn fields(cx: &mut Cx<'_>) -> Result<Vec<TheirField>, Failure> {
     const STANDARD: &[&str] = &["name", "first_name", "last_name", "email", "phone"];
     let answer = cx.get("/api/v1/personFields").await?;
@@ -222,7 +222,7 @@ pub(super) async fn fields(cx: &mut Cx<'_>) -> Result<Vec<TheirField>, Failure> 
             }
             Some(TheirField {
                 label: f["name"].as_str().unwrap_or(&key).to_owned(),
-                required: f["mandatory_flag"].as_bool().unwrap_or(false),
+                required: key != "name" && f["mandatory_flag"].as_bool().unwrap_or(false),
                 key,
             })
         })

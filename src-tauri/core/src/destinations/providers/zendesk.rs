@@ -112,13 +112,16 @@ async fn ticket(
     let key = format!("ticket:conversation:{conversation_id}");
     match cx.known(&key).map_err(store_failure)? {
         Known::Made(id, url) => Ok(Some((id, url))),
-        Known::Maybe => {
-            let found = find_ticket(cx, conversation_id).await?;
-            if let Some((id, url)) = &found {
-                cx.made(&key, id, url.as_deref())?;
+        Known::Maybe => match find_ticket(cx, conversation_id).await? {
+            Some((id, url)) => {
+                cx.made(&key, &id, url.as_deref())?;
+                Ok(Some((id, url)))
             }
-            Ok(found)
-        }
+            // Its creation's outcome is not known yet: wait for it rather than drop this.
+            None => Err(Failure::Retry(
+                "The ticket of this conversation is not confirmed yet; trying again.".into(),
+            )),
+        },
         Known::New => Ok(None),
     }
 }
