@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::super::cx::{store_failure, Cx, Failure, Known};
 use super::super::model::Choice;
 use super::super::work::{Conversation, Work};
-use super::shared::{Item, Outcome, Sent};
+use super::shared::{helpdesk_note, Item, Outcome, Sent};
 use crate::webhooks::EventType;
 
 /// Freshdesk's codes: status Open, priority Low, source Chat.
@@ -32,26 +32,7 @@ pub(super) async fn one(cx: &mut Cx<'_>, item: &Item) -> Outcome {
                     "This conversation was not routed to a human, so it has no ticket.".into(),
                 ));
             };
-            let (key, marker, text) = match message {
-                Some(m) => (
-                    format!("note:message:{}", m.id),
-                    format!("[pitchbar:{}]", m.id),
-                    format!(
-                        "{}: {}",
-                        if m.inbound {
-                            conversation.visitor()
-                        } else {
-                            conversation.agent.clone()
-                        },
-                        m.text
-                    ),
-                ),
-                None => (
-                    format!("note:closed:{}", conversation.id),
-                    format!("[pitchbar:closed:{}]", conversation.id),
-                    "The chat ended in Pitchbar. Follow up with the requester if needed.".into(),
-                ),
-            };
+            let (key, marker, text) = helpdesk_note("note", conversation, message.as_ref());
             let body = format!("<p>{}</p><p>{marker}</p>", html(&text));
             let found = match cx.begin(&key)? {
                 Known::Made(id, _) => Some(id),

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::super::cx::{store_failure, Cx, Failure, Known};
 use super::super::model::TheirField;
 use super::super::work::{self, Lead, Work};
-use super::shared::{no_lead, Item, Outcome, Sent};
+use super::shared::{event_ids, lead_runs, no_lead, push_until_stop, Item, Outcome, Run, Sent};
 use crate::webhooks::EventType;
 
 /// HubSpot's limit on one batch call.
@@ -16,39 +16,18 @@ const NOTE_TO_CONTACT: u32 = 202;
 
 pub(super) async fn deliver(cx: &mut Cx<'_>, items: &[Item]) -> Vec<Outcome> {
     let mut out: Vec<Outcome> = Vec::with_capacity(items.len());
-    let mut i = 0;
-    while i < items.len() {
-        // Consecutive lead events go out as one batch upsert.
-        let run = items[i..]
-            .iter()
-            .take(BATCH)
-            .take_while(|it| matches!(it.work, Work::Lead(..)))
-            .count();
-        let outcomes = if run > 0 {
-            let leads: Vec<&Lead> = items[i..i + run]
-                .iter()
-                .filter_map(|it| match &it.work {
-                    Work::Lead(_, lead) => Some(lead),
-                    _ => None,
-                })
-                .collect();
-            cx.serving = items[i..i + run]
-                .iter()
-                .map(|it| it.event_id.clone())
-                .collect();
-            i += run;
-            upsert_all(cx, &leads).await
-        } else {
-            cx.serving = vec![items[i].event_id.clone()];
-            let outcome = conversation(cx, &items[i]).await;
-            i += 1;
-            vec![outcome]
+    for run in lead_runs(items, BATCH) {
+        let outcomes = match run {
+            Run::Leads(run, leads) => {
+                cx.serving = event_ids(run);
+                upsert_all(cx, &leads).await
+            }
+            Run::One(item) => {
+                cx.serving = event_ids(std::slice::from_ref(item));
+                vec![conversation(cx, item).await]
+            }
         };
-        let stop = outcomes
-            .iter()
-            .any(|o| matches!(o, Err(Failure::Wait(..) | Failure::Reconnect(_))));
-        out.extend(outcomes);
-        if stop {
+        if push_until_stop(&mut out, outcomes) {
             break;
         }
     }

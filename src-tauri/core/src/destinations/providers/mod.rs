@@ -35,11 +35,9 @@ pub(crate) async fn deliver(cx: &mut Cx<'_>, items: &[Item]) -> Vec<Outcome> {
         _ => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
-                cx.serving = vec![item.event_id.clone()];
+                cx.serving = shared::event_ids(std::slice::from_ref(item));
                 let outcome = one(cx, item).await;
-                let stop = matches!(outcome, Err(Failure::Wait(..) | Failure::Reconnect(_)));
-                out.push(outcome);
-                if stop {
+                if shared::push_until_stop(&mut out, vec![outcome]) {
                     break;
                 }
             }

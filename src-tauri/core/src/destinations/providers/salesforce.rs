@@ -7,7 +7,9 @@ use serde_json::{json, Map, Value};
 use super::super::cx::{store_failure, Cx, Failure, Known};
 use super::super::model::TheirField;
 use super::super::work::{self, Lead, Work};
-use super::shared::{last_name_or_fallback, no_lead, Item, Outcome, Sent};
+use super::shared::{
+    event_ids, last_name_or_fallback, lead_runs, no_lead, push_until_stop, Item, Outcome, Run, Sent,
+};
 use crate::webhooks::EventType;
 
 const API: &str = "/services/data/v60.0";
@@ -16,42 +18,21 @@ const BATCH: usize = 200;
 
 pub(super) async fn deliver(cx: &mut Cx<'_>, items: &[Item]) -> Vec<Outcome> {
     let mut out: Vec<Outcome> = Vec::with_capacity(items.len());
-    let mut i = 0;
-    while i < items.len() {
-        // Consecutive lead events are looked up and created together.
-        let run = items[i..]
-            .iter()
-            .take(BATCH)
-            .take_while(|it| matches!(it.work, Work::Lead(..)))
-            .count();
-        let outcomes = if run > 0 {
-            let leads: Vec<&Lead> = items[i..i + run]
-                .iter()
-                .filter_map(|it| match &it.work {
-                    Work::Lead(_, lead) => Some(lead),
-                    _ => None,
-                })
-                .collect();
-            cx.serving = items[i..i + run]
-                .iter()
-                .map(|it| it.event_id.clone())
-                .collect();
-            i += run;
-            match upsert(cx, &leads).await {
-                Ok(outcomes) => outcomes,
-                Err(failure) => leads.iter().map(|_| Err(failure.clone())).collect(),
+    for run in lead_runs(items, BATCH) {
+        let outcomes = match run {
+            Run::Leads(run, leads) => {
+                cx.serving = event_ids(run);
+                match upsert(cx, &leads).await {
+                    Ok(outcomes) => outcomes,
+                    Err(failure) => leads.iter().map(|_| Err(failure.clone())).collect(),
+                }
             }
-        } else {
-            cx.serving = vec![items[i].event_id.clone()];
-            let outcome = conversation(cx, &items[i]).await;
-            i += 1;
-            vec![outcome]
+            Run::One(item) => {
+                cx.serving = event_ids(std::slice::from_ref(item));
+                vec![conversation(cx, item).await]
+            }
         };
-        let stop = outcomes
-            .iter()
-            .any(|o| matches!(o, Err(Failure::Wait(..) | Failure::Reconnect(_))));
-        out.extend(outcomes);
-        if stop {
+        if push_until_stop(&mut out, outcomes) {
             break;
         }
     }
