@@ -3,8 +3,9 @@
 // fakes of tests/fixtures/provider-fakes. HubSpot: map the agent's custom field "Company",
 // submit a lead in the Playground → the contact exists in the fake with that property and the
 // sync log shows the call; a lead HubSpot refuses shows as failed with HubSpot's words. Zendesk:
-// a conversation routed through the local API → the ticket exists. Screenshots of both
-// Configure dialogs and of a sync log with a failure, at 1280×800 and 390×844.
+// a conversation routed through the local API → the ticket exists. Then the other six connected
+// and their Configure dialogs opened. Screenshots of every Configure dialog and of a sync log
+// with a failure, at 1280×800 and 390×844.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -61,6 +62,21 @@ describe("destinations: HubSpot and Zendesk", () => {
           zendesk: oauthProvider(server, "/token/revocation", {
             api_base_url: api("zendesk/acme"),
           }),
+          salesforce: oauthProvider(server, "/token/revocation", {
+            api_base_url: api("salesforce"),
+          }),
+          pipedrive: oauthProvider(server, "/token/revocation", {
+            api_base_url: api("pipedrive"),
+          }),
+          mailchimp: oauthProvider(server, "/token/revocation", {
+            api_base_url: api("mailchimp"),
+            metadata_url: server.url("/mailchimp/metadata"),
+          }),
+        },
+        api_keys: {
+          activecampaign: { base_url: api("activecampaign") },
+          segment: { base_url: api("segment") },
+          "google-analytics": { base_url: api("ga4") },
         },
       },
     );
@@ -285,6 +301,65 @@ describe("destinations: HubSpot and Zendesk", () => {
       browser,
       `${card("zendesk")} ${sel("destination-sync")}`,
       /Last sync/,
+    );
+  });
+
+  test("every other destination's Configure dialog, its lists read from the provider", async () => {
+    const { browser, dataDir } = session;
+    for (const id of ["salesforce", "pipedrive", "mailchimp"]) {
+      await connectThroughWindow(browser, id, {
+        ca: readFileSync(tls.ca),
+        dataDir,
+        user: "cody",
+      });
+    }
+    const keys = {
+      activecampaign: {
+        api_url: "https://acme.api-us1.com",
+        api_key: "ac-test-token-0001",
+      },
+      segment: { write_key: "segWriteKeyTest0001" },
+      "google-analytics": {
+        measurement_id: "G-TEST0001",
+        api_secret: "secret-0001",
+      },
+    };
+    for (const [id, fields] of Object.entries(keys)) {
+      await (await visible(browser, sel("nav-integrations"))).click();
+      await (await visible(browser, sel("tab-available"))).click();
+      const tile = await visible(
+        browser,
+        `${sel("integration-card")}[data-id=${id}]`,
+      );
+      await tile.scrollIntoView({ block: "center" });
+      await tile.click();
+      await (await visible(browser, sel("modal-connect"))).click();
+      await visible(browser, sel("api-key-modal"));
+      for (const [key, value] of Object.entries(fields))
+        await type(browser, sel(`api-key-field-${key}`), value);
+      await (await browser.$(sel("api-key-connect"))).click();
+      await visible(browser, sel("connect-success"), 15000);
+      await (await browser.$(sel("connect-done"))).click();
+      await gone(browser, sel("api-key-modal"));
+      await dismissToasts(browser);
+    }
+    for (const id of [
+      "salesforce",
+      "pipedrive",
+      "mailchimp",
+      "activecampaign",
+      "segment",
+      "google-analytics",
+    ]) {
+      await openConfigure(browser, id);
+      await bothSizes(browser, `destinations-${id}-configure`);
+      await closeConfigure(browser);
+    }
+    // Mailchimp waits for an audience: its card says so until one is picked.
+    await textOf(
+      browser,
+      `${card("mailchimp")} ${sel("destination-needs")}`,
+      /Pick an audience/,
     );
   });
 });
