@@ -75,10 +75,20 @@ async fn hubspot_upserts_the_contact_and_logs_the_transcript_as_a_note() {
         .destinations()
         .item("hubspot", &lead_item.event_id)
         .unwrap();
-    assert_eq!(detail.calls.len(), 1, "{:#?}", detail.calls);
+    // The upsert, then (once per account) where HubSpot's web app shows its records.
+    assert_eq!(detail.calls.len(), 2, "{:#?}", detail.calls);
+    assert!(detail.calls[1].url.ends_with("/account-info/v3/details"));
     let call = &detail.calls[0];
     assert_eq!(call.status, Some(200));
     assert!(call.url.ends_with("/crm/v3/objects/contacts/batch/upsert"));
+    // Both items link to the contact in HubSpot.
+    let link = format!(
+        "https://app.hubspot.com/contacts/62515/record/0-1/{}",
+        contact["id"].as_str().unwrap()
+    );
+    for item in &items {
+        assert_eq!(item.record_url.as_deref(), Some(link.as_str()), "{item:#?}");
+    }
     assert!(call
         .request_body
         .as_deref()

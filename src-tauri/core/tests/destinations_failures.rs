@@ -170,9 +170,16 @@ async fn server_errors_and_rate_limits_are_retried_until_they_succeed() {
         .iter()
         .map(|c| c.error_class.as_deref())
         .collect();
+    // Then, once, the account's details for the contact's link.
     assert_eq!(
         classes,
-        vec![Some("server"), Some("server"), Some("rate_limited"), None]
+        vec![
+            Some("server"),
+            Some("server"),
+            Some("rate_limited"),
+            None,
+            None
+        ]
     );
     assert_eq!(
         w.state("hubspot").await["contacts"]
@@ -352,8 +359,13 @@ async fn send_a_test_lead_returns_the_providers_answer() {
         .await
         .unwrap();
     assert!(result.ok, "{result:#?}");
-    assert_eq!(result.calls.len(), 1);
+    // The upsert, and the account's details for the link to the contact.
+    assert_eq!(result.calls.len(), 2);
     assert_eq!(result.calls[0].status, Some(200));
+    assert!(result
+        .record_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://app.hubspot.com/contacts/62515/record/0-1/")));
     assert!(result.calls[0]
         .response_body
         .as_deref()
@@ -365,7 +377,7 @@ async fn send_a_test_lead_returns_the_providers_answer() {
             .test_calls("hubspot", 10)
             .unwrap()
             .len(),
-        1
+        2
     );
 
     // Refused: the provider's words come back.

@@ -101,6 +101,11 @@ async fn upsert(cx: &mut Cx<'_>, leads: &[&Lead]) -> Result<Vec<Outcome>, Failur
             }
         }
     }
+    let app = if ids.is_empty() {
+        None
+    } else {
+        account(cx).await
+    };
     let mut out = Vec::with_capacity(leads.len());
     for lead in leads {
         let email = lead
@@ -118,8 +123,11 @@ async fn upsert(cx: &mut Cx<'_>, leads: &[&Lead]) -> Result<Vec<Outcome>, Failur
             .map(|(_, id)| id.clone());
         match id {
             Some(id) => {
-                cx.made(&format!("contact:lead:{}", lead.id), &id, None)?;
-                out.push(Ok(Sent::Made(None)));
+                let url = app.as_ref().map(|(domain, portal)| {
+                    format!("https://{domain}/contacts/{portal}/record/0-1/{id}")
+                });
+                cx.made(&format!("contact:lead:{}", lead.id), &id, url.as_deref())?;
+                out.push(Ok(Sent::Made(url)));
             }
             None => out.push(Err(Failure::Retry(
                 "HubSpot's answer did not include this contact; trying again.".into(),
@@ -127,6 +135,25 @@ async fn upsert(cx: &mut Cx<'_>, leads: &[&Lead]) -> Result<Vec<Outcome>, Failur
         }
     }
     Ok(out)
+}
+
+/// The account's web app domain and portal ID, for links to its records: asked once
+/// (`/account-info/v3/details`) and kept. `None` when HubSpot does not say: records go
+/// without a link.
+async fn account(cx: &mut Cx<'_>) -> Option<(String, String)> {
+    const KEY: &str = "account:details";
+    if let Ok(Known::Made(portal, Some(domain))) = cx.known(KEY) {
+        return Some((domain, portal));
+    }
+    let answer = cx.get("/account-info/v3/details").await.ok()?;
+    let portal = answer.body["portalId"].as_u64()?.to_string();
+    let domain = answer.body["uiDomain"]
+        .as_str()
+        .filter(|d| !d.is_empty() && !d.contains('/'))
+        .unwrap_or("app.hubspot.com")
+        .to_owned();
+    cx.made(KEY, &portal, Some(&domain)).ok()?;
+    Some((domain, portal))
 }
 
 /// HubSpot's properties are strings; numbers and booleans as their text.
@@ -169,10 +196,10 @@ async fn conversation(cx: &mut Cx<'_>, item: &Item) -> Outcome {
     let Some(lead) = lead else {
         return Ok(no_lead());
     };
-    let contact = match upsert(cx, &[&lead]).await?.remove(0)? {
+    let (contact, contact_url) = match upsert(cx, &[&lead]).await?.remove(0)? {
         Sent::Skipped(why) => return Ok(Sent::Skipped(why)),
         Sent::Made(_) => match cx.known(&format!("contact:lead:{}", lead.id)) {
-            Ok(Known::Made(id, _)) => id,
+            Ok(Known::Made(id, url)) => (id, url),
             _ => return Err(Failure::Retry("The contact's ID was not recorded.".into())),
         },
     };
@@ -215,7 +242,7 @@ async fn conversation(cx: &mut Cx<'_>, item: &Item) -> Outcome {
         }
     };
     cx.made(&key, &id, None)?;
-    Ok(Sent::Made(None))
+    Ok(Sent::Made(contact_url))
 }
 
 /// The note carrying `marker`, if HubSpot has one (a try whose answer was lost).
