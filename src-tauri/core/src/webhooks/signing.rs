@@ -202,7 +202,20 @@ pub enum SignatureError {
     MissingV1 { other_schemes: Vec<String> },
     #[error("v1={0} is not 64 hexadecimal digits (a hex HMAC-SHA256)")]
     BadV1(String),
+    #[error("it is {0} bytes long, more than the {MAX_HEADER_BYTES} a signature header can need")]
+    TooLong(usize),
+    #[error("it has more than {MAX_HEADER_PARTS} parts")]
+    TooManyParts,
 }
+
+/// The longest signature header read: a timestamp and a few dozen signatures fit many times
+/// over; anything longer is refused before it is taken apart (a hostile header of hundreds of
+/// kilobytes must cost nothing).
+pub const MAX_HEADER_BYTES: usize = 4096;
+/// The most comma-separated parts read (a rotation overlap sends two or three `v1`s).
+pub const MAX_HEADER_PARTS: usize = 64;
+/// Unknown keys named in the "it only has" hint.
+const MAX_OTHER_SCHEMES: usize = 5;
 
 fn others_hint(others: &[String]) -> String {
     if others.is_empty() {
@@ -227,10 +240,17 @@ fn excerpt(s: &str) -> String {
 /// Takes `t=<unix>,v1=<hex>[,v1=<hex>…]` apart. Spaces around parts are tolerated; keys other
 /// than `t` and `v1` are ignored (as Stripe's verifiers do, so a future `v2` does not break old
 /// receivers), but a `v1` that is not a 32-byte hex HMAC is an error, not silently skipped.
+/// Linear in the header, and refused past [`MAX_HEADER_BYTES`] or [`MAX_HEADER_PARTS`].
 pub fn parse_signature_header(header: &str) -> Result<ParsedSignature, SignatureError> {
     let header = header.trim();
     if header.is_empty() {
         return Err(SignatureError::Empty);
+    }
+    if header.len() > MAX_HEADER_BYTES {
+        return Err(SignatureError::TooLong(header.len()));
+    }
+    if header.split(',').nth(MAX_HEADER_PARTS).is_some() {
+        return Err(SignatureError::TooManyParts);
     }
     let mut timestamp = None;
     let mut v1 = Vec::new();
@@ -261,7 +281,7 @@ pub fn parse_signature_header(header: &str) -> Result<ParsedSignature, Signature
             }
             other => {
                 let other = excerpt(other);
-                if !other_schemes.contains(&other) {
+                if other_schemes.len() < MAX_OTHER_SCHEMES && !other_schemes.contains(&other) {
                     other_schemes.push(other);
                 }
             }
@@ -397,6 +417,35 @@ pub fn verify(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hostile_headers_are_refused_before_they_are_taken_apart() {
+        // 60,000 parts, 480 KB: refused by its length at once.
+        let huge: String = (0..60_000)
+            .map(|i| format!("k{i:05}=x"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let started = std::time::Instant::now();
+        assert_eq!(
+            parse_signature_header(&huge),
+            Err(SignatureError::TooLong(huge.len()))
+        );
+        assert!(started.elapsed() < std::time::Duration::from_millis(50));
+        // Under the length, too many parts.
+        let many = vec!["a=1"; MAX_HEADER_PARTS + 1].join(",");
+        assert_eq!(
+            parse_signature_header(&many),
+            Err(SignatureError::TooManyParts)
+        );
+        // The hint names a few unknown keys, not all of them.
+        let others: String = (0..40).map(|i| format!("x{i}=1,")).collect::<String>() + "t=1";
+        match parse_signature_header(&others) {
+            Err(SignatureError::MissingV1 { other_schemes }) => {
+                assert_eq!(other_schemes.len(), MAX_OTHER_SCHEMES)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     use super::*;
 
     #[test]
