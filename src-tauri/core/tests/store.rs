@@ -243,3 +243,32 @@ fn owner(name: &str, email: &str) -> pitchbar_core::workspace::MemberInput {
         role: pitchbar_core::workspace::Role::Owner,
     }
 }
+
+/// Leads, logs and request bodies are the workspace's: the folder and the database (with its
+/// WAL) are its owner's only, and a folder made before this is tightened at the next start.
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    let store = Store::open(&dir).unwrap();
+    store
+        .conn()
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(store.path()), 0o600);
+    let wal = dir.join(format!("{DB_FILE}-wal"));
+    assert!(wal.exists());
+    assert_eq!(mode(&wal), 0o600);
+    drop(store);
+
+    // Made readable by others by an older version: tightened when opened again.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir.join(DB_FILE), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(store.path()), 0o600);
+}

@@ -38,6 +38,41 @@ fn migration_list() -> Vec<M<'static>> {
     ]
 }
 
+/// The data folder readable by its owner only (`0700`) and the database file too (`0600`; SQLite
+/// gives its -wal and -shm files the database's mode): leads, logs and request bodies are the
+/// workspace's. Created that way, and tightened on every start for folders made before. A
+/// folder that cannot be changed (not ours) is used as it is, with a warning.
+fn owner_only(dir: &Path, db: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let tighten = |path: &Path, mode: u32| {
+            if let Err(err) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            {
+                tracing::warn!(error = %err, path = %path.display(), "cannot make it private");
+            }
+        };
+        tighten(dir, 0o700);
+        if !db.exists() {
+            // Created 0600 before SQLite opens it, so it is never readable by others.
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(db);
+        }
+        tighten(db, 0o600);
+        for suffix in ["-wal", "-shm"] {
+            let side = db.with_file_name(format!("{DB_FILE}{suffix}"));
+            if side.exists() {
+                tighten(&side, 0o600);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, db);
+}
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(migration_list())
 }
@@ -74,6 +109,7 @@ impl Store {
             )
         })?;
         let path = dir.join(DB_FILE);
+        owner_only(dir, &path);
         let mut conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
