@@ -309,3 +309,55 @@ async fn the_dispatcher_delivers_to_the_receiver_and_it_verifies() {
     core.stop_dispatcher().await;
     core.receiver().stop().await;
 }
+
+/// Credentials a tester's client sends along (a bearer token, a session cookie) are masked in the
+/// log by default — their kind, cookie names and sizes kept — and recorded as sent only when the
+/// receiver was started to keep them.
+#[tokio::test]
+async fn credential_headers_are_masked_unless_kept() {
+    let send = |base: String| async move {
+        http()
+            .post(format!("{base}/hooks"))
+            .header("Authorization", "Bearer sk_live_abcdefghijklmnop")
+            .header("Cookie", "session=s3cr3t; theme=dark")
+            .header("X-Custom", "visible")
+            .body(BODY)
+            .send()
+            .await
+            .unwrap();
+    };
+    let value = |d: &pitchbar_core::receiver::ReceivedDetail, name: &str| {
+        d.headers
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| h.value.clone())
+            .unwrap()
+    };
+
+    let (_dir, core, base) = started(VerifyWith::Nothing).await;
+    send(base).await;
+    let d = newest(&core, 1).await;
+    assert_eq!(value(&d, "authorization"), "Bearer ••• (masked, 24 bytes)");
+    assert_eq!(value(&d, "cookie"), "session=•••; theme=••• (masked)");
+    assert_eq!(value(&d, "x-custom"), "visible");
+    assert_eq!(core.receiver().status().keep_credentials, Some(false));
+    core.receiver().stop().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(dir.path()).unwrap();
+    let addr = core
+        .receiver()
+        .start(pitchbar_core::receiver::ReceiverConfig {
+            keep_credentials: true,
+            ..config(VerifyWith::Nothing)
+        })
+        .unwrap();
+    send(format!("http://{addr}")).await;
+    let d = newest(&core, 1).await;
+    assert_eq!(
+        value(&d, "authorization"),
+        "Bearer sk_live_abcdefghijklmnop"
+    );
+    assert_eq!(value(&d, "cookie"), "session=s3cr3t; theme=dark");
+    core.receiver().stop().await;
+}

@@ -22,6 +22,7 @@ fn start(verify: VerifyChoice) -> ReceiverStart {
         verify,
         response: ResponseSpec::default(),
         forward_to: None,
+        keep_credentials: false,
     }
 }
 

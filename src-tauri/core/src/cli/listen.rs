@@ -44,6 +44,9 @@ pub(super) struct ListenArgs {
     /// Also send each request, bytes unchanged, to this URL (like `stripe listen --forward-to`).
     #[arg(long, value_name = "URL")]
     forward_to: Option<String>,
+    /// Record Authorization, Cookie and Set-Cookie as sent (by default they are masked).
+    #[arg(long)]
+    keep_credentials: bool,
     /// Print one JSON object per request (and the start line on stderr).
     #[arg(long)]
     json: bool,
@@ -86,6 +89,7 @@ pub(super) async fn run(
                 verify_with,
                 response: ResponseSpec::default(),
                 forward_to: args.forward_to,
+                keep_credentials: args.keep_credentials,
             })?;
             Ok((core, addr))
         });

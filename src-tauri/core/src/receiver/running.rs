@@ -23,6 +23,8 @@ pub struct ReceiverStatus {
     pub response: Option<ResponseSpec>,
     pub forward_to: Option<String>,
     pub verify: Option<VerifyMode>,
+    /// Credential headers are recorded as sent (else masked), while running.
+    pub keep_credentials: Option<bool>,
 }
 
 /// The handle of a running receiver, owned by `Core`. Dropping it stops the listener and its
@@ -64,6 +66,7 @@ impl Running {
             response: Some(live.spec.clone()),
             forward_to: live.forward.as_ref().map(|u| u.to_string()),
             verify: Some(self.shared.verify.mode()),
+            keep_credentials: Some(self.shared.keep_credentials),
         }
     }
 
@@ -114,6 +117,7 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: ReceiverConfig) ->
         store,
         hub,
         config.verify_with,
+        config.keep_credentials,
         live,
         writer.sender(),
         shutdown_rx.clone(),

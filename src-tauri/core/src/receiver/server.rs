@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     store: Arc<Store>,
     hub: Arc<Hub>,
     pub(super) verify: VerifyWith,
+    /// Credential headers are recorded as sent, not masked.
+    pub(super) keep_credentials: bool,
     /// The candidates of `Nothing` and `Secret`, fixed for the run.
     fixed: Arc<PreparedCandidates>,
     /// The provider's list last seen, with its keys prepared: the list stays the same `Arc`
@@ -53,6 +55,7 @@ impl Shared {
         store: Arc<Store>,
         hub: Arc<Hub>,
         verify: VerifyWith,
+        keep_credentials: bool,
         live: Live,
         writer: mpsc::Sender<WriteMsg>,
         shutdown: watch::Receiver<bool>,
@@ -69,6 +72,7 @@ impl Shared {
             store,
             hub,
             verify,
+            keep_credentials,
             fixed: Arc::new(PreparedCandidates::new(Arc::new(fixed))),
             prepared: Mutex::new(None),
             live: RwLock::new(Arc::new(live)),
@@ -254,6 +258,7 @@ async fn handle(
         body_truncated,
         answer: answer.clone(),
         text: RowText::new(
+            !shared.keep_credentials,
             &parts.method,
             &parts.uri,
             &parts.headers,

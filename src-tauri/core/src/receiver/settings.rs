@@ -112,6 +112,9 @@ pub struct ReceiverConfig {
     pub response: ResponseSpec,
     /// http(s) URL every request is also sent to, exactly (method, headers and body kept).
     pub forward_to: Option<String>,
+    /// Record `Authorization`, `Cookie` and `Set-Cookie` as sent; by default they are masked in
+    /// the log (the forward always gets them whole).
+    pub keep_credentials: bool,
 }
 
 impl Default for ReceiverConfig {
@@ -121,6 +124,7 @@ impl Default for ReceiverConfig {
             verify_with: VerifyWith::Nothing,
             response: ResponseSpec::default(),
             forward_to: None,
+            keep_credentials: false,
         }
     }
 }

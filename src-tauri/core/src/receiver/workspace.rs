@@ -50,6 +50,9 @@ pub struct ReceiverStart {
     pub response: ResponseSpec,
     #[serde(default)]
     pub forward_to: Option<String>,
+    /// Record credential headers as sent instead of masked.
+    #[serde(default)]
+    pub keep_credentials: bool,
 }
 
 /// What "Send test events here" did.
@@ -120,6 +123,7 @@ impl Receiver<'_> {
                     response: None,
                     forward_to: None,
                     verify: None,
+                    keep_credentials: None,
                 },
                 Running::status,
             )
@@ -157,6 +161,7 @@ impl Receiver<'_> {
             verify_with,
             response: start.response,
             forward_to: start.forward_to.filter(|u| !u.trim().is_empty()),
+            keep_credentials: start.keep_credentials,
         })
     }
 

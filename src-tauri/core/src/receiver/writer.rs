@@ -1,6 +1,7 @@
 //! The receiver's group-commit writer: one thread that writes queued records in batches (one
 //! transaction each), fills in forward results as they arrive, and announces each batch.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -67,7 +68,9 @@ pub(crate) struct RowText {
 }
 
 impl RowText {
+    /// `mask`: credential headers are recorded masked (see [`masked`]).
     pub(crate) fn new(
+        mask: bool,
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
@@ -95,7 +98,16 @@ impl RowText {
         let forward_url = forward_url.map(|u| span(t, |t| t.push_str(u)));
         let verdict = span(t, |t| write_verdict_json(t, verdict));
         let headers = span(t, |t| {
-            json_pairs(t, headers.iter().map(|(n, v)| (n.as_str(), header_text(v))))
+            json_pairs(
+                t,
+                headers.iter().map(|(n, v)| {
+                    let text = header_text(v);
+                    (
+                        n.as_str(),
+                        if mask { masked(n.as_str(), text) } else { text },
+                    )
+                }),
+            )
         });
         Self {
             text,
@@ -115,6 +127,39 @@ impl RowText {
 
     pub(crate) fn forward_url(&self) -> Option<&str> {
         self.forward_url.as_ref().map(|r| self.get(r))
+    }
+}
+
+/// A credential header's value as the log keeps it: the scheme of an `Authorization` (the kind
+/// of credential is what a tester checks), each cookie's name, and the length of what is hidden.
+/// Other headers are kept as sent.
+pub(crate) fn masked<'a>(name: &str, value: Cow<'a, str>) -> Cow<'a, str> {
+    const HIDDEN: &str = "•••";
+    match name {
+        "authorization" | "proxy-authorization" => Cow::Owned(match value.split_once(' ') {
+            Some((scheme, rest)) => format!("{scheme} {HIDDEN} (masked, {} bytes)", rest.len()),
+            None => format!("{HIDDEN} (masked, {} bytes)", value.len()),
+        }),
+        "cookie" | "set-cookie" => {
+            // Set-Cookie's attributes (Path, HttpOnly…) say nothing secret; its first pair does.
+            let pairs = if name == "cookie" {
+                value.split(';').count()
+            } else {
+                1
+            };
+            let mut out = String::new();
+            for (i, part) in value.split(';').enumerate() {
+                if i > 0 {
+                    out.push(';');
+                }
+                match part.split_once('=') {
+                    Some((k, _)) if i < pairs => out.push_str(&format!("{k}={HIDDEN}")),
+                    _ => out.push_str(part),
+                }
+            }
+            Cow::Owned(format!("{out} (masked)"))
+        }
+        _ => value,
     }
 }
 
@@ -349,7 +394,7 @@ mod tests {
             signatures_in_header: 0,
         };
         let uri = Uri::from_static("/hooks?x=1");
-        let row = RowText::new(&Method::POST, &uri, map, &verdict, None);
+        let row = RowText::new(false, &Method::POST, &uri, map, &verdict, None);
         assert_eq!(
             (
                 row.get(&row.method),

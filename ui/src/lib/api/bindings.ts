@@ -860,6 +860,8 @@ export type ReceiverStart = {
 	verify: VerifyChoice,
 	response?: ResponseSpec,
 	forward_to?: string | null,
+	/**  Record credential headers as sent instead of masked. */
+	keep_credentials?: boolean,
 };
 
 /**  Whether the receiver runs, where, and as what. */
@@ -870,6 +872,8 @@ export type ReceiverStatus = {
 	response: ResponseSpec | null,
 	forward_to: string | null,
 	verify: VerifyMode | null,
+	/**  Credential headers are recorded as sent (else masked), while running. */
+	keep_credentials: boolean | null,
 };
 
 /**  How the redirect of an OAuth flow reaches the app (RFC 8252). */
