@@ -14,6 +14,7 @@ pub mod destinations;
 pub mod error;
 mod ids;
 pub mod leads;
+pub mod loopback;
 pub mod net;
 pub mod notify;
 pub mod oauth;
@@ -266,7 +267,7 @@ impl Core {
         let running = api::start(
             self.store.clone(),
             self.outbox.clone(),
-            api::ApiConfig { port },
+            api::ApiConfig::on_port(port),
         )?;
         let addr = running.addr();
         if let Err(err) = self.settings().set_api_port(port) {

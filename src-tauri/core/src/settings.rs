@@ -47,7 +47,7 @@ impl Settings<'_> {
     /// (for scripts and tests; 0 picks any free port), else 4787.
     pub fn api_config(&self) -> Result<ApiConfig> {
         if let Some(port) = self.api_port()? {
-            return Ok(ApiConfig { port });
+            return Ok(ApiConfig::on_port(port));
         }
         ApiConfig::from_env()
     }

@@ -137,7 +137,7 @@ async fn the_api_stops_and_frees_its_port() {
     let w = world().await;
     let addr = w.core.api_addr().unwrap();
     assert_eq!(
-        w.core.start_api(ApiConfig { port: 0 }).unwrap(),
+        w.core.start_api(ApiConfig::on_port(0)).unwrap(),
         addr,
         "starting twice is a no-op"
     );

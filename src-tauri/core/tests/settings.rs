@@ -20,7 +20,7 @@ async fn answers(port: u16) -> bool {
 #[tokio::test]
 async fn the_api_moves_to_a_chosen_port_and_remembers_it() {
     let (dir, core, owner) = owner_core();
-    let old = core.start_api(ApiConfig { port: 0 }).unwrap().port();
+    let old = core.start_api(ApiConfig::on_port(0)).unwrap().port();
     assert!(answers(old).await);
 
     let port = support::free_port();
@@ -45,7 +45,7 @@ async fn the_api_moves_to_a_chosen_port_and_remembers_it() {
 #[tokio::test]
 async fn a_taken_or_reserved_port_leaves_the_api_where_it_was() {
     let (_dir, core, owner) = owner_core();
-    let old = core.start_api(ApiConfig { port: 0 }).unwrap().port();
+    let old = core.start_api(ApiConfig::on_port(0)).unwrap().port();
 
     let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let taken_port = taken.local_addr().unwrap().port();

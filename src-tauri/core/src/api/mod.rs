@@ -4,13 +4,19 @@
 mod errors;
 mod routes;
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::watch;
 
 use crate::error::{Error, Result};
+use crate::loopback::{self, Limits, OnStop};
 use crate::outbox::Hub;
 use crate::store::Store;
 
@@ -26,11 +32,13 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 pub struct ApiConfig {
     /// The port on 127.0.0.1; 0 picks any free port (the bound address says which).
     pub port: u16,
+    /// Connections, header size and timeouts.
+    pub limits: Limits,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { port: DEFAULT_PORT }
+        Self::on_port(DEFAULT_PORT)
     }
 }
 
@@ -38,11 +46,19 @@ impl Default for ApiConfig {
 pub const PORT_ENV: &str = "PITCHBAR_API_PORT";
 
 impl ApiConfig {
+    /// On `port`, with the default limits.
+    pub fn on_port(port: u16) -> Self {
+        Self {
+            port,
+            limits: Limits::default(),
+        }
+    }
+
     /// The port from `PITCHBAR_API_PORT` (0 picks any free one), else [`DEFAULT_PORT`].
     pub fn from_env() -> Result<Self> {
         match std::env::var(PORT_ENV) {
             Err(_) => Ok(Self::default()),
-            Ok(port) => port.trim().parse().map(|port| Self { port }).map_err(|_| {
+            Ok(port) => port.trim().parse().map(Self::on_port).map_err(|_| {
                 Error::InvalidInput(format!(
                     "{PORT_ENV} is “{port}”, not a port number. Set it to 1–65535 (or 0 for any free port) and restart."
                 ))
@@ -54,7 +70,7 @@ impl ApiConfig {
 /// The handle of a running API server, owned by `Core`. Dropping it asks the server to stop.
 pub struct Running {
     addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
+    shutdown: Option<watch::Sender<bool>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -65,7 +81,7 @@ impl crate::service::Service for Running {
     /// returns: the port is free again.
     async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
         if let Some(mut task) = self.task.take() {
             if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
@@ -85,7 +101,7 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
     }
 }
@@ -95,44 +111,40 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: ApiConfig) -> Resu
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
         Error::Internal("The local API must be started inside the app's runtime.".into())
     })?;
-    let listener = StdListener::bind((Ipv4Addr::LOCALHOST, config.port)).map_err(|err| {
-        tracing::warn!(error = %err, port = config.port, "cannot bind the local API");
-        if err.kind() == std::io::ErrorKind::AddrInUse {
-            Error::Conflict(format!(
-                "Port {} on 127.0.0.1 is used by another program. Choose another port for the local API, or 0 for any free port.",
-                config.port
-            ))
-        } else {
-            Error::Internal(format!(
-                "The local API could not listen on 127.0.0.1:{}. Choose another port, or 0 for any free port.",
-                config.port
-            ))
-        }
-    })?;
+    let listener = loopback::listen(&runtime, config.port, "the local API")?;
     let addr = listener.local_addr().map_err(io_error)?;
-    listener.set_nonblocking(true).map_err(io_error)?;
-    let listener = {
-        let _guard = runtime.enter();
-        tokio::net::TcpListener::from_std(listener).map_err(io_error)?
-    };
-    let app = router(ApiState::new(store, hub));
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = runtime.spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-        if let Err(err) = served {
-            tracing::error!(error = %err, "the local API stopped");
-        }
-    });
+    let port = addr.port();
+    let app = router(ApiState::new(store, hub)).layer(middleware::from_fn(move |req, next| {
+        only_local(port, req, next)
+    }));
+    let (tx, rx) = watch::channel(false);
+    let task = runtime.spawn(loopback::serve(
+        listener,
+        config.limits,
+        OnStop::Finish,
+        rx,
+        move || TowerToHyperService::new(app.clone()),
+    ));
     tracing::info!(%addr, "local API listening");
     Ok(Running {
         addr,
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+/// Refuses a request whose `Host` is not this machine's loopback port (a web page reaching
+/// 127.0.0.1 through a name of its own), before the key is even looked at.
+async fn only_local(port: u16, req: Request, next: Next) -> Response {
+    if loopback::host_is_local(req.headers(), port) {
+        return next.run(req).await;
+    }
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden_host",
+        loopback::host_refusal(req.headers(), port),
+    )
+    .into_response()
 }
 
 fn io_error(err: std::io::Error) -> Error {

@@ -90,6 +90,7 @@ pub(super) async fn run(
                 response: ResponseSpec::default(),
                 forward_to: args.forward_to,
                 keep_credentials: args.keep_credentials,
+                limits: Default::default(),
             })?;
             Ok((core, addr))
         });

@@ -46,7 +46,7 @@ pub(super) async fn run(
         .and_then(|dir| Core::open(&dir))
         .and_then(|core| {
             let config = match args.port {
-                Some(port) => ApiConfig { port },
+                Some(port) => ApiConfig::on_port(port),
                 None => core.settings().api_config()?,
             };
             // The API first: a port in use (often the open app on the same data) then stops

@@ -61,6 +61,8 @@ pub(crate) async fn run(
     mut stop: watch::Receiver<bool>,
     seq: u64,
     request: Outgoing,
+    // The body's share of the receiver's memory budget, given back when this ends.
+    _budget: Option<tokio::sync::OwnedSemaphorePermit>,
 ) {
     let result = tokio::select! {
         result = send(&client, request) => result,

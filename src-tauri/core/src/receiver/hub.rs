@@ -1,10 +1,13 @@
 //! What outlives each run of the receiver, owned by `Core`: the change announcements and the
-//! replay memory.
+//! replay memory, and what the log keeps.
+
+use std::sync::RwLock;
 
 use serde::Serialize;
 use specta::Type;
 use tokio::sync::broadcast;
 
+use super::retention::Retention;
 use super::seen;
 
 /// Sent after each batch of receiver writes; the shell forwards it to the window.
@@ -18,6 +21,8 @@ pub struct ReceiverChanged {
 pub struct Hub {
     changes: broadcast::Sender<ReceiverChanged>,
     pub(crate) seen: seen::Seen,
+    /// What the log keeps; read by the writer after each batch.
+    retention: RwLock<Retention>,
 }
 
 impl Default for Hub {
@@ -25,6 +30,7 @@ impl Default for Hub {
         Self {
             changes: broadcast::channel(256).0,
             seen: seen::Seen::default(),
+            retention: RwLock::default(),
         }
     }
 }
@@ -32,6 +38,14 @@ impl Default for Hub {
 impl Hub {
     pub fn subscribe(&self) -> broadcast::Receiver<ReceiverChanged> {
         self.changes.subscribe()
+    }
+
+    pub(crate) fn retention(&self) -> Retention {
+        *crate::sync::read(&self.retention)
+    }
+
+    pub(crate) fn set_retention(&self, retention: Retention) {
+        *crate::sync::write(&self.retention) = retention;
     }
 
     pub(crate) fn notify(&self, request_ids: Vec<i64>) {

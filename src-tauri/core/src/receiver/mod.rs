@@ -16,6 +16,7 @@ mod forward;
 mod hub;
 mod json;
 mod log;
+mod retention;
 mod running;
 mod seen;
 mod server;
@@ -27,6 +28,7 @@ pub use hub::{Hub, ReceiverChanged};
 pub use log::{
     ForwardView, ReceivedDetail, ReceivedPage, ReceivedSummary, ReceiverLog, ReceiverQuery,
 };
+pub use retention::Retention;
 pub(crate) use running::start;
 pub use running::{ReceiverStatus, Running};
 pub use settings::{

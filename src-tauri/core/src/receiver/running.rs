@@ -1,7 +1,7 @@
 //! A running receiver: binding the port, the accept loop and the log writer it starts, and
 //! the handle that changes its answer and stops it.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -9,9 +9,11 @@ use specta::Type;
 use tokio::sync::watch;
 
 use super::hub::Hub;
+use super::retention::Retention;
 use super::settings::{self, ReceiverConfig, ResponseSpec, VerifyMode};
 use super::{server, writer};
 use crate::error::{Error, Result};
+use crate::loopback;
 use crate::store::Store;
 
 /// Whether the receiver runs, where, and as what.
@@ -102,15 +104,11 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: ReceiverConfig) ->
     if let Some(url) = &config.forward_to {
         settings::check_forward(url, config.port)?;
     }
-    let listener = bind(config.port)?;
+    let listener = loopback::listen(&runtime, config.port, "the receiver")?;
     let addr = listener.local_addr().map_err(io_error)?;
     let live = live.with_forward(config.forward_to.as_deref(), addr.port())?;
-    listener.set_nonblocking(true).map_err(io_error)?;
-    let listener = {
-        let _guard = runtime.enter();
-        tokio::net::TcpListener::from_std(listener).map_err(io_error)?
-    };
     hub.seen.load_recent(&store)?;
+    hub.set_retention(Retention::load(&store)?);
     let writer = writer::WriterHandle::start(store.clone(), hub.clone())?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let shared = Arc::new(server::Shared::new(
@@ -121,6 +119,8 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: ReceiverConfig) ->
         live,
         writer.sender(),
         shutdown_rx.clone(),
+        addr.port(),
+        config.limits,
     )?);
     let accept = runtime.spawn(server::accept_loop(listener, shared.clone(), shutdown_rx));
     tracing::info!(%addr, "webhook receiver listening");
@@ -130,21 +130,6 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: ReceiverConfig) ->
         shutdown,
         accept: Some(accept),
         writer: Some(writer),
-    })
-}
-
-fn bind(port: u16) -> Result<StdListener> {
-    StdListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(|err| {
-        tracing::warn!(error = %err, port, "cannot bind the receiver");
-        if err.kind() == std::io::ErrorKind::AddrInUse {
-            Error::Conflict(format!(
-                "Port {port} on 127.0.0.1 is used by another program. Choose another port for the receiver, or 0 for any free port."
-            ))
-        } else {
-            Error::Internal(format!(
-                "The receiver could not listen on 127.0.0.1:{port}. Choose another port, or 0 for any free port."
-            ))
-        }
     })
 }
 

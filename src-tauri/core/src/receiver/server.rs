@@ -8,12 +8,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use super::forward;
 use super::hub::Hub;
@@ -23,13 +21,25 @@ use super::settings::{Answer, Live, VerifyWith};
 use super::writer::{Record, RowText, WriteMsg};
 use crate::clock::unix_ms;
 use crate::error::Result;
+use crate::loopback::{self, Limits, OnStop};
 use crate::net::ClientSpec;
 use crate::store::Store;
 use crate::webhooks::signing::{parse_signature_header, ParsedSignature, SIGNATURE_HEADER};
-use crate::webhooks::verify::{diagnose_prepared, Candidate, CandidateState, PreparedCandidates};
+use crate::webhooks::verify::{
+    diagnose_prepared, Candidate, CandidateState, PreparedCandidates, Verdict, VerdictCode,
+};
 
 /// Bodies are recorded up to this size; a larger one is cut, answered 413 and not forwarded.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
+/// Request bodies held in memory at once, across connections: being read, waiting to be
+/// written to the log, or being forwarded. A request beyond it waits for room (its sender's TCP
+/// window fills) instead of growing memory.
+pub const BODY_BUDGET: usize = 64 * 1024 * 1024;
+/// A body that sends nothing for this long is given up (the connection is closed).
+const BODY_IDLE: Duration = Duration::from_secs(30);
+/// Bodies larger than this are diagnosed on a blocking thread, away from the threads that
+/// answer requests (and the local API).
+const DIAGNOSE_INLINE: usize = 64 * 1024;
 
 /// What every connection of one running receiver shares.
 pub(crate) struct Shared {
@@ -48,6 +58,10 @@ pub(crate) struct Shared {
     pub(super) client: reqwest::Client,
     seq: AtomicU64,
     shutdown: watch::Receiver<bool>,
+    /// The port it listens on: the only one a request's `Host` may name.
+    port: u16,
+    limits: Limits,
+    budget: Arc<Semaphore>,
 }
 
 impl Shared {
@@ -59,6 +73,8 @@ impl Shared {
         live: Live,
         writer: mpsc::Sender<WriteMsg>,
         shutdown: watch::Receiver<bool>,
+        port: u16,
+        limits: Limits,
     ) -> Result<Self> {
         let fixed = match &verify {
             VerifyWith::Secret(secret) => vec![Candidate {
@@ -82,6 +98,9 @@ impl Shared {
                 .build(&[])?,
             seq: AtomicU64::new(0),
             shutdown,
+            port,
+            limits,
+            budget: Arc::new(Semaphore::new(BODY_BUDGET)),
         })
     }
 
@@ -140,37 +159,18 @@ impl Shared {
     }
 }
 
-/// Accepts connections until the stop signal; each connection ends at it too.
+/// Serves connections until the stop signal; each connection ends at it too.
 pub(super) async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    loop {
-        let stream = tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(err) => {
-                    // Out of file descriptors and the like: pause rather than spin.
-                    tracing::warn!(error = %err, "the receiver could not accept a connection");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
+    let limits = shared.limits;
+    loopback::serve(listener, limits, OnStop::Cut, shutdown, move || {
         let shared = shared.clone();
-        let mut stop = shutdown.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| handle(shared.clone(), req));
-            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = conn => {}
-                _ = stop.changed() => {}
-            }
-        });
-    }
+        service_fn(move |req| handle(shared.clone(), req))
+    })
+    .await;
 }
 
 /// The service's error: hyper closes the connection without writing any answer.
@@ -191,8 +191,14 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, NoAnswer> {
     let received_at = unix_ms();
     let (parts, body) = req.into_parts();
-    let Ok((body, body_truncated)) = read_body(body).await else {
-        // The sender went away mid-body: there is no one to answer, and nothing whole to keep.
+    if let Some(verdict) = refusal(&parts.headers, shared.port) {
+        // The body is not read: the connection closes after the answer.
+        drop(body);
+        return Ok(refuse(&shared, &parts, received_at, verdict).await);
+    }
+    let Ok((body, body_truncated, budget)) = read_body(body, &shared.budget).await else {
+        // The sender went away mid-body (or stalled): there is no one to answer, and nothing
+        // whole to keep.
         return Err(NoAnswer);
     };
     // Taken apart once: for the verdict and, when authentic, for replay detection.
@@ -200,30 +206,19 @@ async fn handle(
         .headers
         .get(SIGNATURE_HEADER)
         .map(|v| parse_signature_header(&String::from_utf8_lossy(v.as_bytes())));
-    let parsed = header.as_ref().and_then(|h| h.as_ref().ok());
     let candidates = shared.candidates();
     let now = received_at.div_euclid(1000);
-    let mut verdict = diagnose_prepared(
-        header.as_ref(),
-        &body,
-        &candidates,
-        now,
-        TOLERANCE_SECS,
-        false,
-    );
+    let (header, mut verdict) =
+        diagnose(header, body.clone(), candidates.clone(), now, false).await;
+    let parsed = header.as_ref().and_then(|h| h.as_ref().ok());
     // Only signatures that matched a secret are remembered: a forged request carrying a copied
     // signature must not make the genuine one look like a replay.
-    let authentic = parsed.filter(|_| verdict.matched.is_some());
-    if let Some(p) = authentic {
+    let authentic = parsed.filter(|_| verdict.matched.is_some()).cloned();
+    if let Some(p) = &authentic {
         if shared.seen_before(p, received_at).await {
-            verdict = diagnose_prepared(
-                header.as_ref(),
-                &body,
-                &candidates,
-                now,
-                TOLERANCE_SECS,
-                true,
-            );
+            verdict = diagnose(header, body.clone(), candidates, now, true)
+                .await
+                .1;
         }
     }
     let signature = authentic.and_then(|p| p.v1.first().map(|s| (*s, p.timestamp)));
@@ -268,16 +263,20 @@ async fn handle(
         // A copy (a kilobyte, typically): the body read is a view into the connection's read
         // buffer, which hyper can only reuse for the next request once no record holds it.
         body: Bytes::copy_from_slice(&body),
+        _budget: budget,
     };
     // Queued before the answer goes out: a stop writes it, so every answer is on record.
     let _ = shared.writer.send(WriteMsg::Record(record)).await;
     if let Some((seq, request)) = forward {
+        // The forward holds the body read until it is sent: its own share of the budget.
+        let share = take_budget(&shared.budget, request.body.len()).await;
         tokio::spawn(forward::run(
             shared.client.clone(),
             shared.writer.clone(),
             shared.shutdown(),
             seq,
             request,
+            share,
         ));
     }
     if answer.delay_ms > 0 {
@@ -286,33 +285,163 @@ async fn handle(
     let Some(status) = answer.status else {
         return Err(NoAnswer);
     };
+    Ok(response(status, &answer))
+}
+
+fn response(status: u16, answer: &Answer) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(answer.body.clone()));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     *response.headers_mut() = answer.header_map.clone();
-    Ok(response)
+    response
 }
 
-/// The body, up to [`MAX_BODY`] bytes, and whether it was longer.
-async fn read_body(body: Incoming) -> Result<(Bytes, bool), hyper::Error> {
-    if body
-        .size_hint()
-        .upper()
-        .is_some_and(|n| n <= MAX_BODY as u64)
-    {
+/// The verdict on a request the receiver does not take: to another host than this machine
+/// (DNS rebinding), or sent by a web page in the user's browser.
+fn refusal(headers: &hyper::HeaderMap, port: u16) -> Option<Verdict> {
+    let (title, detail) = if !loopback::host_is_local(headers, port) {
+        (
+            "Refused: not addressed to this machine".to_owned(),
+            loopback::host_refusal(headers, port),
+        )
+    } else {
+        let why = loopback::from_web_page(headers)?;
+        (
+            "Refused: sent by a web page".to_owned(),
+            format!(
+                "A web page open in a browser sent this request ({why}). Webhook senders send no \
+                 Origin or Sec-Fetch-Site header, so the receiver refuses such requests: a page \
+                 you visit cannot fill this log or reach your forward target. Send webhooks from \
+                 a server, a script or `pitchbar-admin trigger`."
+            ),
+        )
+    };
+    Some(Verdict {
+        valid: false,
+        code: VerdictCode::Refused,
+        title,
+        detail,
+        matched: None,
+        timestamp: None,
+        skew_secs: None,
+        signatures_in_header: 0,
+    })
+}
+
+/// Records a refused request (its headers, no body) and answers it 403 with the reason.
+async fn refuse(
+    shared: &Shared,
+    parts: &hyper::http::request::Parts,
+    received_at: i64,
+    verdict: Verdict,
+) -> Response<Full<Bytes>> {
+    let answer = Arc::new(Answer::refused(&verdict.detail));
+    let record = Record {
+        forward_seq: None,
+        received_at,
+        valid: false,
+        code: verdict.code,
+        signature: None,
+        body_truncated: false,
+        answer: answer.clone(),
+        text: RowText::new(
+            !shared.keep_credentials,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &verdict,
+            None,
+        ),
+        body: Bytes::new(),
+        _budget: None,
+    };
+    let _ = shared.writer.send(WriteMsg::Record(record)).await;
+    let mut response = response(403, &answer);
+    response.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+type Header =
+    Option<std::result::Result<ParsedSignature, crate::webhooks::signing::SignatureError>>;
+
+/// The verdict on the body's signature; a large body's on a blocking thread (each candidate
+/// secret hashes the whole body), so the threads that answer requests keep answering.
+async fn diagnose(
+    header: Header,
+    body: Bytes,
+    candidates: Arc<PreparedCandidates>,
+    now: i64,
+    seen_before: bool,
+) -> (Header, Verdict) {
+    let inline = body.len() <= DIAGNOSE_INLINE;
+    let run = move || {
+        let verdict = diagnose_prepared(
+            header.as_ref(),
+            &body,
+            &candidates,
+            now,
+            TOLERANCE_SECS,
+            seen_before,
+        );
+        (header, verdict)
+    };
+    if inline {
+        return run();
+    }
+    tokio::task::spawn_blocking(run)
+        .await
+        .expect("the signature diagnosis does not panic")
+}
+
+/// `n` bytes of the memory budget (at most all of it), waited for.
+async fn take_budget(budget: &Arc<Semaphore>, n: usize) -> Option<OwnedSemaphorePermit> {
+    if n == 0 {
+        return None;
+    }
+    let n = u32::try_from(n.min(BODY_BUDGET)).unwrap_or(u32::MAX);
+    budget.clone().acquire_many_owned(n).await.ok()
+}
+
+/// The body, up to [`MAX_BODY`] bytes, whether it was longer, and its share of the memory
+/// budget (taken before it is read, or as it arrives when its length is not announced).
+async fn read_body(
+    body: Incoming,
+    budget: &Arc<Semaphore>,
+) -> std::result::Result<(Bytes, bool, Option<OwnedSemaphorePermit>), ()> {
+    if let Some(n) = body.size_hint().upper().filter(|n| *n <= MAX_BODY as u64) {
         // The usual case: a Content-Length within bounds, often one chunk (no copy).
-        return Ok((body.collect().await?.to_bytes(), false));
+        let share = take_budget(budget, n as usize).await;
+        let read = tokio::time::timeout(BODY_IDLE.max(Duration::from_secs(1)), body.collect());
+        return match read.await {
+            Ok(Ok(collected)) => Ok((collected.to_bytes(), false, share)),
+            _ => Err(()),
+        };
     }
     let mut body = body;
     let mut buf = Vec::new();
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
+    let mut share: Option<OwnedSemaphorePermit> = None;
+    loop {
+        let frame = match tokio::time::timeout(BODY_IDLE, body.frame()).await {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(None) => break,
+            Ok(Some(Err(_))) | Err(_) => return Err(()),
+        };
+        if let Ok(data) = frame.into_data() {
             let room = MAX_BODY - buf.len();
-            if data.len() > room {
-                buf.extend_from_slice(&data[..room]);
-                return Ok((Bytes::from(buf), true));
+            let take = data.len().min(room);
+            if let Some(more) = take_budget(budget, take).await {
+                match &mut share {
+                    Some(s) => s.merge(more),
+                    None => share = Some(more),
+                }
             }
-            buf.extend_from_slice(&data);
+            buf.extend_from_slice(&data[..take]);
+            if data.len() > room {
+                return Ok((Bytes::from(buf), true, share));
+            }
         }
     }
-    Ok((Bytes::from(buf), false))
+    Ok((Bytes::from(buf), false, share))
 }

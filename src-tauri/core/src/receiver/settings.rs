@@ -11,6 +11,7 @@ use specta::Type;
 
 use super::json::pairs_json;
 use crate::error::{Error, Result};
+use crate::loopback::Limits;
 use crate::secret::Secret;
 use crate::webhooks::endpoints::check_url;
 use crate::webhooks::verify::Candidate;
@@ -115,6 +116,8 @@ pub struct ReceiverConfig {
     /// Record `Authorization`, `Cookie` and `Set-Cookie` as sent; by default they are masked in
     /// the log (the forward always gets them whole).
     pub keep_credentials: bool,
+    /// Connections, header size and timeouts.
+    pub limits: Limits,
 }
 
 impl Default for ReceiverConfig {
@@ -125,6 +128,7 @@ impl Default for ReceiverConfig {
             response: ResponseSpec::default(),
             forward_to: None,
             keep_credentials: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -168,6 +172,16 @@ impl Answer {
             body,
             delay_ms,
         }
+    }
+
+    /// The answer to a request the receiver refuses, saying why.
+    pub(crate) fn refused(reason: &str) -> Self {
+        Self::new(
+            Some(403),
+            vec![("content-type".into(), "text/plain; charset=utf-8".into())],
+            Bytes::from(reason.to_owned()),
+            0,
+        )
     }
 
     /// The answer to a body over the size limit: the configured one is not given.

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use super::{
-    start, CandidatesFn, Hub, ReceiverConfig, ReceiverStatus, ResponseSpec, Running, VerifyWith,
-    TOLERANCE_SECS,
+    start, CandidatesFn, Hub, ReceiverConfig, ReceiverStatus, ResponseSpec, Retention, Running,
+    VerifyWith, TOLERANCE_SECS,
 };
 use crate::clock::unix_ms;
 use crate::error::{Error, Result};
@@ -162,7 +162,26 @@ impl Receiver<'_> {
             response: start.response,
             forward_to: start.forward_to.filter(|u| !u.trim().is_empty()),
             keep_credentials: start.keep_credentials,
+            limits: Default::default(),
         })
+    }
+
+    /// What the log keeps.
+    pub fn retention(&self) -> Result<Retention> {
+        Retention::load(self.store)
+    }
+
+    /// Changes what the log keeps, pruning it at once (running or not); returns how many
+    /// requests were deleted.
+    pub fn set_retention(&self, actor: &Actor, retention: Retention) -> Result<u64> {
+        actor.require_manage()?;
+        let retention = retention.check()?;
+        let deleted = retention.save(self.store)?;
+        self.hub.set_retention(retention);
+        if deleted > 0 {
+            self.hub.notify(Vec::new());
+        }
+        Ok(deleted)
     }
 
     /// Points an endpoint at the running receiver (reusing the one made before) and sends it a

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::hub::Hub;
 use super::json::{header_text, json_pairs, pairs_json, write_verdict_json};
+use super::retention::{prune, Held};
 use super::settings::Answer;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -50,6 +51,8 @@ pub(crate) struct Record {
     pub answer: Arc<Answer>,
     pub text: RowText,
     pub body: Bytes,
+    /// The body's share of the receiver's memory budget, given back once it is written.
+    pub _budget: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// A request's text columns, written into one string on the request's own thread: the writer
@@ -223,6 +226,10 @@ fn writer_loop(store: &Store, hub: &Hub, mut rx: mpsc::Receiver<WriteMsg>) {
     // Forwarded requests whose result has not arrived: their sequence number → rowid.
     let mut pending: HashMap<u64, i64> = HashMap::new();
     let mut stopping = false;
+    // What the log holds, counted up as rows are written and exactly at each prune: it is
+    // never below the truth (only deletions outside the writer lower that), so the log is
+    // pruned whenever it may be over the limit.
+    let mut held: Option<Held> = None;
     while !stopping {
         let Some(first) = rx.blocking_recv() else {
             break;
@@ -234,7 +241,25 @@ fn writer_loop(store: &Store, hub: &Hub, mut rx: mpsc::Receiver<WriteMsg>) {
             drain(&mut rx, &mut buf);
         }
         stopping = has_stop(&buf);
-        match store.write(|tx| write_batch(tx, &buf, &mut pending)) {
+        let retention = hub.retention();
+        let written = store.write(|tx| {
+            let ids = write_batch(tx, &buf, &mut pending)?;
+            let mut h = match held {
+                Some(h) => h,
+                None => prune(tx, retention)?,
+            };
+            h.requests += buf
+                .iter()
+                .filter(|m| matches!(m, WriteMsg::Record(_)))
+                .count() as i64;
+            h.bytes += buf.iter().map(written_bytes).sum::<i64>();
+            if h.requests > i64::from(retention.max_requests) || h.bytes > retention.max_bytes() {
+                h = prune(tx, retention)?;
+            }
+            held = Some(h);
+            Ok(ids)
+        });
+        match written {
             Ok(ids) if !ids.is_empty() => hub.notify(ids),
             Ok(_) => {}
             Err(err) => {
@@ -249,6 +274,17 @@ fn writer_loop(store: &Store, hub: &Hub, mut rx: mpsc::Receiver<WriteMsg>) {
             tracing::warn!(error = %err, "cannot mark forwards cut by the stop");
         }
         hub.notify(ids);
+    }
+}
+
+/// The bytes a message adds to the log, as the retention counts them.
+fn written_bytes(msg: &WriteMsg) -> i64 {
+    match msg {
+        WriteMsg::Record(r) => {
+            (r.body.len() + r.answer.status.map_or(0, |_| r.answer.body.len())) as i64
+        }
+        WriteMsg::Forwarded(f) => f.body.as_ref().map_or(0, Vec::len) as i64,
+        WriteMsg::Stop => 0,
     }
 }
 
@@ -490,6 +526,7 @@ mod tests {
             VerdictCode::RotatedSecret,
             VerdictCode::NoSecret,
             VerdictCode::Replayed,
+            VerdictCode::Refused,
         ] {
             v.code = code;
             assert_eq!(

@@ -27,6 +27,9 @@ pub struct Candidate {
 /// unchanged (a retired secret is never sent, so a request signed only with it is refused).
 pub use super::endpoints::SecretState as CandidateState;
 
+/// Bodies larger than this are checked as received only, not also re-serialized.
+pub const MAX_VARIANT_BODY: usize = 1024 * 1024;
+
 /// What the diagnosis found, as a stable name the UI can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
@@ -41,6 +44,8 @@ pub enum VerdictCode {
     RotatedSecret,
     NoSecret,
     Replayed,
+    /// Not checked: the receiver refused the request (sent by a web page, or to another host).
+    Refused,
 }
 
 impl VerdictCode {
@@ -56,6 +61,7 @@ impl VerdictCode {
             VerdictCode::RotatedSecret => "rotated_secret",
             VerdictCode::NoSecret => "no_secret",
             VerdictCode::Replayed => "replayed",
+            VerdictCode::Refused => "refused",
         }
     }
 }
@@ -292,7 +298,14 @@ fn diagnose_keyed(
         };
     }
 
-    for (variant, how) in body_variants(body) {
+    // Re-serializing is for the JSON payloads webhooks carry: a larger body is not parsed and
+    // hashed again under every candidate (a hostile sender's 4 MiB would cost seconds).
+    let variants = if body.len() <= MAX_VARIANT_BODY {
+        body_variants(body)
+    } else {
+        Vec::new()
+    };
+    for (variant, how) in variants {
         if let Some(c) = first_match(live(), t, &variant, sigs)
             .or_else(|| first_match(retired(), t, &variant, sigs))
         {
@@ -320,9 +333,14 @@ fn diagnose_keyed(
             "None of the {n_sigs} signature(s) matches the body under any of the {} secret(s) \
              tried ({}). Either the body was changed after it was signed (compare it with the \
              delivery log), or it was signed with a secret not known here: copy the endpoint's \
-             current secret again.",
+             current secret again.{}",
             candidates.len(),
-            labels.join(", ")
+            labels.join(", "),
+            if body.len() > MAX_VARIANT_BODY {
+                " (The body is over 1 MiB, so it was not also checked as re-serialized JSON.)"
+            } else {
+                ""
+            }
         ),
         ..base
     }

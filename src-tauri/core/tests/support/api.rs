@@ -46,7 +46,7 @@ pub async fn world() -> World {
         },
     );
     core.start_dispatcher(DispatcherConfig::default()).unwrap();
-    let addr = core.start_api(ApiConfig { port: 0 }).unwrap();
+    let addr = core.start_api(ApiConfig::on_port(0)).unwrap();
     assert!(addr.ip().is_loopback() && addr.port() != 0);
     World {
         _dir: dir,

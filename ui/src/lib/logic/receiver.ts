@@ -90,6 +90,7 @@ const SHORT: Record<VerdictCode, string> = {
   rotated_secret: "Rotated secret",
   no_secret: "Not checked",
   replayed: "Replay",
+  refused: "Refused",
 };
 
 /** The verdict in a word or two, for the list's badge. */
