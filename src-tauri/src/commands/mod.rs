@@ -82,6 +82,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             receiver::list_received,
             receiver::get_received,
             receiver::clear_received,
+            receiver::receiver_retention,
+            receiver::set_receiver_retention,
             receiver::send_test_events_here,
             receiver::verify_signature,
             sources::list_sources,

@@ -3,7 +3,7 @@
 
 use pitchbar_core::receiver::{
     ReceivedDetail, ReceivedPage, ReceiverQuery, ReceiverStart, ReceiverStatus, ResponseSpec,
-    SentHere, VerifyInput,
+    Retention, SentHere, VerifyInput,
 };
 use pitchbar_core::webhooks::verify::Verdict;
 use pitchbar_core::Error;
@@ -34,8 +34,7 @@ pub async fn start_receiver(
 #[specta::specta]
 pub async fn stop_receiver(state: State<'_, AppState>) -> Result<ReceiverStatus, Error> {
     let core = state.core()?;
-    core.workspaces().actor()?.require_manage()?;
-    core.receiver().stop().await;
+    core.receiver().stop_as(&core.workspaces().actor()?).await?;
     Ok(core.receiver().status())
 }
 
@@ -46,8 +45,8 @@ pub fn set_receiver_response(
     spec: ResponseSpec,
 ) -> Result<ReceiverStatus, Error> {
     let core = state.core()?;
-    core.workspaces().actor()?.require_manage()?;
-    core.receiver().set_response(spec)?;
+    core.receiver()
+        .set_response_as(&core.workspaces().actor()?, spec)?;
     Ok(core.receiver().status())
 }
 
@@ -59,8 +58,8 @@ pub fn set_receiver_forward(
     forward_to: Option<String>,
 ) -> Result<ReceiverStatus, Error> {
     let core = state.core()?;
-    core.workspaces().actor()?.require_manage()?;
-    core.receiver().set_forward(forward_to)?;
+    core.receiver()
+        .set_forward_as(&core.workspaces().actor()?, forward_to)?;
     Ok(core.receiver().status())
 }
 
@@ -83,8 +82,26 @@ pub fn get_received(state: State<'_, AppState>, id: i64) -> Result<ReceivedDetai
 #[specta::specta]
 pub fn clear_received(state: State<'_, AppState>) -> Result<u64, Error> {
     let core = state.core()?;
-    core.workspaces().actor()?.require_manage()?;
-    core.receiver_log().clear()
+    core.receiver_log().clear(&core.workspaces().actor()?)
+}
+
+/// What the receiver's log keeps.
+#[tauri::command]
+#[specta::specta]
+pub fn receiver_retention(state: State<'_, AppState>) -> Result<Retention, Error> {
+    state.core()?.receiver().retention()
+}
+
+/// Changes what the log keeps; returns how many requests were deleted to fit it.
+#[tauri::command]
+#[specta::specta]
+pub fn set_receiver_retention(
+    state: State<'_, AppState>,
+    retention: Retention,
+) -> Result<u64, Error> {
+    let core = state.core()?;
+    core.receiver()
+        .set_retention(&core.workspaces().actor()?, retention)
 }
 
 #[tauri::command]

@@ -8,6 +8,7 @@ use specta::Type;
 use super::hub::Hub;
 use super::json::VerdictColumn;
 use crate::clock::rfc3339_ms;
+use crate::workspace::Actor;
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::webhooks::log::Header;
@@ -158,7 +159,8 @@ impl ReceiverLog<'_> {
 
     /// Deletes every recorded request; returns how many. Signatures seen before are forgotten
     /// too: a request sent again after a clear is not called a replay.
-    pub fn clear(&self) -> Result<u64> {
+    pub fn clear(&self, actor: &Actor) -> Result<u64> {
+        actor.require_manage()?;
         let n = self
             .store
             .write(|tx| Ok(tx.execute("DELETE FROM receiver_request", [])?))?;

@@ -166,6 +166,25 @@ impl Receiver<'_> {
         })
     }
 
+    /// [`Receiver::stop`] by a person: Owners and Admins only.
+    pub async fn stop_as(&self, actor: &Actor) -> Result<()> {
+        actor.require_manage()?;
+        self.stop().await;
+        Ok(())
+    }
+
+    /// [`Receiver::set_response`] by a person: Owners and Admins only.
+    pub fn set_response_as(&self, actor: &Actor, spec: ResponseSpec) -> Result<()> {
+        actor.require_manage()?;
+        self.set_response(spec)
+    }
+
+    /// [`Receiver::set_forward`] by a person: Owners and Admins only.
+    pub fn set_forward_as(&self, actor: &Actor, forward_to: Option<String>) -> Result<()> {
+        actor.require_manage()?;
+        self.set_forward(forward_to)
+    }
+
     /// What the log keeps.
     pub fn retention(&self) -> Result<Retention> {
         Retention::load(self.store)

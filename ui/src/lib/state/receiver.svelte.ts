@@ -9,6 +9,7 @@ import {
   type ReceiverStart,
   type ReceiverStatus,
   type ResponseSpec,
+  type Retention,
   type SentHere,
   type Verdict,
   type VerifyInput,
@@ -100,6 +101,18 @@ class ReceiverState {
     await commands.clearReceived();
     this.requests = [];
     this.cursor = null;
+  }
+
+  /** What the log keeps. */
+  retention(): Promise<Retention> {
+    return commands.receiverRetention();
+  }
+
+  /** Changes what the log keeps; resolves to how many requests were deleted to fit. */
+  async setRetention(retention: Retention): Promise<number> {
+    const deleted = await commands.setReceiverRetention(retention);
+    if (deleted) await this.refresh();
+    return deleted;
   }
 
   /** One recorded request with every byte. */
