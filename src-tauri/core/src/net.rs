@@ -198,7 +198,10 @@ pub async fn read_capped(resp: &mut reqwest::Response) -> (Vec<u8>, bool, Option
             }
             Ok(None) => return (body, false, None),
             Err(err) => {
-                let message = format!("Reading the response body failed: {}", describe(&err));
+                let message = format!(
+                    "Reading the response body failed: {}",
+                    describe(&err.without_url())
+                );
                 return (body, false, Some(message));
             }
         }
@@ -227,8 +230,12 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 }
 
 /// What went wrong with a request that got no answer: a class for the log (`timeout`,
-/// `connection_refused`, `tls`, `dns`, `other`) and a sentence with the cause.
-pub fn classify(err: &reqwest::Error, timeout: Duration) -> (&'static str, String) {
+/// `connection_refused`, `tls`, `dns`, `other`) and a sentence with the cause. The request's
+/// URL is left out: it may carry a token (HubSpot's revocation, a Discord webhook, a query's
+/// API secret), and the sentence lands in logs and on screens.
+pub fn classify(err: reqwest::Error, timeout: Duration) -> (&'static str, String) {
+    let err = err.without_url();
+    let err = &err;
     if err.is_timeout() {
         return (
             "timeout",
@@ -273,8 +280,8 @@ pub fn classify(err: &reqwest::Error, timeout: Duration) -> (&'static str, Strin
     }
 }
 
-/// An error with its causes, for a log row or a message (URLs that carry secrets must not be
-/// passed here: callers strip them first).
+/// An error with its causes, for a log row or a message. A `reqwest::Error` prints its URL:
+/// strip it first (`reqwest::Error::without_url`, as [`classify`] does).
 pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
     let mut source = err.source();

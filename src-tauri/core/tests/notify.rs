@@ -52,6 +52,7 @@ async fn the_channel_picker_lists_every_page_of_channels_the_bot_can_post_to() {
                 channel_id: "G0PRIVOUT".into(),
                 toggles: leads_only(),
                 reply_from_slack: false,
+                reply_users: vec![],
                 summary_time: "09:00".into(),
             },
         )

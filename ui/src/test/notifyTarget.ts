@@ -11,6 +11,7 @@ export function notifyTarget(changes: Partial<NotifyTarget> = {}): NotifyTarget 
     channel_name: "support-alerts",
     toggles: DEFAULT_TOGGLES,
     reply_from_slack: false,
+    reply_users: [],
     summary_time: "09:00",
     webhook_shown: null,
     last_error: null,

@@ -48,7 +48,7 @@ pub(crate) async fn run(
         Ok(resp) => resp,
         Err(err) => {
             // The URL may carry the key (Segment's path, GA4's query): never in a message.
-            let (class, why) = net::classify(&err.without_url(), timeout);
+            let (class, why) = net::classify(err, timeout);
             tracing::info!(provider = spec.id, class, "credential check got no answer");
             return Err(Error::Upstream(format!(
                 "{name} did not answer, so the credentials could not be checked and nothing was saved. {why} Check the address and your connection, then try again."

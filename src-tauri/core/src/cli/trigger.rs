@@ -154,7 +154,7 @@ pub(super) async fn run(args: TriggerArgs, out: &mut dyn Write, err: &mut dyn Wr
             });
             reason = Some(status.to_string());
         }
-        Err(e) => outcome.error = Some(classify(&e, args.timeout).1),
+        Err(e) => outcome.error = Some(classify(e, args.timeout).1),
     }
     outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
 

@@ -223,14 +223,13 @@ impl Cx<'_> {
         };
         let result = match builder.send().await {
             Err(err) => {
-                let (class, message) = crate::net::classify(&err, self.timeout);
+                let (class, message) = crate::net::classify(err, self.timeout);
                 let class = if class == "timeout" {
                     "timeout"
                 } else {
                     "network"
                 };
                 let message = format!("{} could not be reached: {message}", self.name);
-                let message = strip_urls(&message);
                 record.error_class = Some(class);
                 record.message = Some(message.clone());
                 Err(Failure::Retry(message))
@@ -534,20 +533,6 @@ fn headers_json(headers: &HeaderMap) -> String {
 }
 
 /// A message without the URLs in it (a URL can carry a key in its query).
-fn strip_urls(message: &str) -> String {
-    message
-        .split(' ')
-        .map(|w| {
-            if w.contains("://") {
-                "(the provider's address)"
-            } else {
-                w
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,14 +614,6 @@ mod tests {
         assert_eq!(
             times.free_at("hubspot", (None, Duration::from_millis(500)), 1_250),
             1_750
-        );
-    }
-
-    #[test]
-    fn urls_are_left_out_of_messages() {
-        assert_eq!(
-            strip_urls("error sending request for url (https://x.test/?api_secret=abc): refused"),
-            "error sending request for url (the provider's address) refused"
         );
     }
 }

@@ -1,5 +1,6 @@
 //! The checks of what a person types into the notification settings: a pasted Teams or Discord
-//! webhook URL (and its shortened, token-free form for the card), the daily summary's time.
+//! webhook URL (and its shortened, token-free form for the card), the daily summary's time, the
+//! Slack members who may reply.
 
 use url::Url;
 
@@ -23,6 +24,40 @@ pub(super) fn check_time(s: &str) -> Result<String> {
         return Err(bad());
     }
     Ok(format!("{h:02}:{m:02}"))
+}
+
+/// Slack members allowed to reply, at most.
+const MAX_REPLY_USERS: usize = 200;
+
+/// Slack member IDs as typed (`u012ab3cd`, with stray spaces or an `@`): upper-cased, each
+/// once, in order. Anything else is refused naming it, with where to find the real ID.
+pub(super) fn check_slack_users(ids: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in ids {
+        let id = raw.trim().trim_start_matches('@').to_ascii_uppercase();
+        if id.is_empty() {
+            continue;
+        }
+        let valid = id.len() >= 3
+            && id.len() <= 32
+            && matches!(id.as_bytes()[0], b'U' | b'W')
+            && id.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !valid {
+            return Err(Error::invalid(format!(
+                "“{}” is not a Slack member ID. Member IDs look like U012AB3CD: in Slack, open the person's profile, choose ⋮ (More), then Copy member ID.",
+                raw.trim().chars().take(40).collect::<String>()
+            )));
+        }
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    if out.len() > MAX_REPLY_USERS {
+        return Err(Error::invalid(format!(
+            "At most {MAX_REPLY_USERS} Slack members can be listed. Leave the list empty to let anyone of the connected workspace reply."
+        )));
+    }
+    Ok(out)
 }
 
 /// Teams Workflows and connector URLs are served from these hosts.
@@ -115,6 +150,24 @@ pub(super) fn shorten_url(url: &Url) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn slack_member_ids_are_tidied_or_refused_naming_them() {
+        let ids = |v: &[&str]| {
+            super::check_slack_users(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            ids(&[" u012ab3cd ", "@W0ENT", "U012AB3CD", ""]).unwrap(),
+            vec!["U012AB3CD", "W0ENT"]
+        );
+        let err = ids(&["U0OK", "alice@example.com"]).unwrap_err().to_string();
+        assert!(
+            err.contains("“alice@example.com” is not a Slack member ID"),
+            "{err}"
+        );
+        assert!(ids(&["T0PITCHBAR"]).is_err());
+        assert!(ids(&[]).unwrap().is_empty());
+    }
+
     #[test]
     fn a_shortened_url_keeps_no_token() {
         let shown = |u: &str| super::shorten_url(&url::Url::parse(u).unwrap());

@@ -30,7 +30,7 @@ use crate::store::Store;
 use crate::vault::{Vault, VaultKey};
 use crate::workspace::Actor;
 
-use checks::{check_time, check_webhook_url, shorten_url};
+use checks::{check_slack_users, check_time, check_webhook_url, shorten_url};
 pub(crate) use context::Ctx;
 use context::SlackContext;
 pub use hub::Hub;
@@ -57,7 +57,8 @@ const SELECT: &str = "SELECT t.provider, t.connection_id, t.channel_id, t.channe
         t.summary_time, t.webhook_shown, t.last_error, t.last_error_at, t.created_at, m.name,
         (SELECT count(*) FROM notify_outbox o WHERE o.provider = t.provider AND o.status = 'failed'),
         (SELECT count(*) FROM notify_outbox o WHERE o.provider = t.provider AND o.status = 'pending'),
-        (SELECT max(sent_at) FROM notify_outbox o WHERE o.provider = t.provider)
+        (SELECT max(sent_at) FROM notify_outbox o WHERE o.provider = t.provider),
+        t.reply_users
     FROM notify_target t LEFT JOIN member m ON m.id = t.connected_by";
 
 fn target_row(r: &Row<'_>) -> rusqlite::Result<NotifyTarget> {
@@ -74,6 +75,7 @@ fn target_row(r: &Row<'_>) -> rusqlite::Result<NotifyTarget> {
             daily_summary: r.get(8)?,
         },
         reply_from_slack: r.get(9)?,
+        reply_users: targets::parse_users(&r.get::<_, String>(19)?),
         summary_time: r.get(10)?,
         webhook_shown: r.get(11)?,
         last_error: r.get(12)?,
@@ -146,6 +148,8 @@ impl Notifications<'_> {
     ) -> Result<NotifyTarget> {
         actor.require_manage()?;
         let summary_time = check_time(&input.summary_time)?;
+        let reply_users = serde_json::to_string(&check_slack_users(&input.reply_users)?)
+            .map_err(|_| Error::Internal("The Slack members could not be saved.".into()))?;
         let connection = self.active_slack_connection()?;
         let channel_id = input.channel_id.trim().to_owned();
         if channel_id.is_empty() {
@@ -167,16 +171,17 @@ impl Notifications<'_> {
             tx.execute(
                 "INSERT INTO notify_target (provider, connection_id, channel_id, channel_name, new_leads,
                      new_conversations, escalations, all_messages, daily_summary, reply_from_slack,
-                     summary_time, event_cursor, connected_by, created_at, updated_at, summary_since)
+                     summary_time, event_cursor, connected_by, created_at, updated_at, summary_since,
+                     reply_users)
                  VALUES ('slack', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
                      (SELECT coalesce(max(rowid), 0) FROM webhook_event), ?11, ?12, ?12,
-                     CASE WHEN ?8 THEN ?12 END)
+                     CASE WHEN ?8 THEN ?12 END, ?13)
                  ON CONFLICT (provider) DO UPDATE SET connection_id = excluded.connection_id,
                      channel_id = excluded.channel_id, channel_name = excluded.channel_name,
                      new_leads = excluded.new_leads, new_conversations = excluded.new_conversations,
                      escalations = excluded.escalations, all_messages = excluded.all_messages,
                      daily_summary = excluded.daily_summary, reply_from_slack = excluded.reply_from_slack,
-                     summary_time = excluded.summary_time, last_error = NULL, last_error_at = NULL,
+                     reply_users = excluded.reply_users, summary_time = excluded.summary_time, last_error = NULL, last_error_at = NULL,
                      updated_at = excluded.updated_at, summary_since = CASE
                          WHEN excluded.daily_summary AND NOT notify_target.daily_summary THEN excluded.updated_at
                          ELSE notify_target.summary_since END",
@@ -192,7 +197,8 @@ impl Notifications<'_> {
                     input.reply_from_slack,
                     summary_time,
                     actor.member().id,
-                    now
+                    now,
+                    reply_users
                 ],
             )?;
             Ok(())

@@ -182,6 +182,16 @@ impl SlackApi<'_> {
             .map_err(|_| SlackError::Transport("chat.postMessage answer without channel/ts".into()))
     }
 
+    /// `auth.test` with the bot token: the ID of the workspace (team) the app is installed in.
+    pub async fn team_id(&self) -> Result<String, SlackError> {
+        let value = self.call("auth.test", &json!({}), self.token).await?;
+        value["team_id"]
+            .as_str()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| SlackError::Transport("auth.test without team_id".into()))
+    }
+
     /// `apps.connections.open` with the app-level token: the Socket Mode WebSocket URL.
     pub async fn open_socket(&self, app_token: &Secret) -> Result<String, SlackError> {
         let value = self

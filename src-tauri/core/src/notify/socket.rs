@@ -1,8 +1,11 @@
 //! Replies from Slack over Socket Mode: `apps.connections.open` (with the app-level token) gives
 //! a WebSocket URL; Slack sends `hello`, then event envelopes that are acknowledged with their
 //! `envelope_id`. A threaded reply under one of our conversation notifications becomes an
-//! outbound message of that conversation (which fires `conversation.message`). No public URL
-//! is needed, which suits a desktop app. The socket is reopened when it drops or Slack asks.
+//! outbound message of that conversation (which fires `conversation.message`) — when it comes
+//! from a member of the connected workspace (`auth.test`'s team), not a guest of another
+//! organisation in a shared channel, and from a listed member when the settings list some.
+//! No public URL is needed, which suits a desktop app. The socket is reopened when it drops or
+//! Slack asks.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,6 +109,16 @@ async fn session(ctx: &Ctx, connection_id: &str, stopped: &mut watch::Receiver<b
         return Session::Unavailable(MISSING_APP_TOKEN.into());
     };
     ctx.hub.set_reply(SLACK, SlackReplyStatus::Connecting);
+    // Replies are taken only from the workspace the bot token belongs to.
+    let team = match slack.api().team_id().await {
+        Ok(team) => team,
+        Err(err) => {
+            return match err.needs_user() {
+                Some(message) => Session::Unavailable(message),
+                None => Session::Failed(err.describe()),
+            }
+        }
+    };
     let url = match slack.api().open_socket(&app_token).await {
         Ok(url) => url,
         Err(err) => {
@@ -176,15 +189,16 @@ async fn session(ctx: &Ctx, connection_id: &str, stopped: &mut watch::Receiver<b
                     }
                 }
                 if envelope["type"] == "events_api" {
-                    handle_event(ctx, &slack, &envelope["payload"]["event"]).await;
+                    handle_event(ctx, &slack, &team, &envelope["payload"]["event"]).await;
                 }
             }
         }
     }
 }
 
-/// A threaded, human reply under one of our conversation notifications → an outbound message.
-async fn handle_event(ctx: &Ctx, slack: &SlackContext, event: &Value) {
+/// A threaded, human reply under one of our conversation notifications → an outbound message,
+/// if its author may answer visitors ([`may_reply`]).
+async fn handle_event(ctx: &Ctx, slack: &SlackContext, team: &str, event: &Value) {
     if event["type"] != "message"
         || event.get("bot_id").is_some_and(|b| !b.is_null())
         || event.get("subtype").is_some_and(|s| !s.is_null())
@@ -216,6 +230,21 @@ async fn handle_event(ctx: &Ctx, slack: &SlackContext, event: &Value) {
     let Some(conversation_id) = conversation_id else {
         return;
     };
+    let listed = targets(&ctx.store)
+        .ok()
+        .and_then(|all| all.into_iter().find(|t| t.provider == SLACK))
+        .map(|t| t.reply_users)
+        .unwrap_or_default();
+    if let Err(why) = may_reply(event, team, &listed) {
+        // Who and why, never what they wrote.
+        tracing::info!(
+            user = event["user"].as_str().unwrap_or("?"),
+            team = sender_team(event).unwrap_or("?"),
+            conversation = %conversation_id,
+            "a reply from Slack was not sent to the visitor: {why}"
+        );
+        return;
+    }
     let store = Arc::clone(&ctx.store);
     let hub = Arc::clone(&ctx.outbox);
     let result = Conversations {
@@ -234,5 +263,56 @@ async fn handle_event(ctx: &Ctx, slack: &SlackContext, event: &Value) {
         // Said in the thread, so the person who replied knows.
         let note = json!({"text": format!("Not sent to the visitor: {err}")});
         let _ = slack.api().post(channel, note, Some(thread_ts)).await;
+    }
+}
+
+/// The team of the person who wrote `event`: Slack Connect events name it `user_team`; `team`
+/// otherwise.
+fn sender_team(event: &Value) -> Option<&str> {
+    event["user_team"]
+        .as_str()
+        .or_else(|| event["team"].as_str())
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether the author of a reply may answer a visitor: a member of the connected workspace
+/// `team` (not a guest from another organisation in a shared channel; an event that does not
+/// say counts as foreign), and one of `listed` when the settings list members.
+fn may_reply(event: &Value, team: &str, listed: &[String]) -> Result<(), &'static str> {
+    let user = event["user"].as_str().unwrap_or_default();
+    let teams = [
+        sender_team(event),
+        event["source_team"].as_str().or(Some(team)),
+    ];
+    if teams.iter().any(|t| *t != Some(team)) {
+        return Err("its author is not a member of the connected Slack workspace");
+    }
+    if !listed.is_empty() && !listed.iter().any(|u| u == user) {
+        return Err("its author is not one of the members allowed to reply");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::may_reply;
+
+    #[test]
+    fn only_the_connected_workspace_and_the_listed_members_may_reply() {
+        let ours = json!({"user": "U1", "team": "T0"});
+        assert_eq!(may_reply(&ours, "T0", &[]), Ok(()));
+        for foreign in [
+            json!({"user": "U2", "team": "T9"}),
+            json!({"user": "U2", "team": "T0", "user_team": "T9"}),
+            json!({"user": "U2", "team": "T0", "source_team": "T9"}),
+            json!({"user": "U2"}),
+        ] {
+            assert!(may_reply(&foreign, "T0", &[]).is_err(), "{foreign}");
+        }
+        let listed = ["U1".to_string()];
+        assert_eq!(may_reply(&ours, "T0", &listed), Ok(()));
+        assert!(may_reply(&json!({"user": "U3", "team": "T0"}), "T0", &listed).is_err());
     }
 }

@@ -15,6 +15,8 @@ pub(crate) struct TargetRow {
     pub channel_id: Option<String>,
     pub toggles: NotifyToggles,
     pub reply_from_slack: bool,
+    /// Slack member IDs allowed to reply; empty: anyone of the connected workspace.
+    pub reply_users: Vec<String>,
     pub summary_time: String,
     pub summary_since: Option<i64>,
     pub webhook_ref: Option<String>,
@@ -27,7 +29,7 @@ pub(crate) fn targets(store: &Store) -> Result<Vec<TargetRow>> {
     let mut stmt = conn.prepare(
         "SELECT provider, connection_id, channel_id, new_leads, new_conversations, escalations,
                 all_messages, daily_summary, reply_from_slack, summary_time, summary_since,
-                webhook_ref, event_cursor, last_error IS NOT NULL
+                webhook_ref, event_cursor, last_error IS NOT NULL, reply_users
          FROM notify_target",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -43,6 +45,7 @@ pub(crate) fn targets(store: &Store) -> Result<Vec<TargetRow>> {
                 daily_summary: r.get(7)?,
             },
             reply_from_slack: r.get(8)?,
+            reply_users: parse_users(&r.get::<_, String>(14)?),
             summary_time: r.get(9)?,
             summary_since: r.get(10)?,
             webhook_ref: r.get(11)?,
@@ -51,6 +54,11 @@ pub(crate) fn targets(store: &Store) -> Result<Vec<TargetRow>> {
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The stored list of Slack member IDs (a JSON array); unreadable reads as empty.
+pub(crate) fn parse_users(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
 }
 
 impl TargetRow {

@@ -63,6 +63,8 @@ pub struct NotifyTarget {
     pub channel_name: Option<String>,
     pub toggles: NotifyToggles,
     pub reply_from_slack: bool,
+    /// Slack member IDs whose replies reach the visitor; empty: anyone of the connected workspace.
+    pub reply_users: Vec<String>,
     /// "HH:MM", this computer's local time.
     pub summary_time: String,
     /// Teams / Discord: the webhook URL shortened (its token left out).
@@ -86,6 +88,9 @@ pub struct SlackSettings {
     pub channel_id: String,
     pub toggles: NotifyToggles,
     pub reply_from_slack: bool,
+    /// Only these Slack member IDs (`U…`/`W…`) may reply; empty: anyone of the connected
+    /// workspace.
+    pub reply_users: Vec<String>,
     pub summary_time: String,
 }
 

@@ -82,7 +82,7 @@ pub(super) async fn api_base(
             .send()
             .await
             .map_err(|e| {
-                super::client::unreachable(provider, "reading the account's data center", &e)
+                super::client::unreachable(provider, "reading the account's data center", e)
             })?;
         if !resp.status().is_success() {
             return Err(Error::Upstream(format!(

@@ -502,7 +502,7 @@ impl OAuth {
                 resp.status().as_u16()
             ))),
             Err(err) => {
-                tracing::warn!(error = %err, "zendesk subdomain check failed");
+                tracing::warn!(error = %crate::net::describe(&err.without_url()), "zendesk subdomain check failed");
                 Err(Error::Upstream(format!(
                     "{name} did not answer when asked about {host}, so the subdomain could not be checked. Nothing was saved; check the internet connection and try again."
                 )))

@@ -87,13 +87,13 @@ impl<'c> AsyncHttpClient<'c> for Http {
                 .body(body)
                 .send()
                 .await
-                .map_err(HttpError)?;
+                .map_err(HttpError::from)?;
             let mut out = oauth2::http::Response::builder().status(response.status());
             for (name, value) in response.headers() {
                 out = out.header(name, value);
             }
             let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(HttpError)? {
+            while let Some(chunk) = response.chunk().await.map_err(HttpError::from)? {
                 if body.len() + chunk.len() > MAX_BODY {
                     break;
                 }
@@ -104,9 +104,16 @@ impl<'c> AsyncHttpClient<'c> for Http {
     }
 }
 
+/// A request's error, its URL left out: a token request's URL may carry a token.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub(super) struct HttpError(reqwest::Error);
+
+impl From<reqwest::Error> for HttpError {
+    fn from(err: reqwest::Error) -> Self {
+        Self(err.without_url())
+    }
+}
 
 /// Why a provider call failed, in words, and whether trying again later may help.
 pub(super) struct Failure {
@@ -144,7 +151,7 @@ pub(super) fn failure<T: ErrorResponse + 'static>(
             }
         }
         RequestTokenError::Request(HttpError(e)) => Failure {
-            error: unreachable(provider, doing, &e),
+            error: unreachable(provider, doing, e),
             grant_refused: false,
         },
         RequestTokenError::Parse(_, body) => {
@@ -197,11 +204,13 @@ fn slack_error(body: &[u8]) -> Option<String> {
     v.get("error")?.as_str().map(str::to_owned)
 }
 
-/// A provider that could not be reached: said without URLs or bodies.
-pub(super) fn unreachable(provider: &Provider, doing: &str, err: &reqwest::Error) -> Error {
+/// A provider that could not be reached: said without URLs (HubSpot's revocation URL ends with
+/// the refresh token) or bodies.
+pub(super) fn unreachable(provider: &Provider, doing: &str, err: reqwest::Error) -> Error {
     let name = &provider.name;
-    tracing::warn!(provider = %provider.id, doing, error = %err, "provider unreachable");
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let err = err.without_url();
+    tracing::warn!(provider = %provider.id, doing, error = %crate::net::describe(&err), "provider unreachable");
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
     while let Some(e) = source {
         if e.downcast_ref::<rustls::Error>().is_some() {
             return Error::Upstream(format!(

@@ -237,7 +237,7 @@ impl OAuth {
         };
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) => return Attempt::Retry(client::unreachable(&provider, doing, &e)),
+            Err(e) => return Attempt::Retry(client::unreachable(&provider, doing, e)),
         };
         let status = response.status();
         let already_dead = match style {

@@ -110,7 +110,7 @@ async fn send(client: &reqwest::Client, request: Outgoing) -> ForwardResult {
             result.error_message = error;
         }
         Err(err) => {
-            let (class, message) = classify(&err, FORWARD_TIMEOUT);
+            let (class, message) = classify(err, FORWARD_TIMEOUT);
             result.error_class = Some(class);
             result.error_message = Some(message);
         }

@@ -230,6 +230,20 @@ impl World {
 /// Sends Slack notifications of `toggles` to #support-alerts, the daily summary at
 /// `summary_time`.
 pub async fn configure_slack(core: &Core, toggles: NotifyToggles, reply: bool, summary_time: &str) {
+    configure_replies(core, toggles, reply, summary_time, &[])
+        .await
+        .unwrap();
+}
+
+/// The same, replies taken only from the Slack members `reply_users` (empty: anyone of the
+/// connected workspace).
+pub async fn configure_replies(
+    core: &Core,
+    toggles: NotifyToggles,
+    reply: bool,
+    summary_time: &str,
+    reply_users: &[&str],
+) -> pitchbar_core::Result<NotifyTarget> {
     core.notifications()
         .configure_slack(
             &actor(core),
@@ -237,11 +251,11 @@ pub async fn configure_slack(core: &Core, toggles: NotifyToggles, reply: bool, s
                 channel_id: "C0SUPPORT".into(),
                 toggles,
                 reply_from_slack: reply,
+                reply_users: reply_users.iter().map(|u| u.to_string()).collect(),
                 summary_time: summary_time.into(),
             },
         )
         .await
-        .unwrap();
 }
 
 pub fn leads_only() -> NotifyToggles {

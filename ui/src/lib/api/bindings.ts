@@ -628,6 +628,8 @@ export type NotifyTarget = {
 	channel_name: string | null,
 	toggles: NotifyToggles,
 	reply_from_slack: boolean,
+	/**  Slack member IDs whose replies reach the visitor; empty: anyone of the connected workspace. */
+	reply_users: string[],
 	/**  "HH:MM", this computer's local time. */
 	summary_time: string,
 	/**  Teams / Discord: the webhook URL shortened (its token left out). */
@@ -971,6 +973,11 @@ export type SlackSettings = {
 	channel_id: string,
 	toggles: NotifyToggles,
 	reply_from_slack: boolean,
+	/**
+	 *  Only these Slack member IDs (`U…`/`W…`) may reply; empty: anyone of the connected
+	 *  workspace.
+	 */
+	reply_users: string[],
 	summary_time: string,
 };
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { notifyTarget } from "../../test/notifyTarget";
 import {
+  memberIds,
   DEFAULT_TOGGLES,
   backlogLine,
   filterChannels,
@@ -55,6 +56,11 @@ describe("notify", () => {
     expect(filterChannels(channels, "#support").map((c) => c.id)).toEqual(["1", "3"]);
     expect(filterChannels(channels, "sup eu").map((c) => c.id)).toEqual(["3"]);
     expect(filterChannels(channels, "")).toHaveLength(3);
+  });
+
+  it("reads member IDs separated by commas, spaces or lines", () => {
+    expect(memberIds(" U012AB3CD, W0ENT\nU9 ")).toEqual(["U012AB3CD", "W0ENT", "U9"]);
+    expect(memberIds("  ")).toEqual([]);
   });
 
   it("accepts 24-hour times only", () => {

@@ -100,6 +100,12 @@ export function normalizeTime(value: string): string | null {
   return `${String(h).padStart(2, "0")}:${m[2]}`;
 }
 
+/** The Slack member IDs typed in one field (commas, spaces or lines between them); the
+ *  backend checks and tidies each. */
+export function memberIds(value: string): string[] {
+  return value.split(/[\s,]+/).filter(Boolean);
+}
+
 export const SUMMARY_TIME_ERROR = "Use a time of day like 09:00.";
 
 /** The daily summary's time to save: the field's, normalized; the one saved before (else 09:00)

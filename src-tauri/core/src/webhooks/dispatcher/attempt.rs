@@ -133,7 +133,7 @@ pub(super) async fn attempt(
                 }
             }
             Err(err) => {
-                let (class, message) = classify(&err, ep.timeout);
+                let (class, message) = classify(err, ep.timeout);
                 rec.error_class = Some(class);
                 rec.error_message = Some(message);
             }

@@ -25,6 +25,7 @@ const target = {
   channel_name: null,
   toggles: DEFAULT_TOGGLES,
   reply_from_slack: false,
+  reply_users: [],
   summary_time: "09:00",
   webhook_shown: "discord.com/api/webhooks/1…",
   last_error: null,
