@@ -461,6 +461,15 @@ describe("a new workspace, as a new user meets it", () => {
       false,
       "a Member cannot submit in the Playground",
     );
+    // A preview ends in one click: the Owner at this computer again, who may change things.
+    await (await visible(browser, sel("end-preview"))).click();
+    await gone(browser, sel("readonly-banner"));
+    await textOf(browser, sel("member-menu"), /CA/);
+    assert.equal(
+      await (await visible(browser, sel("playground-submit"))).isEnabled(),
+      true,
+      "back as the Owner, the Playground submits again",
+    );
     await (await browser.$(sel("nav-integrations"))).click();
   });
 

@@ -407,3 +407,102 @@ fn connections_list_reads_the_store() {
     assert_eq!(list[0].provider, "slack");
     assert_eq!(list[0].connected_by.as_deref(), Some("Carol Adams"));
 }
+
+/// "View as" is a preview that only lowers rights; an Owner names the device user, whom the
+/// CLI acts as; the device user cannot be removed from under the computer.
+#[test]
+fn previews_only_lower_rights_and_the_device_user_is_an_owners_choice() {
+    let (_dir, core) = set_up();
+    let ws = core.workspaces();
+    let carol = session(&core).active;
+    let owner = ws.actor().unwrap();
+    let admin = ws
+        .add_member(&owner, input("Ann Admin", "ann@acme.test", Role::Admin))
+        .unwrap();
+    let member = ws
+        .add_member(&owner, input("Mo Member", "mo@acme.test", Role::Member))
+        .unwrap();
+    let owner2 = ws
+        .add_member(&owner, input("Otto Owner", "otto@acme.test", Role::Owner))
+        .unwrap();
+    assert_eq!(session(&core).device_user.id, carol.id);
+
+    // The Owner at this computer may view the app as anyone, and come back in one step.
+    let s = ws.switch_to(&member.id).unwrap();
+    assert_eq!(
+        (s.active.id.as_str(), s.can_manage),
+        (member.id.as_str(), false)
+    );
+    assert!(matches!(
+        ws.remove_member(&ws.actor().unwrap(), &admin.id),
+        Err(Error::Forbidden(_))
+    ));
+    let s = ws.switch_to(&carol.id).unwrap();
+    assert_eq!(s.active.id, carol.id);
+
+    // Carol makes Mo this computer's user: now nobody at it can preview upwards.
+    let s = ws
+        .set_device_user(&ws.actor().unwrap(), &member.id)
+        .unwrap();
+    assert_eq!(
+        (s.device_user.id.as_str(), s.active.id.as_str()),
+        (member.id.as_str(), member.id.as_str())
+    );
+    let before = snapshot(&core);
+    for target in [&carol.id, &admin.id, &owner2.id] {
+        let err = ws.switch_to(target).unwrap_err();
+        assert!(
+            matches!(&err, Error::Forbidden(m) if m.contains("Mo Member (Member)") && m.contains("same rights or fewer")),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        snapshot(&core),
+        before,
+        "a refused preview changed something"
+    );
+    // The CLI acts as the device user: a Member, refused changes.
+    assert!(ws.device_actor().unwrap().require_manage().is_err());
+    assert!(matches!(
+        ws.set_device_user(&ws.actor().unwrap(), &carol.id),
+        Err(Error::Forbidden(m)) if m.contains("Only an Owner")
+    ));
+
+    // An Admin device user previews Admins and Members, not Owners.
+    let conn = core.store().conn();
+    conn.execute(
+        "UPDATE setting SET value = ?1 WHERE key = 'device_member_id'",
+        [&admin.id],
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(session(&core).active.id, member.id);
+    assert!(ws.switch_to(&admin.id).is_ok());
+    assert!(ws.switch_to(&owner2.id).is_err());
+    // A preview above the device user (its role lowered since) falls back to the device user.
+    let conn = core.store().conn();
+    conn.execute(
+        "UPDATE setting SET value = ?1 WHERE key = 'active_member_id'",
+        [&owner2.id],
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(session(&core).active.id, admin.id);
+
+    // The device user cannot be removed, even by an Owner previewed from an Owner's computer.
+    let conn = core.store().conn();
+    conn.execute(
+        "UPDATE setting SET value = ?1 WHERE key = 'device_member_id'",
+        [&carol.id],
+    )
+    .unwrap();
+    drop(conn);
+    ws.switch_to(&owner2.id).unwrap();
+    let err = ws
+        .remove_member(&ws.actor().unwrap(), &carol.id)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Conflict(m) if m.contains("uses the app on this computer")),
+        "{err}"
+    );
+}

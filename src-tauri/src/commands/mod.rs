@@ -30,6 +30,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             workspace::set_up_workspace,
             workspace::rename_workspace,
             workspace::switch_member,
+            workspace::set_device_user,
             workspace::add_member,
             workspace::update_member,
             workspace::remove_member,

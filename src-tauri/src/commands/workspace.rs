@@ -48,6 +48,14 @@ pub fn switch_member(state: State<'_, AppState>, member_id: String) -> Result<Se
     state.core()?.workspaces().switch_to(&member_id)
 }
 
+/// An Owner names who uses the app on this computer.
+#[tauri::command]
+#[specta::specta]
+pub fn set_device_user(state: State<'_, AppState>, member_id: String) -> Result<Session, Error> {
+    let workspaces = state.core()?.workspaces();
+    workspaces.set_device_user(&workspaces.actor()?, &member_id)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub fn add_member(state: State<'_, AppState>, member: MemberInput) -> Result<Member, Error> {

@@ -8,11 +8,11 @@ use specta::Type;
 use super::hub::Hub;
 use super::json::VerdictColumn;
 use crate::clock::rfc3339_ms;
-use crate::workspace::Actor;
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::webhooks::log::Header;
 use crate::webhooks::verify::{Verdict, VerdictCode};
+use crate::workspace::Actor;
 
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 500;

@@ -9,7 +9,10 @@ use crate::error::{Error, Result};
 use crate::ids::new_id;
 use crate::store::Store;
 
+/// Whom the window shows the app as: the device user, or a member previewed ("View as").
 const ACTIVE_MEMBER: &str = "active_member_id";
+/// Who uses the app on this computer: who set it up, or whom an Owner named.
+const DEVICE_MEMBER: &str = "device_member_id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
@@ -40,6 +43,23 @@ impl Role {
     /// webhooks and keys, and manage the workspace's members.
     pub fn can_manage(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Member => "Member",
+        }
+    }
+
+    /// Owner 2, Admin 1, Member 0: a preview may only go down this scale.
+    fn rights(self) -> u8 {
+        match self {
+            Role::Owner => 2,
+            Role::Admin => 1,
+            Role::Member => 0,
+        }
     }
 }
 
@@ -72,7 +92,10 @@ pub struct MemberInput {
 pub struct Session {
     pub workspace: Workspace,
     pub members: Vec<Member>,
+    /// Whom the app is shown as: the device user, or the member previewed.
     pub active: Member,
+    /// Who uses the app on this computer (what the CLI acts as, too).
+    pub device_user: Member,
     /// Whether the active member holds `integrations.manage`.
     pub can_manage: bool,
     /// The roles the active member may give.
@@ -103,7 +126,7 @@ impl Actor {
             Ok(())
         } else {
             Err(Error::Forbidden(format!(
-                "{} is a Member and can only view. Ask a workspace Owner or Admin to make this change, or switch to one.",
+                "{} is a Member and can only view. Ask a workspace Owner or Admin to make this change.",
                 self.0.name
             )))
         }
@@ -167,7 +190,8 @@ impl Workspaces<'_> {
             return Ok(None);
         };
         let members = members(&tx)?;
-        let active = Actor(active_member(&tx, &members)?);
+        let device = device_member(&tx, &members)?;
+        let active = Actor(active_member(&tx, &members, &device)?);
         let owners = members.iter().filter(|m| m.role == Role::Owner).count();
         let member_actions = members
             .iter()
@@ -193,6 +217,7 @@ impl Workspaces<'_> {
             workspace,
             members,
             active: active.0,
+            device_user: device,
         }))
     }
 
@@ -221,6 +246,7 @@ impl Workspaces<'_> {
                 params![new_id(), name, now_rfc3339()],
             )?;
             let id = insert_member(tx, &owner)?;
+            put_setting(tx, DEVICE_MEMBER, &id)?;
             set_active(tx, &id)?;
             Ok(())
         })?;
@@ -237,14 +263,55 @@ impl Workspaces<'_> {
         })
     }
 
-    /// Makes another member the active one. Not a change to the workspace, so anyone may.
+    /// Shows the app as another member ("View as"): a preview that can only lower rights —
+    /// a member with the device user's role or a lesser one — or, with the device user's own
+    /// ID, back to the device user.
     pub fn switch_to(&self, member_id: &str) -> Result<Session> {
         self.store.write(|tx| {
-            member(tx, member_id)?;
+            let target = member(tx, member_id)?;
+            let device = device_member(tx, &members(tx)?)?;
+            if target.id != device.id && target.role.rights() > device.role.rights() {
+                return Err(Error::Forbidden(format!(
+                    "This computer's user is {} ({}): the app can be viewed as members with the same rights or fewer, not as {} ({}). An Owner can make {} this computer's user in Workspace settings.",
+                    device.name,
+                    device.role.label(),
+                    target.name,
+                    target.role.label(),
+                    target.name
+                )));
+            }
             set_active(tx, member_id)
         })?;
         self.session()?
             .ok_or_else(|| Error::Conflict("Set up the workspace first.".into()))
+    }
+
+    /// Makes `member_id` the person who uses the app on this computer (an Owner's decision),
+    /// and ends any preview.
+    pub fn set_device_user(&self, actor: &Actor, member_id: &str) -> Result<Session> {
+        if actor.0.role != Role::Owner {
+            return Err(Error::Forbidden(
+                "Only an Owner can choose who uses the app on this computer.".into(),
+            ));
+        }
+        self.store.write(|tx| {
+            member(tx, member_id)?;
+            put_setting(tx, DEVICE_MEMBER, member_id)?;
+            set_active(tx, member_id)
+        })?;
+        self.session()?
+            .ok_or_else(|| Error::Conflict("Set up the workspace first.".into()))
+    }
+
+    /// What the CLI and other surfaces without a window act as: the device user, never a
+    /// preview.
+    pub fn device_actor(&self) -> Result<Actor> {
+        let conn = self.store.conn();
+        let tx = conn.unchecked_transaction()?;
+        if workspace(&tx)?.is_none() {
+            return Err(Error::Conflict("Set up the workspace first.".into()));
+        }
+        Ok(Actor(device_member(&tx, &members(&tx)?)?))
     }
 
     pub fn add_member(&self, actor: &Actor, input: MemberInput) -> Result<Member> {
@@ -277,6 +344,12 @@ impl Workspaces<'_> {
         self.store.write(|tx| {
             let current = member(tx, id)?;
             actor.may_remove(&current, owner_count(tx)?)?;
+            if device_member(tx, &members(tx)?)?.id == current.id {
+                return Err(Error::Conflict(format!(
+                    "{} uses the app on this computer and cannot be removed here. An Owner can make another member this computer's user first.",
+                    current.name
+                )));
+            }
             tx.execute("DELETE FROM member WHERE id = ?1", params![id])?;
             Ok(())
         })
@@ -420,33 +493,53 @@ fn owner_count(tx: &Transaction<'_>) -> Result<usize> {
     Ok(usize::try_from(n).unwrap_or_default())
 }
 
-fn active_id(tx: &Transaction<'_>) -> Result<Option<String>> {
-    Ok(tx
-        .query_row(
-            "SELECT value FROM setting WHERE key = ?1",
-            [ACTIVE_MEMBER],
-            |r| r.get(0),
-        )
-        .optional()?)
+fn set_active(tx: &Transaction<'_>, id: &str) -> Result<()> {
+    put_setting(tx, ACTIVE_MEMBER, id)
 }
 
-fn set_active(tx: &Transaction<'_>, id: &str) -> Result<()> {
+fn put_setting(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![ACTIVE_MEMBER, id],
+        params![key, value],
     )?;
     Ok(())
 }
 
-/// The active member; if the setting points nowhere (edited by hand), the first Owner.
-fn active_member(tx: &Transaction<'_>, members: &[Member]) -> Result<Member> {
-    let id = active_id(tx)?;
+fn setting(tx: &Transaction<'_>, key: &str) -> Result<Option<String>> {
+    Ok(tx
+        .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// The device user; when none is recorded (a workspace set up before there was one) or it
+/// points nowhere, the first Owner.
+fn device_member(tx: &Transaction<'_>, members: &[Member]) -> Result<Member> {
+    let id = setting(tx, DEVICE_MEMBER)?;
     members
         .iter()
         .find(|m| Some(&m.id) == id.as_ref())
-        .or_else(|| members.iter().find(|m| m.role == Role::Owner))
+        .or_else(|| {
+            members
+                .iter()
+                .filter(|m| m.role == Role::Owner)
+                .min_by(|a, b| a.created_at.cmp(&b.created_at))
+        })
         .cloned()
         .ok_or_else(|| {
             Error::Storage("The workspace has no members. Restore a backup of the database.".into())
         })
+}
+
+/// The member previewed, if that preview still lowers rights (the device user's role may have
+/// changed since); else the device user.
+fn active_member(tx: &Transaction<'_>, members: &[Member], device: &Member) -> Result<Member> {
+    let id = setting(tx, ACTIVE_MEMBER)?;
+    Ok(members
+        .iter()
+        .find(|m| Some(&m.id) == id.as_ref())
+        .filter(|m| m.id == device.id || m.role.rights() <= device.role.rights())
+        .unwrap_or(device)
+        .clone())
 }

@@ -137,9 +137,21 @@ class AppState {
     return workspace;
   }
 
-  /** Works as another member from now on. */
+  /** Views the app as another member (a preview that only lowers rights), or, with the
+   *  device user's ID, as the device user again. */
   async switchMember(memberId: string): Promise<Session> {
     this.session = await commands.switchMember(memberId);
+    return this.session;
+  }
+
+  /** Ends a preview: the app as this computer's user again. */
+  endPreview(): Promise<Session> {
+    return this.switchMember(this.session?.device_user.id ?? "");
+  }
+
+  /** An Owner names who uses the app on this computer. */
+  async setDeviceUser(memberId: string): Promise<Session> {
+    this.session = await commands.setDeviceUser(memberId);
     return this.session;
   }
 
