@@ -145,6 +145,8 @@ async fn an_endpoint_failing_for_the_period_is_disabled_its_deliveries_held_then
 
     // Its pending deliveries are held, not cancelled, also across a restart of the dispatcher.
     // (a and b may have succeeded while the receiver answered; d, e and f are waiting.)
+    // Their retries fall due (the restart hands every pending one to the scheduler again).
+    clock.advance(3 * HOUR);
     core.stop_dispatcher().await;
     core.start_dispatcher(config.clone()).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
