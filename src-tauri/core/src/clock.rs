@@ -1,6 +1,9 @@
 //! Time, in the forms the app stores and shows: unix milliseconds in the database, RFC 3339
 //! (UTC) in payloads and views. One place, so every module formats and parses alike.
 
+use std::fmt;
+use std::sync::Arc;
+
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -26,6 +29,38 @@ pub fn rfc3339_utc_seconds(at: OffsetDateTime) -> String {
         _ => (at.hour(), at.minute(), at.second()),
     };
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+}
+
+/// What the time is, in unix milliseconds. Injectable so that expiry, backoff and "failing for
+/// five days" can be tested without waiting (tests move a clock forward); the app uses the
+/// system clock.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> i64 + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(Arc::new(unix_ms))
+    }
+
+    pub fn new(now_ms: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now_ms))
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock")
+    }
 }
 
 /// Milliseconds since the Unix epoch, now.

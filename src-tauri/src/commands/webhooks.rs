@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use pitchbar_core::webhooks::deliveries::Deliveries;
-use pitchbar_core::webhooks::endpoints::{DeleteImpact, EndpointInput, EndpointView};
+use pitchbar_core::webhooks::endpoints::{DeleteImpact, DisableAfter, EndpointInput, EndpointView};
 use pitchbar_core::webhooks::events::{self, EventInfo, EventType};
 use pitchbar_core::webhooks::log::{AttemptDetail, EndpointHealth, LogPage, LogQuery};
 use pitchbar_core::webhooks::snippets::{self, Language};
@@ -56,6 +56,37 @@ pub fn update_endpoint(
     let core = state.core()?;
     core.webhook_endpoints()
         .update(&core.workspaces().actor()?, &endpoint_id, input)
+}
+
+/// Turns an endpoint back on (after the app turned it off, or a person paused it); the
+/// deliveries held while it was off for failing are sent.
+#[tauri::command]
+#[specta::specta]
+pub fn enable_endpoint(
+    state: State<'_, AppState>,
+    endpoint_id: String,
+) -> Result<EndpointView, Error> {
+    let core = state.core()?;
+    core.webhook_endpoints()
+        .enable(&core.workspaces().actor()?, &endpoint_id)
+}
+
+/// How long every attempt to an endpoint may fail before it is turned off.
+#[tauri::command]
+#[specta::specta]
+pub fn endpoint_disable_after(state: State<'_, AppState>) -> Result<DisableAfter, Error> {
+    state.core()?.webhook_endpoints().disable_after()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_endpoint_disable_after(
+    state: State<'_, AppState>,
+    hours: u32,
+) -> Result<DisableAfter, Error> {
+    let core = state.core()?;
+    core.webhook_endpoints()
+        .set_disable_after(&core.workspaces().actor()?, hours)
 }
 
 /// What deleting would remove, for the confirmation modal.

@@ -1,9 +1,7 @@
 //! How OAuth is set up: the clock it reads, where the providers file is, time limits and
 //! revocation retry delays, and the deep-link callback the app's scheme receives.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::providers::{self, PROVIDERS_FILE_ENV};
@@ -11,30 +9,7 @@ use super::providers::{self, PROVIDERS_FILE_ENV};
 /// Where deep-link providers send the browser back: the app's registered scheme.
 pub const DEEP_LINK_CALLBACK: &str = "pitchbar://oauth/callback";
 
-/// What the time is, in unix milliseconds. Injectable so that expiry can be tested without
-/// waiting; the app uses the system clock.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> i64 + Send + Sync>);
-
-impl Clock {
-    pub fn system() -> Self {
-        Self(Arc::new(crate::clock::unix_ms))
-    }
-
-    pub fn new(now_ms: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
-        Self(Arc::new(now_ms))
-    }
-
-    pub fn now_ms(&self) -> i64 {
-        (self.0)()
-    }
-}
-
-impl fmt::Debug for Clock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Clock")
-    }
-}
+pub use crate::clock::Clock;
 
 /// How OAuth behaves; [`OAuthConfig::new`] gives the app's settings.
 #[derive(Debug, Clone)]

@@ -11,15 +11,21 @@ use super::signing::{generate_secret, SECRET_PREFIX};
 use crate::clock::{now_rfc3339, rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
 use crate::ids::new_id;
-use crate::outbox::Hub;
+use crate::outbox::{load_job, Hub, Job};
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::workspace::Actor;
 
 mod checks;
+mod failing;
 mod model;
 use checks::checked;
 pub use checks::{check_events, check_url};
+pub use failing::{
+    check_disable_after_hours, span_hours, DisableAfter, DisabledFor, DEFAULT_DISABLE_AFTER_HOURS,
+    MAX_DISABLE_AFTER_HOURS, MIN_DISABLE_AFTER_HOURS,
+};
+pub(crate) use failing::{disable_after, failing_reason};
 pub use model::{
     DeleteImpact, EndpointInput, EndpointView, KnownSecret, Policy, SecretState,
     DEFAULT_AT_LEAST_ONCE_ATTEMPTS, DEFAULT_TIMEOUT_MS, MAX_ATTEMPTS, MAX_OVERLAP, MAX_RETIRED,
@@ -124,35 +130,90 @@ impl Endpoints<'_> {
         Ok(self.finish(loaded))
     }
 
-    /// Replaces the endpoint's settings. Turning it back on clears why the app turned it off.
+    /// Replaces the endpoint's settings. Turning it back on clears why the app turned it off,
+    /// as [`Endpoints::enable`] does.
     pub fn update(&self, actor: &Actor, id: &str, input: EndpointInput) -> Result<EndpointView> {
         actor.require_manage()?;
         let checked = checked(input)?;
-        let loaded = self.store.write(|tx| {
-            exists(tx, id)?;
-            tx.execute(
-                "UPDATE webhook_endpoint SET url = ?2, description = ?3, events = ?4,
-                     disabled_reason = CASE WHEN ?5 = 1 THEN NULL ELSE disabled_reason END,
-                     active = ?5, policy = ?6, max_attempts = ?7, timeout_ms = ?8,
-                     standard_webhooks = ?9, updated_at = ?10
-                 WHERE id = ?1",
-                params![
-                    id,
-                    checked.url,
-                    checked.description,
-                    checked.events_json,
-                    checked.active,
-                    checked.policy.as_str(),
-                    checked.max_attempts,
-                    checked.timeout_ms,
-                    checked.standard_webhooks,
-                    now_rfc3339()
-                ],
-            )?;
-            load(tx, id)
-        })?;
-        self.hub.endpoints_changed();
+        let mut conn = self.store.conn();
+        let tx = conn.transaction()?;
+        let held = if checked.active && !is_active(&tx, id)? {
+            turn_on(&tx, id)?
+        } else {
+            Vec::new()
+        };
+        tx.execute(
+            "UPDATE webhook_endpoint SET url = ?2, description = ?3, events = ?4,
+                 active = ?5, policy = ?6, max_attempts = ?7, timeout_ms = ?8,
+                 standard_webhooks = ?9, updated_at = ?10
+             WHERE id = ?1",
+            params![
+                id,
+                checked.url,
+                checked.description,
+                checked.events_json,
+                checked.active,
+                checked.policy.as_str(),
+                checked.max_attempts,
+                checked.timeout_ms,
+                checked.standard_webhooks,
+                now_rfc3339()
+            ],
+        )?;
+        let loaded = load(&tx, id)?;
+        tx.commit()?;
+        self.resume(conn, id, held);
         Ok(self.finish(loaded))
+    }
+
+    /// Turns the endpoint back on: the card's one click after the app turned it off (it kept
+    /// failing, or answered 410 Gone) or a person paused it. Its run of failures starts again
+    /// from nothing, and the deliveries held while it was off for failing are sent now, each
+    /// with a fresh run of attempts.
+    pub fn enable(&self, actor: &Actor, id: &str) -> Result<EndpointView> {
+        actor.require_manage()?;
+        let mut conn = self.store.conn();
+        let tx = conn.transaction()?;
+        let held = if is_active(&tx, id)? {
+            Vec::new()
+        } else {
+            turn_on(&tx, id)?
+        };
+        tx.execute(
+            "UPDATE webhook_endpoint SET active = 1, updated_at = ?2 WHERE id = ?1",
+            params![id, now_rfc3339()],
+        )?;
+        let loaded = load(&tx, id)?;
+        tx.commit()?;
+        self.resume(conn, id, held);
+        Ok(self.finish(loaded))
+    }
+
+    /// After an endpoint's change is committed: the dispatcher rereads the endpoints, then (under
+    /// the same lock, so a starting dispatcher neither misses nor doubles them) takes the held
+    /// deliveries released by turning it back on.
+    fn resume(&self, conn: std::sync::MutexGuard<'_, Connection>, id: &str, held: Vec<Job>) {
+        self.hub.endpoints_changed();
+        let released = !held.is_empty();
+        self.hub.enqueue(held);
+        drop(conn);
+        if released {
+            self.hub.notify_log(vec![id.to_owned()]);
+        }
+    }
+
+    /// How long every attempt to an endpoint may fail before the dispatcher turns it off.
+    pub fn disable_after(&self) -> Result<DisableAfter> {
+        disable_after(&self.store.conn())
+    }
+
+    /// Changes that period (Owners and Admins). Endpoints already failing are measured against
+    /// the new period from their first failure.
+    pub fn set_disable_after(&self, actor: &Actor, hours: u32) -> Result<DisableAfter> {
+        actor.require_manage()?;
+        let set = failing::set_disable_after(&self.store.conn(), hours)?;
+        self.hub.endpoints_changed();
+        Ok(set)
     }
 
     /// What [`Endpoints::delete`] would remove, for the confirmation modal.
@@ -289,6 +350,51 @@ struct Loaded {
     secrets: Vec<SecretRow>,
 }
 
+/// Clears why the app turned the endpoint off and its run of failures; when it was off for
+/// failing, its held deliveries become due now with a fresh run of attempts, and their jobs are
+/// returned to hand to the dispatcher once committed.
+fn turn_on(tx: &Transaction<'_>, id: &str) -> Result<Vec<Job>> {
+    let was: Option<String> = tx.query_row(
+        "SELECT disabled_for FROM webhook_endpoint WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE webhook_endpoint SET disabled_reason = NULL, disabled_for = NULL,
+             disabled_at = NULL, failing_since = NULL
+         WHERE id = ?1",
+        [id],
+    )?;
+    if was.as_deref().and_then(DisabledFor::parse) != Some(DisabledFor::Failing) {
+        return Ok(Vec::new());
+    }
+    let now = unix_ms();
+    let ids: Vec<String> = tx
+        .prepare(&format!(
+            "SELECT id FROM webhook_delivery WHERE {HELD} ORDER BY created_at, id"
+        ))?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.execute(
+        &format!(
+            "UPDATE webhook_delivery SET run_attempts = 0, next_attempt_at = ?2, updated_at = ?2
+             WHERE {HELD}"
+        ),
+        params![id, now],
+    )?;
+    let mut jobs = Vec::with_capacity(ids.len());
+    for delivery in &ids {
+        if let Some(job) = load_job(tx, delivery)? {
+            jobs.push(job);
+        }
+    }
+    Ok(jobs)
+}
+
+/// The deliveries an endpoint turned off for failing holds: the automatic ones still pending.
+/// (A test or redelivery a person asked for goes even to an endpoint that is off.)
+const HELD: &str = "endpoint_id = ?1 AND status = 'pending' AND trigger IN ('event', 'replay')";
+
 /// The row of a new current secret: only its keychain reference, never the secret.
 fn insert_secret(
     tx: &Transaction<'_>,
@@ -322,6 +428,17 @@ fn prune_retired(tx: &Transaction<'_>, endpoint_id: &str) -> Result<Vec<String>>
         )?;
     }
     Ok(doomed.into_iter().filter_map(|(_, r)| r).collect())
+}
+
+/// Whether the endpoint is on; "not found" when it is gone.
+fn is_active(tx: &Connection, id: &str) -> Result<bool> {
+    tx.query_row(
+        "SELECT active FROM webhook_endpoint WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(not_found)
 }
 
 fn exists(tx: &Connection, id: &str) -> Result<()> {
@@ -404,10 +521,11 @@ pub(crate) fn valid_secrets(
 
 /// The endpoint's row and its secrets' rows; [`Endpoints::finish`] makes the view.
 fn load(tx: &Connection, id: &str) -> Result<Loaded> {
-    let mut view = tx
+    let (mut view, failing_since) = tx
         .query_row(
             "SELECT id, url, description, events, active, policy, max_attempts, timeout_ms,
-                    standard_webhooks, disabled_reason, created_at, updated_at
+                    standard_webhooks, disabled_reason, created_at, updated_at,
+                    disabled_for, disabled_at, failing_since
              FROM webhook_endpoint WHERE id = ?1",
             [id],
             view_from_row,
@@ -415,15 +533,28 @@ fn load(tx: &Connection, id: &str) -> Result<Loaded> {
         .optional()?
         .ok_or_else(not_found)?;
     view.warning = check_url(&view.url).ok().and_then(|(_, w)| w);
+    if let Some(since) = failing_since.filter(|_| view.active) {
+        view.disables_at = Some(rfc3339_ms(since + disable_after(tx)?.period_ms()));
+    }
+    if view.disabled_for == Some(DisabledFor::Failing) {
+        let held: i64 = tx.query_row(
+            &format!("SELECT count(*) FROM webhook_delivery WHERE {HELD}"),
+            [id],
+            |r| r.get(0),
+        )?;
+        view.held_deliveries = u32::try_from(held).unwrap_or(u32::MAX);
+    }
     Ok(Loaded {
         view,
         secrets: secret_rows(tx, id)?,
     })
 }
 
-fn view_from_row(r: &Row<'_>) -> rusqlite::Result<EndpointView> {
+/// The view as the row has it, and the failing run's start (unix ms).
+fn view_from_row(r: &Row<'_>) -> rusqlite::Result<(EndpointView, Option<i64>)> {
     let events: String = r.get(3)?;
-    Ok(EndpointView {
+    let failing_since: Option<i64> = r.get(14)?;
+    let view = EndpointView {
         id: r.get(0)?,
         url: r.get(1)?,
         description: r.get(2)?,
@@ -434,12 +565,21 @@ fn view_from_row(r: &Row<'_>) -> rusqlite::Result<EndpointView> {
         timeout_ms: r.get(7)?,
         standard_webhooks: r.get(8)?,
         disabled_reason: r.get(9)?,
+        disabled_for: r
+            .get::<_, Option<String>>(12)?
+            .as_deref()
+            .and_then(DisabledFor::parse),
+        disabled_at: r.get::<_, Option<i64>>(13)?.map(rfc3339_ms),
+        failing_since: failing_since.map(rfc3339_ms),
+        disables_at: None,
+        held_deliveries: 0,
         secret_redacted: String::new(),
         previous_secret_expires_at: None,
         warning: None,
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
-    })
+    };
+    Ok((view, failing_since))
 }
 
 #[cfg(test)]

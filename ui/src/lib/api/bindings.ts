@@ -74,6 +74,14 @@ export const commands = {
 	listEndpoints: () => __TAURI_INVOKE<EndpointView[]>("list_endpoints"),
 	createEndpoint: (input: EndpointInput) => __TAURI_INVOKE<EndpointView>("create_endpoint", { input }),
 	updateEndpoint: (endpointId: string, input: EndpointInput) => __TAURI_INVOKE<EndpointView>("update_endpoint", { endpointId, input }),
+	/**
+	 *  Turns an endpoint back on (after the app turned it off, or a person paused it); the
+	 *  deliveries held while it was off for failing are sent.
+	 */
+	enableEndpoint: (endpointId: string) => __TAURI_INVOKE<EndpointView>("enable_endpoint", { endpointId }),
+	/**  How long every attempt to an endpoint may fail before it is turned off. */
+	endpointDisableAfter: () => __TAURI_INVOKE<DisableAfter>("endpoint_disable_after"),
+	setEndpointDisableAfter: (hours: number) => __TAURI_INVOKE<DisableAfter>("set_endpoint_disable_after", { hours }),
 	/**  What deleting would remove, for the confirmation modal. */
 	endpointDeleteImpact: (endpointId: string) => __TAURI_INVOKE<DeleteImpact>("endpoint_delete_impact", { endpointId }),
 	deleteEndpoint: (endpointId: string) => __TAURI_INVOKE<DeleteImpact>("delete_endpoint", { endpointId }),
@@ -328,6 +336,21 @@ export type DeliveriesChanged = {
 export type DeliveriesChangedEvent = DeliveriesChanged;
 
 /**  A destination as its card and its Configure dialog show it. */
+/**  The period as the Settings page shows and changes it. */
+export type DisableAfter = {
+	hours: number,
+	min_hours: number,
+	max_hours: number,
+	default_hours: number,
+};
+
+/**  Why the app turned an endpoint off. */
+export type DisabledFor = 
+/**  Every attempt failed for the workspace's period; its pending deliveries are held. */
+"failing" | 
+/**  It answered 410 Gone; its pending deliveries were cancelled. */
+"gone";
+
 export type Destination = {
 	provider: string,
 	name: string,
@@ -429,8 +452,24 @@ export type EndpointView = {
 	max_attempts: number,
 	timeout_ms: number,
 	standard_webhooks: boolean,
-	/**  Why the app turned the endpoint off (it answered 410 Gone). */
+	/**  Why the app turned the endpoint off (it kept failing, or answered 410 Gone), in words. */
 	disabled_reason: string | null,
+	/**  Why the app turned it off, for the card to act on; `None` while on or paused by a person. */
+	disabled_for: DisabledFor | null,
+	/**  When the app turned it off (RFC 3339). */
+	disabled_at: string | null,
+	/**
+	 *  When the first attempt of the current run of failures was made (RFC 3339); `None` while
+	 *  the last attempt succeeded. A success resets it.
+	 */
+	failing_since: string | null,
+	/**
+	 *  While it is on and failing: when the dispatcher turns it off if every attempt keeps
+	 *  failing (`failing_since` + the workspace's period), for the card's countdown.
+	 */
+	disables_at: string | null,
+	/**  Deliveries held while the app has it off for failing: sent when it is turned back on. */
+	held_deliveries: number,
 	secret_redacted: string,
 	/**  During a rotation's overlap: when the previous secret stops being sent (RFC 3339). */
 	previous_secret_expires_at: string | null,

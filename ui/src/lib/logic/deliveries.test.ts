@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { EndpointView } from "$lib/api/bindings";
 import {
   checkJsonObject,
   datetimeLocalToRfc3339,
@@ -6,12 +7,17 @@ import {
   defaultReplaySince,
   deleteImpactText,
   endpointFieldForError,
+  endpointNotices,
   endpointStatus,
+  failingCountdown,
   formatDuration,
   formatLogTime,
   healthParts,
+  hoursText,
+  parseHours,
   policyLabel,
   relativeTime,
+  spanText,
   statusBadge,
   timeoutSecondsToMs,
   toDatetimeLocal,
@@ -187,5 +193,105 @@ describe("endpointFieldForError", () => {
       endpointFieldForError("forbidden", "Only Owners and Admins can add endpoints."),
     ).toBeNull();
     expect(endpointFieldForError("keychain", "No keychain")).toBeNull();
+  });
+});
+
+describe("endpoints that keep failing", () => {
+  const utc = { locale: "en-US", timeZone: "UTC" };
+  const now = new Date("2026-06-03T05:00:00Z");
+  const failing = {
+    active: true,
+    failing_since: "2026-06-01T10:00:00.000Z",
+    disables_at: "2026-06-06T10:00:00.000Z",
+  };
+
+  it("spans read in their two largest units", () => {
+    expect(spanText(5 * 86_400_000)).toBe("5 days");
+    expect(spanText(3 * 86_400_000 + 4 * 3_600_000 + 59_000)).toBe("3 days 4 hours");
+    expect(spanText(3_600_000 + 60_000)).toBe("1 hour 1 minute");
+    expect(spanText(12 * 60_000)).toBe("12 minutes");
+    expect(spanText(30_000)).toBe("less than a minute");
+  });
+
+  it("counts down from the first failure, and says when the time is up", () => {
+    expect(failingCountdown(failing, now, utc)).toBe(
+      "Failing since Jun 1, 2026, 10:00 AM; will be disabled in 3 days 5 hours if deliveries keep failing.",
+    );
+    expect(failingCountdown(failing, new Date("2026-06-06T10:00:01Z"), utc)).toBe(
+      "Failing since Jun 1, 2026, 10:00 AM; will be disabled at the next failed attempt.",
+    );
+    expect(failingCountdown({ ...failing, failing_since: null }, now)).toBeNull();
+    expect(failingCountdown({ ...failing, active: false }, now)).toBeNull();
+  });
+
+  it("says when and why an endpoint was disabled, and what it holds", () => {
+    const disabled = {
+      active: false,
+      disabled_reason: "…",
+      disabled_for: "failing" as const,
+      disabled_at: "2026-06-06T10:05:00.000Z",
+      failing_since: "2026-06-01T10:00:00.000Z",
+      held_deliveries: 1,
+    };
+    expect(endpointStatus(disabled, utc)).toEqual({
+      label: "Disabled",
+      tone: "bad",
+      reason:
+        "Disabled on Jun 6, 2026, 10:05 AM after failing for 5 days. 1 pending delivery is held and sent when you re-enable it.",
+    });
+  });
+
+  it("the bell lists disabled and failing endpoints, not working ones", () => {
+    const ep = (over: Partial<EndpointView>): EndpointView => ({
+      id: "01A",
+      url: "https://a.test/h",
+      description: "",
+      events: [],
+      active: true,
+      policy: "single",
+      max_attempts: 1,
+      timeout_ms: 5000,
+      standard_webhooks: false,
+      disabled_reason: null,
+      disabled_for: null,
+      disabled_at: null,
+      failing_since: null,
+      disables_at: null,
+      held_deliveries: 0,
+      secret_redacted: "",
+      previous_secret_expires_at: null,
+      warning: null,
+      created_at: "",
+      updated_at: "",
+      ...over,
+    });
+    const notices = endpointNotices(
+      [
+        ep({ id: "ok" }),
+        ep({ id: "failing", ...failing }),
+        ep({
+          id: "off",
+          active: false,
+          disabled_for: "failing",
+          disabled_at: "2026-06-06T10:05:00.000Z",
+          failing_since: "2026-06-01T10:00:00.000Z",
+        }),
+        ep({ id: "paused", active: false }),
+      ],
+      now,
+      utc,
+    );
+    expect(notices.map((n) => [n.endpointId, n.title])).toEqual([
+      ["failing", "Webhook endpoint keeps failing: https://a.test/h"],
+      ["off", "Webhook endpoint disabled: https://a.test/h"],
+    ]);
+    expect(notices[0]?.detail).toContain("will be disabled in 3 days 5 hours");
+    expect(notices[1]?.detail).toContain("after failing for 5 days");
+  });
+
+  it("the period is a whole number of hours", () => {
+    expect(parseHours(" 120 ")).toEqual({ ok: true, hours: 120 });
+    for (const bad of ["", "5 days", "-1", "2.5"]) expect(parseHours(bad).ok).toBe(false);
+    expect(hoursText(120)).toBe("5 days");
   });
 });

@@ -2,6 +2,7 @@
 // JSON checks, durations, times, and the words of the endpoint cards.
 
 import type { AttemptSummary, DeleteImpact, EndpointHealth, EndpointView } from "$lib/api/bindings";
+import { formatDateTime, type DateOptions } from "$lib/logic/dates";
 
 export type Tone = "ok" | "bad" | "warn" | "neutral";
 
@@ -164,14 +165,118 @@ export interface EndpointStatus {
 }
 
 export function endpointStatus(
-  endpoint: Pick<EndpointView, "active" | "disabled_reason">,
+  endpoint: Pick<EndpointView, "active" | "disabled_reason"> &
+    Partial<
+      Pick<EndpointView, "disabled_for" | "disabled_at" | "failing_since" | "held_deliveries">
+    >,
+  options: DateOptions = {},
 ): EndpointStatus {
+  if (endpoint.disabled_for === "failing" && endpoint.disabled_at) {
+    const line = disabledLine(
+      {
+        disabled_at: endpoint.disabled_at,
+        failing_since: endpoint.failing_since ?? null,
+        held_deliveries: endpoint.held_deliveries ?? 0,
+      },
+      options,
+    );
+    return { label: "Disabled", tone: "bad", reason: line };
+  }
   if (endpoint.disabled_reason) {
     return { label: "Disabled", tone: "bad", reason: endpoint.disabled_reason };
   }
   return endpoint.active
     ? { label: "Active", tone: "ok", reason: null }
     : { label: "Paused", tone: "neutral", reason: null };
+}
+
+const HOUR_MS = 3_600_000;
+
+const unit = (n: number, one: string) => `${n} ${n === 1 ? one : `${one}s`}`;
+
+/** A length of time in its two largest units: "3 days 4 hours", "2 hours 5 minutes", "12 minutes". */
+export function spanText(ms: number): string {
+  const minutes = Math.floor(Math.max(0, ms) / 60_000);
+  if (minutes < 1) return "less than a minute";
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const mins = minutes % 60;
+  if (days > 0) return hours ? `${unit(days, "day")} ${unit(hours, "hour")}` : unit(days, "day");
+  if (hours > 0)
+    return mins ? `${unit(hours, "hour")} ${unit(mins, "minute")}` : unit(hours, "hour");
+  return unit(mins, "minute");
+}
+
+/** The period a workspace disables endpoints after, as the Settings page says it. */
+export function hoursText(hours: number): string {
+  return spanText(hours * HOUR_MS);
+}
+
+/**
+ * The card's countdown while every attempt fails: "Failing since …; will be disabled in 3 days
+ * 4 hours if deliveries keep failing". Null while it works, and once it is off.
+ */
+export function failingCountdown(
+  endpoint: Pick<EndpointView, "active" | "failing_since" | "disables_at">,
+  now: Date = new Date(),
+  options: DateOptions = {},
+): string | null {
+  if (!endpoint.active || !endpoint.failing_since) return null;
+  const since = `Failing since ${formatDateTime(endpoint.failing_since, options)}`;
+  if (!endpoint.disables_at) return `${since}.`;
+  const left = new Date(endpoint.disables_at).getTime() - now.getTime();
+  if (Number.isNaN(left)) return `${since}.`;
+  if (left <= 0) return `${since}; will be disabled at the next failed attempt.`;
+  return `${since}; will be disabled in ${spanText(left)} if deliveries keep failing.`;
+}
+
+/** "Disabled on … after failing for 5 days. 3 pending deliveries are held …". */
+export function disabledLine(
+  endpoint: Pick<EndpointView, "disabled_at" | "failing_since" | "held_deliveries">,
+  options: DateOptions = {},
+): string {
+  const at = endpoint.disabled_at ?? "";
+  const failed =
+    endpoint.failing_since && at
+      ? ` after failing for ${spanText(new Date(at).getTime() - new Date(endpoint.failing_since).getTime())}`
+      : " after every attempt kept failing";
+  const n = endpoint.held_deliveries;
+  const held =
+    n > 0
+      ? ` ${plural(n, "pending delivery is", "pending deliveries are")} held and sent when you re-enable it.`
+      : " Deliveries that were pending are sent when you re-enable it.";
+  return `Disabled on ${formatDateTime(at, options)}${failed}.${held}`;
+}
+
+export interface EndpointNotice {
+  endpointId: string;
+  title: string;
+  detail: string;
+}
+
+/** The bell's notices: endpoints the app disabled, and those failing towards it. */
+export function endpointNotices(
+  endpoints: readonly EndpointView[],
+  now: Date = new Date(),
+  options: DateOptions = {},
+): EndpointNotice[] {
+  const notices: EndpointNotice[] = [];
+  for (const e of endpoints) {
+    if (e.disabled_for) {
+      notices.push({
+        endpointId: e.id,
+        title: `Webhook endpoint disabled: ${e.url}`,
+        detail: endpointStatus(e, options).reason ?? "",
+      });
+    } else if (e.active && e.failing_since) {
+      notices.push({
+        endpointId: e.id,
+        title: `Webhook endpoint keeps failing: ${e.url}`,
+        detail: failingCountdown(e, now, options) ?? "",
+      });
+    }
+  }
+  return notices;
 }
 
 /** One line of health, or null with no deliveries yet. */
@@ -242,4 +347,19 @@ export function endpointFieldForError(code: string | null, message: string): End
   const text = message.replace(QUOTED, "“”");
   for (const [field, pattern] of ENDPOINT_FIELDS) if (pattern.test(text)) return field;
   return null;
+}
+
+export type HoursInput = { ok: true; hours: number } | { ok: false; error: string };
+
+/** The Settings field for the disable period: a whole number of hours (the core checks bounds). */
+export function parseHours(text: string): HoursInput {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed))) {
+    return {
+      ok: false,
+      error: `Enter a whole number of hours, like 120 for 5 days (you entered “${trimmed.slice(0, 20)}”).`,
+    };
+  }
+  // Past u32, the core would not be asked at all; it names the bounds for anything too large.
+  return { ok: true, hours: Math.min(Number(trimmed), 4_294_967_295) };
 }

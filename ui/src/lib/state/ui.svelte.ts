@@ -18,6 +18,8 @@ class UiState {
   query = $state("");
   category = $state<CategoryFilter>("All");
   drawerOpen = $state(false);
+  /** An endpoint card to bring into view (from the bell), until it has been. */
+  focusEndpoint = $state<string | null>(null);
 
   go(page: Page): void {
     this.page = page;
@@ -30,6 +32,13 @@ class UiState {
   selectTab(tab: Tab): void {
     this.tab = tab;
     saveTab(storage(), tab);
+  }
+
+  /** The API & Webhooks tab, scrolled to one endpoint's card. */
+  showEndpoint(endpointId: string): void {
+    this.go("integrations");
+    this.selectTab("webhooks");
+    this.focusEndpoint = endpointId;
   }
 
   /** The header search: show the Available tab filtered by what was typed. */

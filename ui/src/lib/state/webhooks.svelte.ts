@@ -7,6 +7,7 @@ import {
   type AttemptDetail,
   type AttemptSummary,
   type DeleteImpact,
+  type DisableAfter,
   type EndpointHealth,
   type EndpointInput,
   type EndpointView,
@@ -51,6 +52,8 @@ class WebhooksState {
   #unlisten: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #pendingIds = new Set<string>();
+  #watching = false;
+  #watchTimer: ReturnType<typeof setTimeout> | null = null;
 
   async start(): Promise<void> {
     await Promise.all([this.loadEndpoints(), this.loadEventTypes(), this.reloadLog()]);
@@ -194,6 +197,50 @@ class WebhooksState {
 
   updateEndpoint(endpointId: string, input: EndpointInput): Promise<EndpointView> {
     return commands.updateEndpoint(endpointId, input);
+  }
+
+  /**
+   * Turns an endpoint the app disabled back on; what it held is sent. Resolves to the endpoint
+   * as it is now (its `held_deliveries` are those being sent).
+   */
+  async enableEndpoint(endpointId: string): Promise<EndpointView> {
+    const before = this.endpoints.find((e) => e.id === endpointId);
+    const on = await commands.enableEndpoint(endpointId);
+    this.endpoints = this.endpoints.map((e) => (e.id === on.id ? on : e));
+    return { ...on, held_deliveries: before?.held_deliveries ?? 0 };
+  }
+
+  /** How long every attempt may fail before the app disables an endpoint (Settings). */
+  disableAfter(): Promise<DisableAfter> {
+    return commands.endpointDisableAfter();
+  }
+
+  async setDisableAfter(hours: number): Promise<DisableAfter> {
+    const set = await commands.setEndpointDisableAfter(hours);
+    // The cards' countdowns are measured against the new period.
+    void this.loadEndpoints(false);
+    return set;
+  }
+
+  /**
+   * Keeps the endpoints fresh for the header's bell, which shows disabled and failing ones
+   * on every page: loads them and listens for delivery changes for as long as the window lives.
+   */
+  async watchEndpoints(): Promise<void> {
+    if (this.#watching) return;
+    this.#watching = true;
+    await this.loadEndpoints(false);
+    try {
+      await events.deliveriesChanged.listen(() => {
+        if (this.#watchTimer) clearTimeout(this.#watchTimer);
+        this.#watchTimer = setTimeout(() => {
+          this.#watchTimer = null;
+          void this.loadEndpoints(false);
+        }, DEBOUNCE_MS);
+      });
+    } catch {
+      // Outside the app window there are no events to hear.
+    }
   }
 
   /** What deleting the endpoint would take with it, for the confirmation. */

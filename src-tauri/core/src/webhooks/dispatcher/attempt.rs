@@ -7,7 +7,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 
 use super::config::DispatcherConfig;
 use super::endpoint::EndpointRt;
-use crate::clock::{rfc3339_ms, unix_ms};
+use crate::clock::rfc3339_ms;
 use crate::net::{classify, header_map, read_capped, retry_after as retry_after_of};
 use crate::outbox::{Job, Trigger};
 use crate::secret::Secret;
@@ -38,7 +38,7 @@ pub(super) async fn attempt(
     ep: &EndpointRt,
     job: Job,
 ) -> AttemptRecord {
-    let attempted_at = unix_ms();
+    let attempted_at = config.clock.now_ms();
     let timestamp = attempted_at.div_euclid(1000);
     let secrets: Vec<&Secret> = ep
         .secrets

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::net::CaCertificate;
 
 /// What the dispatcher is tuned with. The defaults suit the app; tests shorten the backoff.
@@ -20,6 +21,9 @@ pub struct DispatcherConfig {
     pub log_batch: usize,
     /// Extra CA certificates to trust: corporate TLS, test CAs.
     pub extra_cas: Vec<CaCertificate>,
+    /// What time attempts are made at, retries fall due and an endpoint has been failing for:
+    /// tests move it forward rather than wait days.
+    pub clock: Clock,
 }
 
 impl Default for DispatcherConfig {
@@ -32,6 +36,7 @@ impl Default for DispatcherConfig {
             retry_after_max: Duration::from_secs(3600),
             log_batch: 2048,
             extra_cas: Vec::new(),
+            clock: Clock::system(),
         }
     }
 }

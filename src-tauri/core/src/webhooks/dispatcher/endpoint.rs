@@ -13,6 +13,9 @@ use crate::webhooks::endpoints::Policy;
 pub(crate) struct EndpointRt {
     pub(crate) url: reqwest::Url,
     pub(crate) active: bool,
+    /// Off because it kept failing: its automatic deliveries stay pending (held) until it is
+    /// turned back on, rather than being cancelled.
+    pub(crate) holds: bool,
     pub(crate) policy: Policy,
     pub(crate) max_attempts: u32,
     pub(crate) timeout: Duration,

@@ -92,9 +92,10 @@ pub(crate) fn start(
         let hub = hub.clone();
         let sched = sched_tx.clone();
         let batch = config.log_batch.max(1);
+        let clock = config.clock.clone();
         std::thread::Builder::new()
             .name("webhook-log".into())
-            .spawn(move || writer_loop(store, hub, sched, log_rx, batch))
+            .spawn(move || writer_loop(store, hub, sched, log_rx, batch, clock))
             .map_err(|_| Error::Internal("The webhook log writer could not start.".into()))?
     };
 
@@ -177,7 +178,7 @@ async fn scheduler(
     let mut seq = 0u64;
     let mut tasks = JoinSet::new();
     loop {
-        let now = unix_ms();
+        let now = ctx.config.clock.now_ms();
         while timers.peek().is_some_and(|t| t.0 .0 <= now) {
             let Some(Reverse(Timed(_, _, job))) = timers.pop() else {
                 break;
@@ -194,7 +195,7 @@ async fn scheduler(
             msg = rx.recv() => match msg {
                 // Accepted, started by hand, or retries once their attempt is logged.
                 Some(jobs) => {
-                    let now = unix_ms();
+                    let now = ctx.config.clock.now_ms();
                     for job in jobs {
                         if job.due_ms <= now {
                             let ep = loader.endpoint(&job).await;
@@ -285,10 +286,13 @@ fn load_endpoints(
     lanes: &mut HashMap<String, Arc<Lane>>,
 ) -> Result<HashMap<String, Arc<EndpointRt>>> {
     secrets.move_legacy_or_log(store);
-    let rows: Vec<(String, String, bool, String, u32, i64, bool)> = store
+    type Row = (String, String, bool, String, u32, i64, bool, bool);
+    let rows: Vec<Row> = store
         .conn()
         .prepare(
-            "SELECT id, url, active, policy, max_attempts, timeout_ms, standard_webhooks FROM webhook_endpoint",
+            "SELECT id, url, active, policy, max_attempts, timeout_ms, standard_webhooks,
+                    coalesce(disabled_for = 'failing', 0)
+             FROM webhook_endpoint",
         )?
         .query_map([], |r| {
             Ok((
@@ -299,11 +303,12 @@ fn load_endpoints(
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
+                r.get(7)?,
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut map = HashMap::with_capacity(rows.len());
-    for (id, url, active, policy, max_attempts, timeout_ms, standard_webhooks) in rows {
+    for (id, url, active, policy, max_attempts, timeout_ms, standard_webhooks, holds) in rows {
         let Ok(url) = reqwest::Url::parse(&url) else {
             continue;
         };
@@ -325,6 +330,7 @@ fn load_endpoints(
             Arc::new(EndpointRt {
                 url,
                 active,
+                holds,
                 policy: Policy::parse(&policy),
                 max_attempts,
                 timeout: Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(5_000)),
@@ -344,8 +350,12 @@ fn dispatch(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, ep: Option<Arc<EndpointRt>>
         return;
     };
     // Turned off (by the user, or by a 410): automatic work stops; a test or a redelivery
-    // the user asked for still goes.
+    // the user asked for still goes. Turned off for failing: the delivery stays pending in the
+    // database, held until the endpoint is turned back on (which hands it over again).
     if !ep.active && matches!(job.trigger, Trigger::Event | Trigger::Replay) {
+        if ep.holds {
+            return;
+        }
         let _ = ctx
             .log
             .send(LogMsg::Cancel(job.delivery_id, job.endpoint_id));

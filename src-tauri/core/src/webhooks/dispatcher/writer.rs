@@ -1,17 +1,18 @@
 //! The log writer: one thread that commits attempts in batches (then lets the scheduler retry
 //! what needs it), and the checkpointer that keeps WAL checkpoints off the write lock.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::attempt::AttemptRecord;
-use crate::clock::{now_rfc3339, unix_ms};
+use crate::clock::{now_rfc3339, unix_ms, Clock};
 use crate::error::Result;
 use crate::outbox::{Hub, Job};
 use crate::store::Store;
+use crate::webhooks::endpoints::{disable_after, failing_reason};
 
 /// How long the writer waits for more attempts before committing a batch that is not full.
 const LINGER: Duration = Duration::from_millis(2);
@@ -27,6 +28,7 @@ pub(super) fn writer_loop(
     sched: tokio::sync::mpsc::UnboundedSender<Vec<Job>>,
     rx: mpsc::Receiver<LogMsg>,
     batch: usize,
+    clock: Clock,
 ) {
     let checkpoints = Checkpointer::start(&store);
     let mut buf = Vec::with_capacity(batch);
@@ -43,13 +45,20 @@ pub(super) fn writer_loop(
                 Err(_) => break,
             }
         }
-        let disabled = buf
+        let gone = buf
             .iter()
             .any(|m| matches!(m, LogMsg::Attempt(r) if r.disable_reason.is_some()));
-        if let Err(err) = store.write(|tx| write_batch(tx, &buf)) {
-            tracing::error!(error = %err, n = buf.len(), "cannot write webhook log batch; the deliveries stay pending");
-        }
-        if disabled {
+        let failing = match store.write(|tx| {
+            write_batch(tx, &buf)?;
+            failing_streaks(tx, &buf, clock.now_ms())
+        }) {
+            Ok(disabled) => disabled,
+            Err(err) => {
+                tracing::error!(error = %err, n = buf.len(), "cannot write webhook log batch; the deliveries stay pending");
+                false
+            }
+        };
+        if gone || failing {
             hub.endpoints_changed();
         }
         let mut endpoint_ids: Vec<String> = Vec::new();
@@ -188,8 +197,9 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg]) -> Result<()> {
                 ])?;
                 if let Some(reason) = &r.disable_reason {
                     tx.execute(
-                        "UPDATE webhook_endpoint SET active = 0, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1",
-                        params![&*j.endpoint_id, reason, now_rfc3339()],
+                        "UPDATE webhook_endpoint SET active = 0, disabled_reason = ?2, updated_at = ?3,
+                             disabled_for = 'gone', disabled_at = ?4 WHERE id = ?1",
+                        params![&*j.endpoint_id, reason, now_rfc3339(), r.attempted_at],
                     )?;
                     tx.execute(
                         "UPDATE webhook_delivery SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2
@@ -201,6 +211,85 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// One endpoint's run of failures as a batch leaves it.
+#[derive(Default)]
+struct Streak<'b> {
+    /// An attempt of the batch succeeded: the run before it is over.
+    reset: bool,
+    /// The first failure after the batch's last success (or in the batch, without one).
+    first_failure: Option<i64>,
+    last_error: Option<&'b str>,
+}
+
+/// Keeps each endpoint's run of failures (`failing_since`) as the batch's attempts leave it, and
+/// turns off those on whose every attempt has failed for the workspace's period: their pending
+/// deliveries are held (see `dispatch`), not cancelled. True when one was turned off.
+/// One or two statements per endpoint of the batch, not per attempt.
+fn failing_streaks(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg], now: i64) -> Result<bool> {
+    let mut streaks: HashMap<&str, Streak<'_>> = HashMap::new();
+    for msg in batch {
+        let LogMsg::Attempt(r) = msg else { continue };
+        let streak = streaks.entry(&*r.job.endpoint_id).or_default();
+        if r.ok {
+            streak.reset = true;
+            streak.first_failure = None;
+        } else {
+            streak.first_failure.get_or_insert(r.attempted_at);
+            streak.last_error = r.error_message.as_deref().or(streak.last_error);
+        }
+    }
+    let mut period = None;
+    let mut disabled = false;
+    for (id, streak) in streaks {
+        let Some(first) = streak.first_failure else {
+            // Off, it keeps the run that turned it off (the card says how long it failed), even
+            // when a test sent by hand succeeds; turning it back on clears it.
+            tx.prepare_cached(
+                "UPDATE webhook_endpoint SET failing_since = NULL
+                 WHERE id = ?1 AND failing_since IS NOT NULL AND active = 1",
+            )?
+            .execute([id])?;
+            continue;
+        };
+        let since: Option<i64> = tx
+            .prepare_cached(
+                "UPDATE webhook_endpoint
+                 SET failing_since = CASE WHEN ?3 THEN ?2 ELSE coalesce(failing_since, ?2) END
+                 WHERE id = ?1 AND active = 1
+                 RETURNING failing_since",
+            )?
+            .query_row(params![id, first, streak.reset], |r| r.get(0))
+            .optional()?
+            .flatten();
+        let Some(since) = since else { continue };
+        let period_ms = match period {
+            Some(p) => p,
+            None => *period.insert(disable_after(tx)?.period_ms()),
+        };
+        if now - since < period_ms {
+            continue;
+        }
+        let reason = failing_reason(
+            since,
+            now,
+            streak.last_error.unwrap_or("the endpoint did not answer"),
+        );
+        tx.execute(
+            "UPDATE webhook_endpoint SET active = 0, disabled_reason = ?2, disabled_for = 'failing',
+                 disabled_at = ?3, updated_at = ?4
+             WHERE id = ?1",
+            params![id, reason, now, now_rfc3339()],
+        )?;
+        tracing::warn!(
+            endpoint_id = id,
+            failing_since = since,
+            "every attempt to this webhook endpoint failed for the workspace's period: turned off, its pending deliveries held"
+        );
+        disabled = true;
+    }
+    Ok(disabled)
 }
 
 /// The endpoints of the batch's attempts that still exist.

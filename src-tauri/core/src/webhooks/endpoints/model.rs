@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use super::failing::DisabledFor;
 use crate::secret::Secret;
 use crate::webhooks::events::EventType;
 
@@ -89,8 +90,20 @@ pub struct EndpointView {
     pub max_attempts: u32,
     pub timeout_ms: u32,
     pub standard_webhooks: bool,
-    /// Why the app turned the endpoint off (it answered 410 Gone).
+    /// Why the app turned the endpoint off (it kept failing, or answered 410 Gone), in words.
     pub disabled_reason: Option<String>,
+    /// Why the app turned it off, for the card to act on; `None` while on or paused by a person.
+    pub disabled_for: Option<DisabledFor>,
+    /// When the app turned it off (RFC 3339).
+    pub disabled_at: Option<String>,
+    /// When the first attempt of the current run of failures was made (RFC 3339); `None` while
+    /// the last attempt succeeded. A success resets it.
+    pub failing_since: Option<String>,
+    /// While it is on and failing: when the dispatcher turns it off if every attempt keeps
+    /// failing (`failing_since` + the workspace's period), for the card's countdown.
+    pub disables_at: Option<String>,
+    /// Deliveries held while the app has it off for failing: sent when it is turned back on.
+    pub held_deliveries: u32,
     pub secret_redacted: String,
     /// During a rotation's overlap: when the previous secret stops being sent (RFC 3339).
     pub previous_secret_expires_at: Option<String>,
