@@ -147,6 +147,71 @@ async fn a_member_cannot_start_the_receiver_or_send_to_it() {
     ));
 }
 
+/// The endpoint "Send test events here" makes gets test events only — a lead captured while it
+/// is on is not sent to it — and is turned off when the receiver stops, then reused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receivers_endpoint_gets_test_events_only_and_stops_with_it() {
+    let (_dir, core, owner) = owner_core();
+    core.start_dispatcher(DispatcherConfig::default()).unwrap();
+    let port = support::free_port();
+    let on_port = || ReceiverStart {
+        port,
+        ..start(VerifyChoice::Endpoints)
+    };
+    core.receiver().start_as(&owner, on_port()).unwrap();
+    let sent = core.receiver().send_test_events_here(&owner).unwrap();
+    let endpoint = core.webhook_endpoints().get(&sent.endpoint_id).unwrap();
+    assert!(endpoint.test_only && endpoint.active);
+    nth(&core, 1).await;
+
+    core.leads()
+        .capture(pitchbar_core::leads::LeadInput {
+            name: Some("Real Lead".into()),
+            email: Some("real@lead.test".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let deliveries: i64 = core
+        .store()
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM webhook_delivery WHERE endpoint_id = ?1",
+            [&sent.endpoint_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        deliveries, 1,
+        "only the test event goes to the receiver's endpoint"
+    );
+
+    core.receiver().stop_as(&owner).await.unwrap();
+    let off = core.webhook_endpoints().get(&sent.endpoint_id).unwrap();
+    assert!(!off.active);
+    assert!(
+        off.disabled_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("receiver stopped")),
+        "{off:?}"
+    );
+
+    core.receiver().start_as(&owner, on_port()).unwrap();
+    let again = core.receiver().send_test_events_here(&owner).unwrap();
+    assert_eq!(
+        (again.endpoint_id.as_str(), again.created),
+        (sent.endpoint_id.as_str(), false)
+    );
+    assert!(
+        core.webhook_endpoints()
+            .get(&again.endpoint_id)
+            .unwrap()
+            .active
+    );
+    assert_eq!(nth(&core, 2).await.verdict.code, VerdictCode::Valid);
+    core.receiver().stop().await;
+    core.stop_dispatcher().await;
+}
+
 /// Waits until the delivery log holds `n` attempts; returns them, newest first.
 async fn attempts(core: &Core, n: usize) -> Vec<pitchbar_core::webhooks::log::AttemptSummary> {
     let deadline = Instant::now() + Duration::from_secs(15);

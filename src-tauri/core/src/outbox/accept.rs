@@ -152,7 +152,8 @@ fn accept(
             None => {
                 let mut stmt = tx.prepare_cached(
                     "SELECT id FROM webhook_endpoint
-                     WHERE active = 1 AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = ?1)",
+                     WHERE active = 1 AND test_only = 0
+                       AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = ?1)",
                 )?;
                 let rows = stmt.query_map([event_type.as_str()], |r| {
                     r.get::<_, String>(0).map(Arc::from)

@@ -1,7 +1,8 @@
 //! The receiver inside the workspace: started by an Owner or Admin, verifying with every
 //! endpoint's secrets, and "Send test events here" — an endpoint pointing at it (created once,
 //! then reused) and a signed test event, so a first delivery is verified in one click. Also the
-//! verify tool for a pasted header, body and secret.
+//! verify tool for a pasted header, body and secret. That endpoint receives test events only
+//! (never subscribed to real ones) and is turned off when the receiver stops.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -109,9 +110,12 @@ impl Receiver<'_> {
     }
 
     /// Stops the receiver: the port is free and every answered request is written when this
-    /// returns.
+    /// returns. The endpoint "Send test events here" made is turned off with it.
     pub async fn stop(&self) {
         self.slot.stop().await;
+        if let Err(err) = self.endpoints.deactivate_test_only() {
+            tracing::warn!(error = %err, "the receiver's test endpoint could not be turned off");
+        }
     }
 
     pub fn status(&self) -> ReceiverStatus {
@@ -214,11 +218,16 @@ impl Receiver<'_> {
         };
         let url = format!("http://{addr}/webhooks");
         let endpoints = &self.endpoints;
-        let existing = endpoints.list()?.into_iter().find(|e| e.url == url);
+        // Only an endpoint made here is reused: one the user made for this URL stays theirs.
+        let existing = endpoints
+            .list()?
+            .into_iter()
+            .find(|e| e.url == url && e.test_only);
         let (endpoint_id, created) = match existing {
             Some(e) if e.active => (e.id, false),
             Some(e) => {
-                // Turned off earlier (or by a 410 the receiver was told to answer): on again.
+                // Turned off when the receiver stopped (or by a 410 it was told to answer): on
+                // again.
                 let input = EndpointInput {
                     url: e.url,
                     description: e.description,
@@ -242,7 +251,9 @@ impl Receiver<'_> {
                     timeout_ms: None,
                     standard_webhooks: false,
                 };
-                (endpoints.create(actor, input)?.id, true)
+                let id = endpoints.create(actor, input)?.id;
+                endpoints.set_test_only(&id)?;
+                (id, true)
             }
         };
         let event_type = EventType::LeadCaptured;

@@ -36,6 +36,9 @@ fn migration_list() -> Vec<M<'static>> {
         M::up(include_str!("../../migrations/0013_oauth_apps.sql")),
         M::up(include_str!("../../migrations/0014_destinations.sql")),
         M::up(include_str!("../../migrations/0015_endpoint_failing.sql")),
+        M::up(include_str!(
+            "../../migrations/0016_receiver_test_endpoint.sql"
+        )),
         M::up(include_str!("../../migrations/0017_slack_reply_users.sql")),
     ]
 }

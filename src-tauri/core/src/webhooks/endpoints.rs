@@ -216,6 +216,36 @@ impl Endpoints<'_> {
         Ok(set)
     }
 
+    /// Marks `id` as receiving test events only (the local receiver's endpoint).
+    pub(crate) fn set_test_only(&self, id: &str) -> Result<()> {
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE webhook_endpoint SET test_only = 1 WHERE id = ?1",
+                [id],
+            )?;
+            Ok(())
+        })?;
+        self.hub.endpoints_changed();
+        Ok(())
+    }
+
+    /// Turns off every test-only endpoint (the receiver stopped, or is not running at start);
+    /// returns how many were on.
+    pub(crate) fn deactivate_test_only(&self) -> Result<usize> {
+        let n = self.store.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE webhook_endpoint SET active = 0, updated_at = ?1,
+                     disabled_reason = 'The local receiver stopped. Start it and press Send test events here to use this endpoint again.'
+                 WHERE test_only = 1 AND active = 1",
+                [now_rfc3339()],
+            )?)
+        })?;
+        if n > 0 {
+            self.hub.endpoints_changed();
+        }
+        Ok(n)
+    }
+
     /// What [`Endpoints::delete`] would remove, for the confirmation modal.
     pub fn delete_impact(&self, id: &str) -> Result<DeleteImpact> {
         let conn = self.store.conn();
@@ -525,7 +555,7 @@ fn load(tx: &Connection, id: &str) -> Result<Loaded> {
         .query_row(
             "SELECT id, url, description, events, active, policy, max_attempts, timeout_ms,
                     standard_webhooks, disabled_reason, created_at, updated_at,
-                    disabled_for, disabled_at, failing_since
+                    disabled_for, disabled_at, failing_since, test_only
              FROM webhook_endpoint WHERE id = ?1",
             [id],
             view_from_row,
@@ -564,6 +594,7 @@ fn view_from_row(r: &Row<'_>) -> rusqlite::Result<(EndpointView, Option<i64>)> {
         max_attempts: r.get(6)?,
         timeout_ms: r.get(7)?,
         standard_webhooks: r.get(8)?,
+        test_only: r.get(15)?,
         disabled_reason: r.get(9)?,
         disabled_for: r
             .get::<_, Option<String>>(12)?

@@ -12,6 +12,8 @@ export const commands = {
 	setUpWorkspace: (workspaceName: string, ownerName: string, ownerEmail: string) => __TAURI_INVOKE<Session>("set_up_workspace", { workspaceName, ownerName, ownerEmail }),
 	renameWorkspace: (name: string) => __TAURI_INVOKE<Workspace>("rename_workspace", { name }),
 	switchMember: (memberId: string) => __TAURI_INVOKE<Session>("switch_member", { memberId }),
+	/**  An Owner names who uses the app on this computer. */
+	setDeviceUser: (memberId: string) => __TAURI_INVOKE<Session>("set_device_user", { memberId }),
 	addMember: (member: MemberInput) => __TAURI_INVOKE<Member>("add_member", { member }),
 	updateMember: (memberId: string, member: MemberInput) => __TAURI_INVOKE<Member>("update_member", { memberId, member }),
 	removeMember: (memberId: string) => __TAURI_INVOKE<null>("remove_member", { memberId }),
@@ -115,6 +117,10 @@ export const commands = {
 	listReceived: (query: ReceiverQuery) => __TAURI_INVOKE<ReceivedPage>("list_received", { query }),
 	getReceived: (id: number) => __TAURI_INVOKE<ReceivedDetail>("get_received", { id }),
 	clearReceived: () => __TAURI_INVOKE<number>("clear_received"),
+	/**  What the receiver's log keeps. */
+	receiverRetention: () => __TAURI_INVOKE<Retention>("receiver_retention"),
+	/**  Changes what the log keeps; returns how many requests were deleted to fit it. */
+	setReceiverRetention: (retention: Retention) => __TAURI_INVOKE<number>("set_receiver_retention", { retention }),
 	sendTestEventsHere: () => __TAURI_INVOKE<SentHere>("send_test_events_here"),
 	verifySignature: (input: VerifyInput) => __TAURI_INVOKE<Verdict>("verify_signature", { input }),
 	listSources: () => __TAURI_INVOKE<Source[]>("list_sources"),
@@ -336,21 +342,6 @@ export type DeliveriesChanged = {
 export type DeliveriesChangedEvent = DeliveriesChanged;
 
 /**  A destination as its card and its Configure dialog show it. */
-/**  The period as the Settings page shows and changes it. */
-export type DisableAfter = {
-	hours: number,
-	min_hours: number,
-	max_hours: number,
-	default_hours: number,
-};
-
-/**  Why the app turned an endpoint off. */
-export type DisabledFor = 
-/**  Every attempt failed for the workspace's period; its pending deliveries are held. */
-"failing" | 
-/**  It answered 410 Gone; its pending deliveries were cancelled. */
-"gone";
-
 export type Destination = {
 	provider: string,
 	name: string,
@@ -411,6 +402,21 @@ export type DestinationsChanged = {
 /**  A destination's queue, sync log or configuration changed: its card and log refetch. */
 export type DestinationsChangedEvent = DestinationsChanged;
 
+/**  The period as the Settings page shows and changes it. */
+export type DisableAfter = {
+	hours: number,
+	min_hours: number,
+	max_hours: number,
+	default_hours: number,
+};
+
+/**  Why the app turned an endpoint off. */
+export type DisabledFor = 
+/**  Every attempt failed for the workspace's period; its pending deliveries are held. */
+"failing" | 
+/**  It answered 410 Gone; its pending deliveries were cancelled. */
+"gone";
+
 /**  An endpoint's recent health, over its last `window` attempts. */
 export type EndpointHealth = {
 	endpoint_id: string,
@@ -452,6 +458,11 @@ export type EndpointView = {
 	max_attempts: number,
 	timeout_ms: number,
 	standard_webhooks: boolean,
+	/**
+	 *  Made by "Send test events here" for the local receiver: it receives test events only,
+	 *  and is turned off whenever the receiver stops.
+	 */
+	test_only: boolean,
 	/**  Why the app turned the endpoint off (it kept failing, or answered 410 Gone), in words. */
 	disabled_reason: string | null,
 	/**  Why the app turned it off, for the card to act on; `None` while on or paused by a person. */
@@ -939,6 +950,14 @@ export type ResponseSpec = {
 	close_without_answer: boolean,
 };
 
+/**  What the receiver's log keeps. */
+export type Retention = {
+	/**  The newest requests kept, at most (100–1,000,000). */
+	max_requests: number,
+	/**  Their bodies, answers and forward answers together, at most, in MiB (10–100,000). */
+	max_megabytes: number,
+};
+
 export type Revocation = {
 	style: RevocationStyle,
 	url: string,
@@ -983,7 +1002,10 @@ export type SentHere = {
 export type Session = {
 	workspace: Workspace,
 	members: Member[],
+	/**  Whom the app is shown as: the device user, or the member previewed. */
 	active: Member,
+	/**  Who uses the app on this computer (what the CLI acts as, too). */
+	device_user: Member,
 	/**  Whether the active member holds `integrations.manage`. */
 	can_manage: boolean,
 	/**  The roles the active member may give. */
@@ -1164,7 +1186,9 @@ export type Verdict = {
 };
 
 /**  What the diagnosis found, as a stable name the UI can act on. */
-export type VerdictCode = "valid" | "header_missing" | "header_malformed" | "timestamp_too_old" | "timestamp_in_future" | "body_reserialized" | "body_altered_or_wrong_secret" | "rotated_secret" | "no_secret" | "replayed";
+export type VerdictCode = "valid" | "header_missing" | "header_malformed" | "timestamp_too_old" | "timestamp_in_future" | "body_reserialized" | "body_altered_or_wrong_secret" | "rotated_secret" | "no_secret" | "replayed" | 
+/**  Not checked: the receiver refused the request (sent by a web page, or to another host). */
+"refused";
 
 /**  What the receiver checks signatures with, as the start form offers it. */
 export type VerifyChoice = 

@@ -252,6 +252,7 @@ describe("endpoints that keep failing", () => {
       max_attempts: 1,
       timeout_ms: 5000,
       standard_webhooks: false,
+      test_only: false,
       disabled_reason: null,
       disabled_for: null,
       disabled_at: null,

@@ -14,6 +14,7 @@ const session = (assignable: Role[]): Session => ({
   workspace: { id: "w", name: "Acme", created_at: "2024-01-01T00:00:00Z" },
   members: [m("olive", "owner"), m("mo", "member")],
   active: m("olive", "owner"),
+  device_user: m("olive", "owner"),
   can_manage: true,
   assignable_roles: assignable,
   member_actions: [

@@ -90,6 +90,9 @@ pub struct EndpointView {
     pub max_attempts: u32,
     pub timeout_ms: u32,
     pub standard_webhooks: bool,
+    /// Made by "Send test events here" for the local receiver: it receives test events only,
+    /// and is turned off whenever the receiver stops.
+    pub test_only: bool,
     /// Why the app turned the endpoint off (it kept failing, or answered 410 Gone), in words.
     pub disabled_reason: Option<String>,
     /// Why the app turned it off, for the card to act on; `None` while on or paused by a person.

@@ -70,6 +70,13 @@ describe("SetupScreen", () => {
         role: "owner",
         created_at: "2024-01-01T00:00:00Z",
       },
+      device_user: {
+        id: "M",
+        name: "Ann",
+        email: "ann@acme.com",
+        role: "owner",
+        created_at: "2024-01-01T00:00:00Z",
+      },
       can_manage: true,
       assignable_roles: ["owner", "admin", "member"],
       member_actions: [],

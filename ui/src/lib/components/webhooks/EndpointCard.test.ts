@@ -13,6 +13,7 @@ const base: EndpointView = {
   max_attempts: 5,
   timeout_ms: 5000,
   standard_webhooks: false,
+  test_only: false,
   disabled_reason: null,
   disabled_for: null,
   disabled_at: null,
