@@ -10,11 +10,12 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::{SinkExt, StreamExt};
 use rusqlite::OptionalExtension;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::context::{Ctx, SlackContext};
+use super::frames::{ack, read_frame, FrameKind, ThreadReply};
 use super::targets::targets;
 use super::types::{SlackReplyStatus, SLACK};
 use crate::conversations::{Conversations, MessageInput};
@@ -160,47 +161,37 @@ async fn session(ctx: &Ctx, connection_id: &str, stopped: &mut watch::Receiver<b
                     Some(Ok(Message::Close(_))) => return Session::Reopen,
                     Some(Ok(_)) => continue,
                 };
-                let Ok(envelope) = serde_json::from_str::<Value>(&text) else { continue };
-                match envelope["type"].as_str() {
-                    Some("hello") => ctx.hub.set_reply(SLACK, SlackReplyStatus::Connected),
-                    Some("disconnect") => {
+                let Some(frame) = read_frame(&text) else { continue };
+                match frame.kind {
+                    FrameKind::Hello => ctx.hub.set_reply(SLACK, SlackReplyStatus::Connected),
+                    FrameKind::Disconnect => {
                         let _ = socket.close(None).await;
                         return Session::Reopen;
                     }
-                    _ => {}
+                    FrameKind::Events | FrameKind::Other => {}
                 }
-                if let Some(id) = envelope["envelope_id"].as_str() {
+                if let Some(id) = &frame.envelope_id {
                     // Acknowledged first: Slack redelivers what is not acked within 3 s.
-                    if socket.send(Message::text(json!({"envelope_id": id}).to_string())).await.is_err() {
+                    if socket.send(Message::text(ack(id))).await.is_err() {
                         return Session::Failed("the acknowledgement could not be sent".into());
                     }
                 }
-                if envelope["type"] == "events_api" {
-                    handle_event(ctx, &slack, &envelope["payload"]["event"]).await;
+                if let Some(reply) = &frame.reply {
+                    handle_reply(ctx, &slack, reply).await;
                 }
             }
         }
     }
 }
 
-/// A threaded, human reply under one of our conversation notifications → an outbound message.
-async fn handle_event(ctx: &Ctx, slack: &SlackContext, event: &Value) {
-    if event["type"] != "message"
-        || event.get("bot_id").is_some_and(|b| !b.is_null())
-        || event.get("subtype").is_some_and(|s| !s.is_null())
-    {
-        return;
-    }
-    let (Some(channel), Some(thread_ts), Some(text)) = (
-        event["channel"].as_str(),
-        event["thread_ts"].as_str(),
-        event["text"].as_str(),
-    ) else {
-        return;
-    };
-    if event["ts"].as_str() == Some(thread_ts) || text.trim().is_empty() {
-        return;
-    }
+/// A threaded reply under one of our conversation notifications → an outbound message.
+async fn handle_reply(ctx: &Ctx, slack: &SlackContext, reply: &ThreadReply) {
+    let ThreadReply {
+        channel,
+        thread_ts,
+        text,
+        ..
+    } = reply;
     let conversation_id: Option<String> = ctx
         .store
         .conn()
@@ -226,13 +217,16 @@ async fn handle_event(ctx: &Ctx, slack: &SlackContext, event: &Value) {
         &conversation_id,
         MessageInput {
             direction: Direction::Outbound,
-            text: text.to_owned(),
+            text: text.clone(),
         },
     );
     if let Err(err) = result {
         tracing::warn!(error = %err, "a reply from Slack was not delivered");
         // Said in the thread, so the person who replied knows.
         let note = json!({"text": format!("Not sent to the visitor: {err}")});
-        let _ = slack.api().post(channel, note, Some(thread_ts)).await;
+        let _ = slack
+            .api()
+            .post(channel, note, Some(thread_ts.as_str()))
+            .await;
     }
 }
