@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Pitchbar Admin needs on Debian/Ubuntu:
 # Debian packages (as root; otherwise prints the apt-get line), the UI's npm packages,
-# and the WebDriver bridge for the whole-app test. Safe to run again: it skips what is there.
+# the WebDriver bridge for the whole-app test, and cargo-fuzz for the fuzz targets.
+# Safe to run again: it skips what is there.
 # Usage: scripts/setup.sh [--test]   (--test adds what only the tests need)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,5 +56,9 @@ if [ $want_test = 1 ]; then
   if [ ! -x "$tools/bin/tauri-driver" ]; then
     echo "==> tauri-driver (WebDriver bridge for Tauri apps)"
     cargo install tauri-driver --locked --version 2.0.6 --root "$tools" --quiet
+  fi
+  if [ ! -x "$tools/bin/cargo-fuzz" ]; then
+    echo "==> cargo-fuzz (runs the fuzz targets of fuzz/)"
+    cargo install cargo-fuzz --locked --version 0.13.2 --root "$tools" --quiet
   fi
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of Pitchbar Admin, setting up what they need first:
 # formatting, lints, the core's tests (real SQLite files, loopback HTTP servers, a throwaway
-# gnome-keyring as the OS keychain), the bindings drift test, the UI's
+# gnome-keyring as the OS keychain), the bindings drift test, a brief run of every fuzz target, the UI's
 # type check, lint and unit tests, and the whole-app WebDriver test of the real window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,9 @@ tests/fixtures/knowledge-fake/selftest.sh
 
 step "Rust tests (core on real SQLite files, loopback HTTP and a real Secret Service; bindings drift)"
 scripts/with-keychain.sh cargo test --workspace --features custom-protocol
+
+step "Fuzz targets, briefly (signature header, verification, deep links, Socket Mode frames, providers file, local API bodies, receiver)"
+scripts/fuzz.sh --brief
 
 step "UI type check, lint and unit tests"
 npm --prefix ui run check

@@ -1,7 +1,7 @@
 //! `pitchbar://` links: registration, and routing each link that reaches the app
 //! (cold start or forwarded by the single-instance plugin) to its handler.
 
-use pitchbar_core::oauth::DEEP_LINK_CALLBACK;
+use pitchbar_core::oauth::is_callback_link;
 use tauri::{AppHandle, Manager, Url};
 use tauri_plugin_deep_link::DeepLinkExt;
 use tauri_specta::Event;
@@ -36,7 +36,7 @@ pub fn install(app: &AppHandle) {
 }
 
 fn route(app: &AppHandle, url: &Url) {
-    if is_oauth_callback(url) {
+    if is_callback_link(url.as_str()) {
         // Focused only once the link is known to end a sign-in: a stray or hostile link
         // must not pull the window forward (the core announces it as a notice).
         complete_oauth(app, url.as_str().to_string());
@@ -45,14 +45,6 @@ fn route(app: &AppHandle, url: &Url) {
     focus_main_window(app);
     // Only the scheme and host are logged: a link may carry an authorization code.
     tracing::warn!(host = ?url.host_str(), "a pitchbar:// link arrived that this version does not handle");
-}
-
-/// `pitchbar://oauth/callback?…`, whatever follows the path.
-fn is_oauth_callback(url: &Url) -> bool {
-    let mut base = url.clone();
-    base.set_query(None);
-    base.set_fragment(None);
-    base.as_str().trim_end_matches('/') == DEEP_LINK_CALLBACK
 }
 
 /// Ends the sign-in the link belongs to. The core announces how a sign-in it matched ended
@@ -85,27 +77,5 @@ pub fn focus_main_window(app: &AppHandle) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
-
-    #[test]
-    fn only_oauth_callbacks_go_to_the_sign_in() {
-        assert!(is_oauth_callback(&url(
-            "pitchbar://oauth/callback?code=c&state=s"
-        )));
-        assert!(is_oauth_callback(&url(
-            "pitchbar://oauth/callback/?error=access_denied"
-        )));
-        assert!(!is_oauth_callback(&url("pitchbar://oauth/other?code=c")));
-        assert!(!is_oauth_callback(&url("pitchbar://open")));
-        assert!(!is_oauth_callback(&url("https://oauth/callback?code=c")));
     }
 }

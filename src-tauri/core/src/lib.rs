@@ -248,6 +248,13 @@ impl Core {
 
     // The local API.
 
+    /// The local API's routes over this core, with no listener: to drive it in-process (the
+    /// fuzz targets in fuzz/ send it bodies with `tower::ServiceExt::oneshot`).
+    #[doc(hidden)]
+    pub fn api_router(&self) -> axum::Router {
+        api::router(api::ApiState::new(self.store.clone(), self.outbox.clone()))
+    }
+
     /// Starts the local API on 127.0.0.1 (inside a tokio runtime) and returns where it listens.
     /// Starting it again while it runs returns the address it already has.
     pub fn start_api(&self, config: api::ApiConfig) -> Result<SocketAddr> {

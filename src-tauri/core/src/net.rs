@@ -16,6 +16,9 @@ pub const USER_AGENT: &str = concat!("PitchbarAdmin/", env!("CARGO_PKG_VERSION")
 /// Response bodies are kept up to this many bytes; the rest is cut and the caller says so.
 pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
 
+/// The largest CA certificate file read (a bundle of every public CA is about 200 KiB).
+pub const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
+
 /// An extra CA certificate to trust (corporate TLS, a test CA), checked when it is read: a file
 /// that is not a PEM certificate is refused naming the file, for every caller alike.
 #[derive(Clone)]
@@ -35,13 +38,25 @@ impl std::fmt::Debug for CaCertificate {
 
 impl CaCertificate {
     /// Reads the PEM file at `path`; the error names it.
+    /// Read up to [`MAX_CA_FILE_BYTES`]: a path naming a device (`/dev/zero`) or a huge file is
+    /// refused instead of read forever.
     pub fn read(path: &Path) -> Result<Self> {
-        let pem = std::fs::read(path).map_err(|err| {
+        use std::io::Read as _;
+        let cannot = |err: &dyn std::fmt::Display| {
             Error::invalid(format!(
                 "The CA certificate {} cannot be read ({err}).",
                 path.display()
             ))
-        })?;
+        };
+        let mut pem = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|file| file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem))
+            .map_err(|err| cannot(&err))?;
+        if pem.len() as u64 > MAX_CA_FILE_BYTES {
+            return Err(cannot(
+                &"it is larger than 1 MiB, more than any certificate bundle",
+            ));
+        }
         Self::from_pem(&path.display().to_string(), &pem)
     }
 
@@ -298,6 +313,13 @@ pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn a_ca_path_naming_an_endless_device_is_refused() {
+        let err = super::CaCertificate::read(std::path::Path::new("/dev/zero")).unwrap_err();
+        assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+    }
+
     use super::*;
 
     #[test]

@@ -46,6 +46,32 @@ async fn a_missing_or_wrong_key_is_refused() {
     assert_eq!(w.count("webhook_event"), 0);
 }
 
+/// Found by the api_bodies fuzz target: serde reads a struct from an array too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_that_are_not_json_objects_are_refused_and_write_nothing() {
+    let w = world().await;
+    let before = w.counts();
+    for path in ["/v1/conversations", "/v1/leads"] {
+        for body in ["[null, null]", "[]", " [\"Alex\"]", "null", "5", "\"x\""] {
+            let (status, answer) = read(
+                w.http
+                    .post(format!("{}{path}", w.base))
+                    .bearer_auth(&w.key)
+                    .header("content-type", "application/json")
+                    .body(body),
+            )
+            .await;
+            assert_eq!(
+                (status, error_code(&answer)),
+                (422, "invalid_input"),
+                "{path} {body}: {answer}"
+            );
+            assert!(error_message(&answer).contains("JSON object"), "{answer}");
+        }
+    }
+    assert_eq!(w.counts(), before);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_get_clear_errors_and_write_nothing() {
     let w = world().await;

@@ -127,6 +127,17 @@ fn parse<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, A
             format!("The body must be JSON, sent with Content-Type: application/json (the request said {shown})."),
         ));
     }
+    // serde also reads a struct from a JSON array, its fields in order (`[null, null]` was a
+    // conversation): every body of this API is an object, so valid JSON of any other kind is
+    // refused (invalid JSON still gets its syntax error below).
+    let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !object && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "The request body must be a JSON object ({…}), not an array or a single value. See openapi.json for this route's body.",
+        ));
+    }
     Json::<T>::from_bytes(bytes)
         .map(|Json(value)| value)
         .map_err(json_rejection)

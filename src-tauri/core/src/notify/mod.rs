@@ -7,6 +7,9 @@ mod checks;
 mod context;
 mod enqueue;
 pub mod format;
+/// Socket Mode frames as read by `socket`; public for the fuzz targets (fuzz/).
+#[doc(hidden)]
+pub mod frames;
 mod hub;
 mod run;
 pub mod slack;

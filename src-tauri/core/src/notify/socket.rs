@@ -13,11 +13,12 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::{SinkExt, StreamExt};
 use rusqlite::OptionalExtension;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::context::{Ctx, SlackContext};
+use super::frames::{ack, read_frame, FrameKind, ThreadReply};
 use super::targets::targets;
 use super::types::{SlackReplyStatus, SLACK};
 use crate::conversations::{Conversations, MessageInput};
@@ -173,48 +174,38 @@ async fn session(ctx: &Ctx, connection_id: &str, stopped: &mut watch::Receiver<b
                     Some(Ok(Message::Close(_))) => return Session::Reopen,
                     Some(Ok(_)) => continue,
                 };
-                let Ok(envelope) = serde_json::from_str::<Value>(&text) else { continue };
-                match envelope["type"].as_str() {
-                    Some("hello") => ctx.hub.set_reply(SLACK, SlackReplyStatus::Connected),
-                    Some("disconnect") => {
+                let Some(frame) = read_frame(&text) else { continue };
+                match frame.kind {
+                    FrameKind::Hello => ctx.hub.set_reply(SLACK, SlackReplyStatus::Connected),
+                    FrameKind::Disconnect => {
                         let _ = socket.close(None).await;
                         return Session::Reopen;
                     }
-                    _ => {}
+                    FrameKind::Events | FrameKind::Other => {}
                 }
-                if let Some(id) = envelope["envelope_id"].as_str() {
+                if let Some(id) = &frame.envelope_id {
                     // Acknowledged first: Slack redelivers what is not acked within 3 s.
-                    if socket.send(Message::text(json!({"envelope_id": id}).to_string())).await.is_err() {
+                    if socket.send(Message::text(ack(id))).await.is_err() {
                         return Session::Failed("the acknowledgement could not be sent".into());
                     }
                 }
-                if envelope["type"] == "events_api" {
-                    handle_event(ctx, &slack, &team, &envelope["payload"]["event"]).await;
+                if let Some(reply) = &frame.reply {
+                    handle_reply(ctx, &slack, &team, reply).await;
                 }
             }
         }
     }
 }
 
-/// A threaded, human reply under one of our conversation notifications → an outbound message,
-/// if its author may answer visitors ([`may_reply`]).
-async fn handle_event(ctx: &Ctx, slack: &SlackContext, team: &str, event: &Value) {
-    if event["type"] != "message"
-        || event.get("bot_id").is_some_and(|b| !b.is_null())
-        || event.get("subtype").is_some_and(|s| !s.is_null())
-    {
-        return;
-    }
-    let (Some(channel), Some(thread_ts), Some(text)) = (
-        event["channel"].as_str(),
-        event["thread_ts"].as_str(),
-        event["text"].as_str(),
-    ) else {
-        return;
-    };
-    if event["ts"].as_str() == Some(thread_ts) || text.trim().is_empty() {
-        return;
-    }
+/// A threaded reply under one of our conversation notifications → an outbound message, if
+/// its author may answer visitors ([`may_reply`]).
+async fn handle_reply(ctx: &Ctx, slack: &SlackContext, team: &str, reply: &ThreadReply) {
+    let ThreadReply {
+        channel,
+        thread_ts,
+        text,
+        ..
+    } = reply;
     let conversation_id: Option<String> = ctx
         .store
         .conn()
@@ -235,11 +226,11 @@ async fn handle_event(ctx: &Ctx, slack: &SlackContext, team: &str, event: &Value
         .and_then(|all| all.into_iter().find(|t| t.provider == SLACK))
         .map(|t| t.reply_users)
         .unwrap_or_default();
-    if let Err(why) = may_reply(event, team, &listed) {
+    if let Err(why) = may_reply(reply, team, &listed) {
         // Who and why, never what they wrote.
         tracing::info!(
-            user = event["user"].as_str().unwrap_or("?"),
-            team = sender_team(event).unwrap_or("?"),
+            user = reply.user.as_deref().unwrap_or("?"),
+            team = reply.team.as_deref().unwrap_or("?"),
             conversation = %conversation_id,
             "a reply from Slack was not sent to the visitor: {why}"
         );
@@ -255,38 +246,30 @@ async fn handle_event(ctx: &Ctx, slack: &SlackContext, team: &str, event: &Value
         &conversation_id,
         MessageInput {
             direction: Direction::Outbound,
-            text: text.to_owned(),
+            text: text.clone(),
         },
     );
     if let Err(err) = result {
         tracing::warn!(error = %err, "a reply from Slack was not delivered");
         // Said in the thread, so the person who replied knows.
         let note = json!({"text": format!("Not sent to the visitor: {err}")});
-        let _ = slack.api().post(channel, note, Some(thread_ts)).await;
+        let _ = slack
+            .api()
+            .post(channel, note, Some(thread_ts.as_str()))
+            .await;
     }
-}
-
-/// The team of the person who wrote `event`: Slack Connect events name it `user_team`; `team`
-/// otherwise.
-fn sender_team(event: &Value) -> Option<&str> {
-    event["user_team"]
-        .as_str()
-        .or_else(|| event["team"].as_str())
-        .filter(|t| !t.is_empty())
 }
 
 /// Whether the author of a reply may answer a visitor: a member of the connected workspace
-/// `team` (not a guest from another organisation in a shared channel; an event that does not
+/// `team` (not a guest from another organisation in a shared channel; a reply that does not
 /// say counts as foreign), and one of `listed` when the settings list members.
-fn may_reply(event: &Value, team: &str, listed: &[String]) -> Result<(), &'static str> {
-    let user = event["user"].as_str().unwrap_or_default();
-    let teams = [
-        sender_team(event),
-        event["source_team"].as_str().or(Some(team)),
-    ];
-    if teams.iter().any(|t| *t != Some(team)) {
+fn may_reply(reply: &ThreadReply, team: &str, listed: &[String]) -> Result<(), &'static str> {
+    let from_here = reply.team.as_deref() == Some(team)
+        && reply.source_team.as_deref().is_none_or(|t| t == team);
+    if !from_here {
         return Err("its author is not a member of the connected Slack workspace");
     }
+    let user = reply.user.as_deref().unwrap_or_default();
     if !listed.is_empty() && !listed.iter().any(|u| u == user) {
         return Err("its author is not one of the members allowed to reply");
     }
@@ -295,13 +278,25 @@ fn may_reply(event: &Value, team: &str, listed: &[String]) -> Result<(), &'stati
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::may_reply;
+    use crate::notify::frames::{read_frame, ThreadReply};
+
+    /// The reply a frame carrying `who` (user, team fields) is read as.
+    fn reply(who: Value) -> ThreadReply {
+        let mut event = json!({"type": "message", "channel": "C1", "thread_ts": "1.0",
+            "ts": "2.0", "text": "hi"});
+        for (k, v) in who.as_object().unwrap() {
+            event[k] = v.clone();
+        }
+        let frame = json!({"type": "events_api", "payload": {"team_id": "T0", "event": event}});
+        read_frame(&frame.to_string()).unwrap().reply.unwrap()
+    }
 
     #[test]
     fn only_the_connected_workspace_and_the_listed_members_may_reply() {
-        let ours = json!({"user": "U1", "team": "T0"});
+        let ours = reply(json!({"user": "U1", "team": "T0"}));
         assert_eq!(may_reply(&ours, "T0", &[]), Ok(()));
         for foreign in [
             json!({"user": "U2", "team": "T9"}),
@@ -309,10 +304,13 @@ mod tests {
             json!({"user": "U2", "team": "T0", "source_team": "T9"}),
             json!({"user": "U2"}),
         ] {
-            assert!(may_reply(&foreign, "T0", &[]).is_err(), "{foreign}");
+            assert!(
+                may_reply(&reply(foreign.clone()), "T0", &[]).is_err(),
+                "{foreign}"
+            );
         }
         let listed = ["U1".to_string()];
         assert_eq!(may_reply(&ours, "T0", &listed), Ok(()));
-        assert!(may_reply(&json!({"user": "U3", "team": "T0"}), "T0", &listed).is_err());
+        assert!(may_reply(&reply(json!({"user": "U3", "team": "T0"})), "T0", &listed).is_err());
     }
 }

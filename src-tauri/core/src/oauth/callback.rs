@@ -3,13 +3,15 @@
 
 use url::Url;
 
+use super::config::DEEP_LINK_CALLBACK;
 use crate::error::{Error, Result};
 
 /// Longer than any real callback (a code and a state are well under 1 KiB).
 pub(super) const MAX_CALLBACK_BYTES: usize = 4096;
 
+/// A callback read: the sign-in it belongs to (`state`), and how it ended.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Callback {
+pub enum Callback {
     Code {
         state: String,
         code: String,
@@ -23,7 +25,7 @@ pub(super) enum Callback {
 }
 
 impl Callback {
-    pub(super) fn state(&self) -> &str {
+    pub fn state(&self) -> &str {
         match self {
             Callback::Code { state, .. } | Callback::Denied { state, .. } => state,
         }
@@ -36,8 +38,20 @@ fn refuse(why: &str) -> Error {
     ))
 }
 
+/// Whether a `pitchbar://` link is meant to end a sign-in: `pitchbar://oauth/callback`, with any
+/// query or fragment. The deep-link handler routes on this; whether the link is well formed is
+/// [`parse_deep_link`]'s question (every link it accepts is one of these).
+pub fn is_callback_link(link: &str) -> bool {
+    let Ok(mut url) = Url::parse(link.trim()) else {
+        return false;
+    };
+    url.set_query(None);
+    url.set_fragment(None);
+    url.as_str().trim_end_matches('/') == DEEP_LINK_CALLBACK
+}
+
 /// `pitchbar://oauth/callback?state=…&code=…` (or `&error=…`), handed in by the deep-link handler.
-pub(super) fn parse_deep_link(link: &str) -> Result<Callback> {
+pub fn parse_deep_link(link: &str) -> Result<Callback> {
     if link.len() > MAX_CALLBACK_BYTES {
         return Err(refuse("it is too long"));
     }
@@ -61,7 +75,7 @@ pub(super) fn parse_deep_link(link: &str) -> Result<Callback> {
 
 /// The query of a callback (deep link or loopback request): exactly one `state`, and exactly
 /// one of `code` or `error`. Other parameters (`iss`, `scope`) are allowed and ignored.
-pub(super) fn parse_query(query: &str) -> Result<Callback> {
+pub fn parse_query(query: &str) -> Result<Callback> {
     if query.len() > MAX_CALLBACK_BYTES {
         return Err(refuse("it is too long"));
     }
@@ -118,6 +132,30 @@ mod tests {
                 description: None
             }
         );
+    }
+
+    #[test]
+    fn routes_callback_links_whatever_their_query() {
+        for link in [
+            "pitchbar://oauth/callback?code=c1&state=s1",
+            "pitchbar://oauth/callback",
+            "pitchbar://oauth/callback/",
+            "pitchbar://oauth/callback/?error=access_denied",
+            "pitchbar://oauth/callback?state=s#frag",
+            " pitchbar://oauth/callback?x",
+        ] {
+            assert!(is_callback_link(link), "{link}");
+        }
+        for link in [
+            "pitchbar://evil/callback?code=c&state=s",
+            "pitchbar://oauth/other?code=c",
+            "pitchbar://open",
+            "https://oauth/callback",
+            "pitchbar://oauth/callback/x",
+            "not a url",
+        ] {
+            assert!(!is_callback_link(link), "{link}");
+        }
     }
 
     #[test]

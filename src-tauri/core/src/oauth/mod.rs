@@ -20,6 +20,10 @@ mod revoke;
 mod tokens;
 
 pub use apps::{redirect_uri, AppSource, OAuthAppInput, OAuthAppView};
+pub use callback::is_callback_link;
+/// The callback readers themselves, for the fuzz targets (fuzz/); the app goes through `OAuth`.
+#[doc(hidden)]
+pub use callback::{parse_deep_link, parse_query, Callback};
 pub use config::{Clock, OAuthConfig, DEEP_LINK_CALLBACK};
 pub use events::{Authorization, OAuthEvent, Outcome};
 pub(crate) use hub::blocking;

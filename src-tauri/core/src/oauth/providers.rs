@@ -157,9 +157,9 @@ impl Providers {
     pub fn load(file: &Path, required: bool) -> Result<Self> {
         let bad =
             |what: String| Error::invalid(format!("The providers file {} {what}", file.display()));
-        let format = match std::fs::metadata(file) {
+        let text = match std::fs::metadata(file) {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => {
-                FileFormat::default()
+                return Self::parse(file, "{}")
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 return Err(bad(format!(
@@ -170,16 +170,22 @@ impl Providers {
             Ok(meta) if meta.len() > MAX_FILE_BYTES => {
                 return Err(bad("is larger than 1 MiB; it should hold a few URLs and ids.".into()))
             }
-            Ok(_) => {
-                let text = std::fs::read_to_string(file)
-                    .map_err(|err| bad(format!("cannot be read ({err}).")))?;
-                serde_json::from_str(&text).map_err(|err| {
-                    bad(format!(
-                        "is not valid: {err}. It holds a \"providers\" object keyed by integration id, and optionally \"ca_certificates\" (a list of PEM files)."
-                    ))
-                })?
-            }
+            Ok(_) => std::fs::read_to_string(file)
+                .map_err(|err| bad(format!("cannot be read ({err}).")))?,
         };
+        Self::parse(file, &text)
+    }
+
+    /// The providers file `file` whose text is `text` (certificates are read from its folder).
+    #[doc(hidden)]
+    pub fn parse(file: &Path, text: &str) -> Result<Self> {
+        let bad =
+            |what: String| Error::invalid(format!("The providers file {} {what}", file.display()));
+        let format: FileFormat = serde_json::from_str(text).map_err(|err| {
+            bad(format!(
+                "is not valid: {err}. It holds a \"providers\" object keyed by integration id, and optionally \"ca_certificates\" (a list of PEM files)."
+            ))
+        })?;
         for id in format.providers.keys() {
             match catalog::get(id).map(|i| &i.connection) {
                 Some(ConnectionKind::Oauth(_)) => {}
