@@ -79,7 +79,7 @@ pub struct Core {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Startup {
     Ready {
-        session: Session,
+        session: Box<Session>,
     },
     /// First run: ask for the workspace and its first member.
     NeedsSetup,
@@ -167,7 +167,9 @@ impl Core {
 
     pub fn startup(&self) -> Result<Startup> {
         Ok(match self.workspaces().session()? {
-            Some(session) => Startup::Ready { session },
+            Some(session) => Startup::Ready {
+                session: Box::new(session),
+            },
             None => Startup::NeedsSetup,
         })
     }

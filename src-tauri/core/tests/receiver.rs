@@ -237,6 +237,7 @@ async fn records_survive_reopening_and_clear_empties_the_log() {
     core.receiver().stop().await;
     drop(core);
     let core = Core::open(dir.path()).unwrap();
+    let owner = support::workspace::set_up_owner(&core);
     let log = core.receiver_log();
     let mut seen = Vec::new();
     let mut cursor = None;
@@ -262,7 +263,10 @@ async fn records_survive_reopening_and_clear_empties_the_log() {
         })
         .is_err());
     let mut changes = core.subscribe_receiver();
-    assert_eq!(log.clear().unwrap(), 120);
+    assert_eq!(log.clear(&owner).unwrap(), 120);
+    // A Member may not.
+    let member = support::workspace::member_actor(&core, &owner);
+    assert!(log.clear(&member).is_err());
     assert!(log
         .list(&ReceiverQuery::default())
         .unwrap()

@@ -100,7 +100,7 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: ReceiverConfig) ->
         Error::Internal("The receiver must be started inside the app's runtime.".into())
     })?;
     // Checked before binding, so a bad setting never leaves a port taken.
-    let live = settings::Live::new(config.response)?;
+    let live = settings::Live::new(config.response.clone())?;
     if let Some(url) = &config.forward_to {
         settings::check_forward(url, config.port)?;
     }
@@ -114,13 +114,11 @@ pub(crate) fn start(store: Arc<Store>, hub: Arc<Hub>, config: ReceiverConfig) ->
     let shared = Arc::new(server::Shared::new(
         store,
         hub,
-        config.verify_with,
-        config.keep_credentials,
+        &config,
         live,
         writer.sender(),
         shutdown_rx.clone(),
         addr.port(),
-        config.limits,
     )?);
     let accept = runtime.spawn(server::accept_loop(listener, shared.clone(), shutdown_rx));
     tracing::info!(%addr, "webhook receiver listening");

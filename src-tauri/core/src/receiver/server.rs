@@ -17,7 +17,7 @@ use super::forward;
 use super::hub::Hub;
 use super::seen::{in_log, in_memory_window};
 use super::settings::TOLERANCE_SECS;
-use super::settings::{Answer, Live, VerifyWith};
+use super::settings::{Answer, Live, ReceiverConfig, VerifyWith};
 use super::writer::{Record, RowText, WriteMsg};
 use crate::clock::unix_ms;
 use crate::error::Result;
@@ -65,17 +65,21 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// `config`'s verification, credential masking and limits; `port` is where it listens.
     pub(super) fn new(
         store: Arc<Store>,
         hub: Arc<Hub>,
-        verify: VerifyWith,
-        keep_credentials: bool,
+        config: &ReceiverConfig,
         live: Live,
         writer: mpsc::Sender<WriteMsg>,
         shutdown: watch::Receiver<bool>,
         port: u16,
-        limits: Limits,
     ) -> Result<Self> {
+        let (verify, keep_credentials, limits) = (
+            config.verify_with.clone(),
+            config.keep_credentials,
+            config.limits,
+        );
         let fixed = match &verify {
             VerifyWith::Secret(secret) => vec![Candidate {
                 label: "the secret you entered".into(),
