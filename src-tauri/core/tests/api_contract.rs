@@ -112,7 +112,12 @@ impl Description {
             _ if s.get("properties").is_some() => vec!["object"],
             _ => vec!["null"],
         };
-        match types.iter().find(|t| **t != "null").copied().unwrap_or("null") {
+        match types
+            .iter()
+            .find(|t| **t != "null")
+            .copied()
+            .unwrap_or("null")
+        {
             "object" => {
                 let mut object = Map::new();
                 if let Some(props) = s["properties"].as_object() {
@@ -326,14 +331,25 @@ impl Check<'_> {
                 "{label}: the {status} body does not fit its declared schema: {body}"
             ));
         }
-        if status >= 400 && !self.d.accepts(&json!({"$ref": "#/components/schemas/Error"}), body)
+        if status >= 400
+            && !self
+                .d
+                .accepts(&json!({"$ref": "#/components/schemas/Error"}), body)
         {
-            self.found
-                .push(format!("{label}: the {status} body is not an Error: {body}"));
+            self.found.push(format!(
+                "{label}: the {status} body is not an Error: {body}"
+            ));
         }
     }
 
-    async fn expect_ok(&mut self, label: String, op: &Value, method: &str, path: &str, payload: Payload) {
+    async fn expect_ok(
+        &mut self,
+        label: String,
+        op: &Value,
+        method: &str,
+        path: &str,
+        payload: Payload,
+    ) {
         let url = self.target(path).await;
         let (status, body) = self.send(Request::new(method, &url, payload)).await;
         if !(200..300).contains(&status) {
@@ -389,8 +405,14 @@ impl Check<'_> {
             self.found
                 .push(format!("{route}: the sample body does not fit: {full}"));
         }
-        self.expect_ok(format!("{route} every field"), op, method, path, Payload::Json(full.clone()))
-            .await;
+        self.expect_ok(
+            format!("{route} every field"),
+            op,
+            method,
+            path,
+            Payload::Json(full.clone()),
+        )
+        .await;
 
         // Only what is required (plus the one field a rule needs, if any).
         let resolved = d.deref(&schema).clone();
@@ -421,7 +443,11 @@ impl Check<'_> {
         if required {
             let url = self.target(path).await;
             let (status, body) = self
-                .send(Request::new(method, &url, Payload::Raw(Vec::new(), "application/json")))
+                .send(Request::new(
+                    method,
+                    &url,
+                    Payload::Raw(Vec::new(), "application/json"),
+                ))
                 .await;
             if status != 400 {
                 self.found.push(format!(
@@ -460,8 +486,16 @@ impl Check<'_> {
         for p in paths {
             let shown = p.join(".");
             let without = remove(&full, &p);
-            self.variant(&route, op, method, path, &schema, &format!("{shown} left out"), without)
-                .await;
+            self.variant(
+                &route,
+                op,
+                method,
+                path,
+                &schema,
+                &format!("{shown} left out"),
+                without,
+            )
+            .await;
             for value in pool() {
                 let leaf = p.last().unwrap();
                 // Names something that must exist: an ID, or custom field keys the agent
@@ -469,8 +503,7 @@ impl Check<'_> {
                 // Blank as the description means it: no character but JSON Schema's `\s`.
                 let not_blank = d.accepts(&json!({"type": "string", "pattern": "\\S"}), &value);
                 let is_reference = (REFERENCES.contains(&leaf.as_str()) && not_blank)
-                    || (leaf == "fields"
-                        && value.as_object().is_some_and(|o| !o.is_empty()));
+                    || (leaf == "fields" && value.as_object().is_some_and(|o| !o.is_empty()));
                 let body = set(&full, &p, value.clone());
                 if is_reference && d.accepts(&schema, &body) {
                     continue;
@@ -522,8 +555,14 @@ impl Check<'_> {
             return;
         }
         let route = format!("{method} {path}");
-        self.expect_ok(format!("{route} no parameters"), op, method, path, Payload::None)
-            .await;
+        self.expect_ok(
+            format!("{route} no parameters"),
+            op,
+            method,
+            path,
+            Payload::None,
+        )
+        .await;
         for p in &params {
             let name = p["name"].as_str().unwrap();
             for raw in query_pool(&self.f) {
@@ -538,12 +577,24 @@ impl Check<'_> {
                 }
             }
             let url = format!("{path}?{name}=1&{name}=1");
-            self.expect_refused(format!("{route} with {name} twice"), op, method, &url, Payload::None)
-                .await;
+            self.expect_refused(
+                format!("{route} with {name} twice"),
+                op,
+                method,
+                &url,
+                Payload::None,
+            )
+            .await;
         }
         let url = format!("{path}?unexpected_param=1");
-        self.expect_refused(format!("{route} with an unknown parameter"), op, method, &url, Payload::None)
-            .await;
+        self.expect_refused(
+            format!("{route} with an unknown parameter"),
+            op,
+            method,
+            &url,
+            Payload::None,
+        )
+        .await;
     }
 
     /// Whether a raw query value fits its parameter, as OpenAPI reads it.
@@ -585,18 +636,26 @@ impl Check<'_> {
             let response = self.d.response(op, status).unwrap();
             let schema = &response["content"]["application/json"]["schema"];
             if self.d.deref(schema) != &self.d.doc["components"]["schemas"]["Error"] {
-                self.found
-                    .push(format!("{route}: the declared {status} is not the Error schema"));
+                self.found.push(format!(
+                    "{route}: the declared {status} is not the Error schema"
+                ));
             }
             let url = self.target(path).await;
             let req = match status {
-                400 => Request::new(method, &url, Payload::Raw(b"{\"name\": ".to_vec(), "application/json")),
+                400 => Request::new(
+                    method,
+                    &url,
+                    Payload::Raw(b"{\"name\": ".to_vec(), "application/json"),
+                ),
                 401 => Request {
                     key: false,
                     ..Request::new(method, &url, json_payload())
                 },
                 403 => Request {
-                    host: Some(format!("attacker.test:{}", self.w.base.rsplit(':').next().unwrap())),
+                    host: Some(format!(
+                        "attacker.test:{}",
+                        self.w.base.rsplit(':').next().unwrap()
+                    )),
                     ..Request::new(method, &url, json_payload())
                 },
                 404 => Request::new(
@@ -618,7 +677,10 @@ impl Check<'_> {
                 415 => Request::new(
                     method,
                     &url,
-                    Payload::Raw(valid.clone().unwrap_or(json!({})).to_string().into_bytes(), "text/plain"),
+                    Payload::Raw(
+                        valid.clone().unwrap_or(json!({})).to_string().into_bytes(),
+                        "text/plain",
+                    ),
                 ),
                 // Refused bodies and queries are sent above.
                 422 => continue,
@@ -734,11 +796,8 @@ async fn every_route_keeps_the_openapi_contract() {
     let d = Description::load();
     let mut found = Vec::new();
 
-    let documented: BTreeSet<(String, String)> = d
-        .operations()
-        .into_iter()
-        .map(|(m, p, _)| (m, p))
-        .collect();
+    let documented: BTreeSet<(String, String)> =
+        d.operations().into_iter().map(|(m, p, _)| (m, p)).collect();
     let served: BTreeSet<(String, String)> = ROUTES
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))

@@ -121,7 +121,13 @@ pub fn query_object(method: &str, path: &str, raw: Option<&str>) -> Result<Value
     }
     Err(Refusal::Invalid(format!(
         "The query parameters are not right: {}. See this route's parameters in openapi.json.",
-        explain(&contract.doc, &op.query_schema, &object, errors, "the query")
+        explain(
+            &contract.doc,
+            &op.query_schema,
+            &object,
+            errors,
+            "the query"
+        )
     )))
 }
 
@@ -225,12 +231,7 @@ impl Contract {
 fn query_params(op: &Value) -> Vec<Value> {
     op["parameters"]
         .as_array()
-        .map(|ps| {
-            ps.iter()
-                .filter(|p| p["in"] == "query")
-                .cloned()
-                .collect()
-        })
+        .map(|ps| ps.iter().filter(|p| p["in"] == "query").cloned().collect())
         .unwrap_or_default()
 }
 
@@ -424,10 +425,12 @@ fn say(
             ),
             other => format!("{field} is not a valid {other}"),
         },
-        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => {
             format!("{field} is {}, less than {limit} allows", plain(value))
         }
-        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => {
             format!("{field} is {}, more than {limit} allows", plain(value))
         }
         ValidationErrorKind::AnyOf { context } => {
