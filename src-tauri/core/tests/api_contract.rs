@@ -859,3 +859,62 @@ async fn every_route_keeps_the_openapi_contract() {
         found.join("\n")
     );
 }
+
+/// The cases the issue names, and what the refusals say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_name_the_field_and_what_is_wrong() {
+    let w = world().await;
+    let before = w.counts();
+    let message = |body: &Value| body["error"]["message"].as_str().unwrap().to_owned();
+
+    let (status, body) = w.post("/v1/conversations", json!([null, null])).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        message(&body).contains("the body must be a JSON object (it is a list)"),
+        "{body}"
+    );
+
+    let (status, body) = w
+        .post("/v1/leads", json!({"email": "not-an-address"}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        message(&body).contains("\"email\" is \"not-an-address\", not an email address"),
+        "{body}"
+    );
+
+    let (status, body) = w
+        .post("/v1/conversations", json!({"visitor": {"nickname": "Sam"}}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        message(&body).contains(
+            "\"visitor\" has no field \"nickname\"; its fields are email, id, name, phone"
+        ),
+        "{body}"
+    );
+
+    let (status, body) = w.post("/v1/leads", json!({"fields": {}})).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        message(&body).contains("a name, an email or a phone number"),
+        "{body}"
+    );
+
+    let (status, body) = w.get("/v1/leads?limit=501").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(message(&body).contains("\"limit\" is 501"), "{body}");
+    let (status, body) = w.get("/v1/leads?limt=5").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        message(&body)
+            .contains("no query parameter \"limt\"; this route takes limit, cursor, since"),
+        "{body}"
+    );
+    assert_eq!(w.counts(), before, "nothing written");
+
+    let (status, body) = w.get("/v1/leads?cursor=").await;
+    assert_eq!(status, 200, "an empty cursor is the first page: {body}");
+    let (status, body) = w.get("/v1/deliveries?cursor=&status=").await;
+    assert_eq!(status, 200, "{body}");
+}

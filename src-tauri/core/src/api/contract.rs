@@ -434,15 +434,21 @@ fn say(
             format!("{field} is {}, more than {limit} allows", plain(value))
         }
         ValidationErrorKind::AnyOf { context } => {
-            // A nullable object that is wrong inside: say what is wrong inside.
-            let inner = context
+            // A nullable object that is wrong inside: the branch of the value's own type says
+            // what is wrong (the others fail on the type alone).
+            let own_type: Vec<&ValidationError<'_>> = context
                 .iter()
+                .filter(|branch| {
+                    !branch.iter().any(|e| {
+                        matches!(e.kind(), ValidationErrorKind::Type { .. })
+                            && segments(e).len() == path.len()
+                    })
+                })
                 .filter_map(|branch| branch.first())
-                .max_by_key(|e| segments(e).len())
-                .filter(|e| segments(e).len() > path.len());
-            match inner {
-                Some(inner) => say(doc, schema, instance, inner, whole),
-                None => rule(&field, here),
+                .collect();
+            match own_type.as_slice() {
+                [inner] => say(doc, schema, instance, inner, whole),
+                _ => rule(&field, here),
             }
         }
         _ => rule(&field, here),
