@@ -377,9 +377,9 @@ impl Check<'_> {
                 "{label}: invalid, but answered {status}: {}",
                 short(&body)
             ));
-        } else if !body["error"]["message"]
+        } else if body["error"]["message"]
             .as_str()
-            .is_some_and(|m| m.len() > 20)
+            .is_none_or(|m| m.len() <= 20)
         {
             self.found
                 .push(format!("{label}: refused without saying why: {body}"));

@@ -77,7 +77,7 @@ pub fn check_body(method: &str, path: &str, body: &Value) -> Result<(), Refusal>
     }
     Err(Refusal::Invalid(format!(
         "The request body is not right: {}. See this route's body in openapi.json.",
-        explain(&contract.doc, schema, body, errors, "the body")
+        explain(&contract.doc, schema, errors, "the body")
     )))
 }
 
@@ -121,13 +121,7 @@ pub fn query_object(method: &str, path: &str, raw: Option<&str>) -> Result<Value
     }
     Err(Refusal::Invalid(format!(
         "The query parameters are not right: {}. See this route's parameters in openapi.json.",
-        explain(
-            &contract.doc,
-            &op.query_schema,
-            &object,
-            errors,
-            "the query"
-        )
+        explain(&contract.doc, &op.query_schema, errors, "the query")
     )))
 }
 
@@ -312,16 +306,10 @@ fn object_branch<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
 }
 
 /// The errors said for people: which field, and what is wrong with it.
-fn explain(
-    doc: &Value,
-    schema: &Value,
-    instance: &Value,
-    errors: Vec<ValidationError<'_>>,
-    whole: &str,
-) -> String {
+fn explain(doc: &Value, schema: &Value, errors: Vec<ValidationError<'_>>, whole: &str) -> String {
     let mut said: Vec<String> = Vec::new();
     for error in errors {
-        let line = say(doc, schema, instance, &error, whole);
+        let line = say(doc, schema, &error, whole);
         if !said.contains(&line) {
             said.push(line);
         }
@@ -342,13 +330,7 @@ fn segments(error: &ValidationError<'_>) -> Vec<String> {
         .collect()
 }
 
-fn say(
-    doc: &Value,
-    schema: &Value,
-    instance: &Value,
-    error: &ValidationError<'_>,
-    whole: &str,
-) -> String {
+fn say(doc: &Value, schema: &Value, error: &ValidationError<'_>, whole: &str) -> String {
     let path = segments(error);
     let field = if path.is_empty() {
         whole.to_owned()
@@ -447,7 +429,7 @@ fn say(
                 .filter_map(|branch| branch.first())
                 .collect();
             match own_type.as_slice() {
-                [inner] => say(doc, schema, instance, inner, whole),
+                [inner] => say(doc, schema, inner, whole),
                 _ => rule(&field, here),
             }
         }
