@@ -387,7 +387,7 @@ impl Check<'_> {
         self.judge(&label, op, status, &body);
         if self.w.counts() != before {
             self.found
-                .push(format!("{label}: refused, but something was written"));
+                .push(format!("{label}: invalid, but something was written"));
         }
     }
 
@@ -476,7 +476,8 @@ impl Check<'_> {
             } else {
                 body = value;
             }
-            self.variant(&route, op, method, path, &schema, "the body", body)
+            let what = format!("the body {}", short(&body));
+            self.variant(&route, op, method, path, &schema, &what, body)
                 .await;
         }
 
