@@ -8,7 +8,7 @@ use specta::Type;
 use crate::agents;
 use crate::clock::{rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
-use crate::leads::{email, fire_or_undo, json, text, ulid};
+use crate::leads::{email, fire_or_undo, json, text, trim_blank, ulid};
 use crate::outbox::Hub;
 use crate::store::Store;
 use crate::webhooks::events::{
@@ -126,7 +126,8 @@ impl Conversations<'_> {
         let id = crate::ids::new_id();
         let now = unix_ms();
         let conversation = self.store.write(|tx| {
-            let agent = agents::resolve(tx, input.agent_id.as_deref())?;
+            let agent_id = text(input.agent_id, "agent_id")?;
+            let agent = agents::resolve(tx, agent_id.as_deref())?;
             let v = input.visitor.unwrap_or_default();
             let visitor_id = match text(v.id, "visitor.id")? {
                 None => crate::ids::new_id(),
@@ -175,7 +176,7 @@ impl Conversations<'_> {
                     "The conversation \"{id}\" is closed and takes no more messages. Start a new one."
                 )));
             }
-            let body = input.text.trim();
+            let body = trim_blank(&input.text);
             if body.is_empty() {
                 return Err(Error::invalid("The message has no text."));
             }

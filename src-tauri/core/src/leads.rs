@@ -85,8 +85,7 @@ impl Leads<'_> {
                 None => None,
                 Some(cid) => Some(conversation_agent(tx, &cid)?),
             };
-            let agent_id = input
-                .agent_id
+            let agent_id = text(input.agent_id, "agent_id")?
                 .or_else(|| conversation.as_ref().map(|(_, a)| a.clone()));
             let agent = agents::resolve(tx, agent_id.as_deref())?;
             if let Some((cid, owner)) = &conversation {
@@ -265,10 +264,16 @@ pub(crate) fn fire_or_undo(
     Ok(())
 }
 
+/// `value` without the spaces around it: the characters JSON Schema's `\s` matches (so
+/// openapi.json's "not blank" pattern, `\S`, and the server agree on what is blank).
+pub(crate) fn trim_blank(value: &str) -> &str {
+    value.trim_matches(|c: char| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}')
+}
+
 /// A trimmed text value, `None` when blank, refused when too long.
 pub(crate) fn text(value: Option<String>, what: &str) -> Result<Option<String>> {
     let Some(value) = value else { return Ok(None) };
-    let value = value.trim();
+    let value = trim_blank(&value);
     if value.chars().count() > MAX_TEXT {
         return Err(Error::invalid(format!(
             "\"{what}\" is too long: keep it to {MAX_TEXT} characters."
@@ -280,7 +285,7 @@ pub(crate) fn text(value: Option<String>, what: &str) -> Result<Option<String>> 
 pub(crate) fn email(value: Option<String>) -> Result<Option<String>> {
     let value = text(value, "email")?;
     if let Some(email) = &value {
-        let plausible = email.len() <= 254
+        let plausible = email.chars().count() <= 254
             && !email.contains(char::is_whitespace)
             && email
                 .split_once('@')

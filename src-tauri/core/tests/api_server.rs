@@ -66,7 +66,10 @@ async fn bodies_that_are_not_json_objects_are_refused_and_write_nothing() {
                 (422, "invalid_input"),
                 "{path} {body}: {answer}"
             );
-            assert!(error_message(&answer).contains("JSON object"), "{answer}");
+            assert!(
+                error_message(&answer).contains("must be an object"),
+                "{answer}"
+            );
         }
     }
     assert_eq!(w.counts(), before);

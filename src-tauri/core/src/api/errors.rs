@@ -2,15 +2,16 @@
 //! say in plain words what was wrong with a request.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use super::contract::{self, Refusal};
 use crate::error::Error;
 
 /// Request bodies larger than this are refused with 413.
@@ -74,7 +75,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let (headers, bytes) = read(req, state).await?;
+        let (route, headers, bytes) = read(req, state).await?;
         if bytes.is_empty() {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -82,7 +83,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 "The request has no body. Send a JSON object with Content-Type: application/json.",
             ));
         }
-        parse(&headers, &bytes).map(Body)
+        parse(&route, &headers, &bytes).map(Body)
     }
 }
 
@@ -90,23 +91,50 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for BodyOr<T>
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let (headers, bytes) = read(req, state).await?;
+        let (route, headers, bytes) = read(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(BodyOr(T::default()));
         }
-        parse(&headers, &bytes).map(BodyOr)
+        parse(&route, &headers, &bytes).map(BodyOr)
     }
 }
 
-async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<(HeaderMap, Bytes), ApiError> {
+/// The operation a request was routed to: its method and path as openapi.json writes them.
+struct Route {
+    method: Method,
+    path: String,
+}
+
+impl Route {
+    fn of(method: &Method, extensions: &axum::http::Extensions) -> Route {
+        Route {
+            method: method.clone(),
+            path: extensions
+                .get::<MatchedPath>()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+async fn read<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<(Route, HeaderMap, Bytes), ApiError> {
+    let route = Route::of(req.method(), req.extensions());
     let headers = req.headers().clone();
     let bytes = Bytes::from_request(req, state)
         .await
         .map_err(bytes_rejection)?;
-    Ok((headers, bytes))
+    Ok((route, headers, bytes))
 }
 
-fn parse<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, ApiError> {
+/// A JSON body: parsed, checked against the route's schema in openapi.json, then read as `T`.
+fn parse<T: DeserializeOwned>(
+    route: &Route,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<T, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -127,44 +155,38 @@ fn parse<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, A
             format!("The body must be JSON, sent with Content-Type: application/json (the request said {shown})."),
         ));
     }
-    // serde also reads a struct from a JSON array, its fields in order (`[null, null]` was a
-    // conversation): every body of this API is an object, so valid JSON of any other kind is
-    // refused (invalid JSON still gets its syntax error below).
-    let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if !object && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_input",
-            "The request body must be a JSON object ({…}), not an array or a single value. See openapi.json for this route's body.",
-        ));
-    }
-    Json::<T>::from_bytes(bytes)
-        .map(|Json(value)| value)
-        .map_err(json_rejection)
-}
-
-/// axum's rejection text, said for people.
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    let text = rejection.body_text();
-    match rejection {
-        JsonRejection::JsonSyntaxError(_) => ApiError::new(
+    let value: Value = serde_json::from_slice(bytes).map_err(|err| {
+        ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
             format!(
-                "The request body is not valid JSON: {}. Check the quotes, commas and braces around there.",
-                strip(&text, "Failed to parse the request body as JSON: ")
+                "The request body is not valid JSON: {err}. Check the quotes, commas and braces around there."
             ),
-        ),
-        JsonRejection::JsonDataError(_) => ApiError::new(
+        )
+    })?;
+    contract::check_body(route.method.as_str(), &route.path, &value).map_err(refused)?;
+    serde_json::from_value(value).map_err(|err| {
+        ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_input",
-            format!(
-                "The request body does not have the expected fields: {}. See openapi.json for this route's body.",
-                strip(&text, "Failed to deserialize the JSON body into the target type: ")
-            ),
-        ),
-        JsonRejection::BytesRejection(inner) => bytes_rejection(inner),
-        other => ApiError::new(other.status(), "invalid_json", text),
+            format!("The request body does not have the expected fields: {err}. See openapi.json for this route's body."),
+        )
+    })
+}
+
+/// A request that does not fit openapi.json is the caller's to fix; a description that does
+/// not cover its route is ours.
+fn refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::Invalid(message) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
+        }
+        Refusal::Broken(defect) => {
+            tracing::error!(%defect, "openapi.json does not cover a route");
+            ApiError::from(Error::Internal(
+                "The server could not check this request. Please report it.".into(),
+            ))
+        }
     }
 }
 
@@ -190,34 +212,23 @@ fn bytes_rejection(rejection: BytesRejection) -> ApiError {
     }
 }
 
-/// Query parameters, refused as invalid input with what was wrong.
+/// Query parameters, checked against the route's parameters in openapi.json, then read as `T`;
+/// refused as invalid input with what was wrong.
 pub struct Params<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(value)| Params(value))
-            .map_err(|rejection: QueryRejection| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_input",
-                    format!(
-                        "The query parameters are not right: {}.",
-                        strip(
-                            &rejection.body_text(),
-                            "Failed to deserialize query string: "
-                        )
-                    ),
-                )
-            })
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let route = Route::of(&parts.method, &parts.extensions);
+        let object = contract::query_object(route.method.as_str(), &route.path, parts.uri.query())
+            .map_err(refused)?;
+        serde_json::from_value(object).map(Params).map_err(|err| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                format!("The query parameters are not right: {err}."),
+            )
+        })
     }
-}
-
-fn strip<'a>(text: &'a str, prefix: &str) -> &'a str {
-    text.strip_prefix(prefix)
-        .unwrap_or(text)
-        .trim_end_matches('.')
 }

@@ -1,6 +1,7 @@
 //! The local HTTP API on 127.0.0.1: the widget backend, scripts and the Playground submit leads
 //! and conversations here (each write fires its webhook), and pull leads and deliveries.
 
+mod contract;
 mod errors;
 mod routes;
 
@@ -20,6 +21,7 @@ use crate::loopback::{self, Limits, OnStop};
 use crate::outbox::Hub;
 use crate::store::Store;
 
+pub use contract::DESCRIPTION;
 pub use errors::ApiError;
 pub use routes::{router, ApiState, ROUTES};
 
