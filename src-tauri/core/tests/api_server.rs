@@ -67,7 +67,7 @@ async fn bodies_that_are_not_json_objects_are_refused_and_write_nothing() {
                 "{path} {body}: {answer}"
             );
             assert!(
-                error_message(&answer).contains("must be an object"),
+                error_message(&answer).contains("must be a JSON object"),
                 "{answer}"
             );
         }

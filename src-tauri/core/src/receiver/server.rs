@@ -196,8 +196,7 @@ async fn handle(
     let received_at = unix_ms();
     let (parts, body) = req.into_parts();
     if let Some(verdict) = refusal(&parts.headers, shared.port) {
-        // The body is not read: the connection closes after the answer.
-        drop(body);
+        discard(body).await;
         return Ok(refuse(&shared, &parts, received_at, verdict).await);
     }
     let Ok((body, body_truncated, budget)) = read_body(body, &shared.budget).await else {
@@ -397,6 +396,21 @@ async fn diagnose(
     tokio::task::spawn_blocking(run)
         .await
         .expect("the signature diagnosis does not panic")
+}
+
+/// Reads a refused request's body and throws it away (up to [`MAX_BODY`], for a few seconds),
+/// so its sender can read the answer instead of a reset connection; nothing of it is kept.
+async fn discard(mut body: Incoming) {
+    let drain = async {
+        let mut read = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, Bytes::len);
+            if read > MAX_BODY {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
 }
 
 /// `n` bytes of the memory budget (at most all of it), waited for.
