@@ -26,6 +26,7 @@ use pitchbar_core::receiver::{ReceiverConfig, ReceiverQuery, VerifyWith};
 use pitchbar_core::secret::Secret;
 use pitchbar_core::webhooks::sign;
 use pitchbar_core::webhooks::verify::VerdictCode;
+use pitchbar_core::workspace::{Actor, MemberInput, Role};
 use pitchbar_core::Core;
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -36,6 +37,8 @@ struct World {
     _dir: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
     core: Core,
+    /// The workspace's Owner, who may clear the log.
+    owner: Actor,
     addr: SocketAddr,
 }
 
@@ -44,6 +47,13 @@ fn world() -> &'static World {
     WORLD.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let core = Core::open(dir.path()).unwrap();
+        let owner_input = MemberInput {
+            name: "Fuzz Owner".into(),
+            email: "owner@fuzz.test".into(),
+            role: Role::Owner,
+        };
+        core.workspaces().set_up("Fuzz", owner_input).unwrap();
+        let owner = core.workspaces().actor().unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -63,6 +73,7 @@ fn world() -> &'static World {
             _dir: dir,
             rt,
             core,
+            owner,
             addr,
         }
     })
@@ -315,7 +326,7 @@ fuzz_target!(|data: &[u8]| {
         );
         assert_eq!(status(&exchange(w.addr, &known.bytes, false)), Some(200));
         check_recorded(w, &known);
-        w.core.receiver_log().clear().unwrap();
+        w.core.receiver_log().clear(&w.owner).unwrap();
     }
     let Some((&mode, rest)) = data.split_first() else {
         return;
