@@ -54,8 +54,13 @@ async function startConnect(browser) {
     `${sel("integration-card")}[data-id=notion]`,
   );
   await card.scrollIntoView({ block: "center" });
+  // A toast from what came before (a disconnect) would take the clicks meant for the card and
+  // the dialog's button.
+  await dismissToasts(browser);
   await card.click();
-  await (await visible(browser, sel("modal-connect"))).click();
+  const connect = await visible(browser, sel("modal-connect"));
+  await dismissToasts(browser);
+  await connect.click();
   await (await visible(browser, sel("connect-continue"))).click();
   await visible(browser, sel("connect-waiting"));
   return readLink(browser);
