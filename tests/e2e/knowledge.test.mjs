@@ -130,7 +130,7 @@ describe("knowledge sources", () => {
     await gone(browser, sel("add-source-modal"));
 
     // On the Knowledge page, both become ready (pushed by the sourcesChanged event, never polled).
-    await visible(browser, row("Pitchbar Handbook"));
+    await visible(browser, row("Pitchbar Handbook"), 20000);
     await textOf(
       browser,
       `${row("Release Notes Archive")} ${sel("source-status")}`,
