@@ -6,6 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use crate::audit::{self, Area};
 use crate::clock::{rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -85,6 +86,14 @@ impl Agents<'_> {
                 "INSERT INTO agent (id, name, lead_fields, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
                 params![id, name, fields_json(&fields), now],
             )?;
+            audit::record(
+                tx,
+                actor,
+                Area::Agents,
+                "agent.created",
+                &name,
+                format!("Added the agent “{name}” with {} lead fields.", fields.len()),
+            )?;
             find(tx, &id)?.ok_or_else(|| not_found(&id))
         })
     }
@@ -94,6 +103,7 @@ impl Agents<'_> {
         actor.require_manage()?;
         let (name, fields) = check(input)?;
         self.store.write(|tx| {
+            let before = find(tx, id)?.ok_or_else(|| not_found(id))?;
             let changed = tx.execute(
                 "UPDATE agent SET name = ?2, lead_fields = ?3, updated_at = ?4 WHERE id = ?1",
                 params![id, name, fields_json(&fields), unix_ms()],
@@ -101,6 +111,22 @@ impl Agents<'_> {
             if changed == 0 {
                 return Err(not_found(id));
             }
+            audit::record(
+                tx,
+                actor,
+                Area::Agents,
+                "agent.updated",
+                &name,
+                if before.name == name {
+                    format!("Changed the agent “{name}”: {} lead fields.", fields.len())
+                } else {
+                    format!(
+                        "Renamed the agent “{}” to “{name}”: {} lead fields.",
+                        before.name,
+                        fields.len()
+                    )
+                },
+            )?;
             find(tx, id)?.ok_or_else(|| not_found(id))
         })
     }
@@ -132,7 +158,14 @@ impl Agents<'_> {
                 )));
             }
             tx.execute("DELETE FROM agent WHERE id = ?1", [id])?;
-            Ok(())
+            audit::record(
+                tx,
+                actor,
+                Area::Agents,
+                "agent.deleted",
+                &agent.name,
+                format!("Deleted the agent “{}”.", agent.name),
+            )
         })
     }
 }

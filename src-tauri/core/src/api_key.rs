@@ -13,6 +13,7 @@ use specta::Type;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::audit::{self, Area};
 use crate::clock::now_rfc3339;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -58,7 +59,16 @@ impl ApiKeys<'_> {
     /// The key itself, for Show and Copy: only for those who may manage integrations.
     pub fn reveal(&self, actor: &Actor) -> Result<Secret> {
         actor.require_manage()?;
-        Ok(self.current()?.0)
+        let key = self.current()?.0;
+        audit::record_now(
+            self.store,
+            actor,
+            Area::ApiKey,
+            "api_key.revealed",
+            "API key",
+            "Revealed or copied the local API key.",
+        )?;
+        Ok(key)
     }
 
     /// Replaces the key. The old one stops working the moment this returns.
@@ -67,6 +77,14 @@ impl ApiKeys<'_> {
         let _change = change_lock();
         let stored = self.stored()?;
         let (key, created_at) = self.replace(&stored.vault_key)?;
+        audit::record_now(
+            self.store,
+            actor,
+            Area::ApiKey,
+            "api_key.regenerated",
+            "API key",
+            "Regenerated the local API key; the old key stopped working.",
+        )?;
         Ok(view_of(&key, created_at))
     }
 

@@ -1,7 +1,9 @@
-//! The headless command line of `pitchbar-admin`: `listen`, `trigger`, `verify` and `serve`.
+//! The headless command line of `pitchbar-admin`: `listen`, `trigger`, `verify`, `serve` and
+//! `audit`.
 //! The app binary hands its arguments here first; whatever is not a command (no arguments, a
 //! `pitchbar://` deep link, …) goes on to the window.
 
+mod audit;
 mod listen;
 mod output;
 mod serve;
@@ -37,6 +39,7 @@ enum Command {
     Trigger(trigger::TriggerArgs),
     Verify(verify::VerifyArgs),
     Serve(serve::ServeArgs),
+    Audit(audit::AuditArgs),
 }
 
 /// Runs the command in `args` (as from [`std::env::args_os`], program name first) with the
@@ -108,6 +111,7 @@ pub fn run_until(
             Command::Trigger(args) => trigger::run(args, out, err).await,
             Command::Verify(args) => verify::run(args, out, err),
             Command::Serve(args) => serve::run(args, out, err, stop).await,
+            Command::Audit(args) => audit::run(args, out, err),
         }
     })
 }
@@ -150,7 +154,7 @@ mod tests {
         assert!(!is_command(&args(&["pitchbar-admin", "triggers"])));
         assert_eq!(main_if_command(args(&["pitchbar-admin"])), None);
         for cmd in [
-            "listen", "trigger", "verify", "serve", "help", "--help", "-V",
+            "listen", "trigger", "verify", "serve", "audit", "help", "--help", "-V",
         ] {
             assert!(is_command(&args(&["pitchbar-admin", cmd])), "{cmd}");
         }

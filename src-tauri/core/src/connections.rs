@@ -5,6 +5,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use crate::audit::{self, Area, By};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -116,9 +117,10 @@ pub(crate) fn bind(
     provider: &str,
     account_label: Option<&str>,
     api_base: Option<&str>,
-    member_id: &str,
+    by: &By,
     connected_at: &str,
 ) -> Result<()> {
+    let member_id = by.member_id().unwrap_or_default();
     tx.execute(
         "INSERT INTO integration_connection (id, provider, status, account_label, connected_by, connected_at, api_base)
          VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6)
@@ -127,7 +129,43 @@ pub(crate) fn bind(
              api_base = excluded.api_base",
         params![id, provider, account_label, member_id, connected_at, api_base],
     )?;
+    let name = crate::catalog::get(provider).map_or(provider, |i| i.name.as_str());
+    audit::record(
+        tx,
+        by.clone(),
+        Area::Connections,
+        "connection.connected",
+        name,
+        match account_label {
+            Some(label) => format!("Connected {name} as {label}."),
+            None => format!("Connected {name}."),
+        },
+    )?;
     crate::destinations::kinds::connected(tx, provider, id, crate::clock::unix_ms())
+}
+
+/// Records that `actor` disconnected `connection`; `outcome` says what became of its access.
+pub(crate) fn audit_disconnect(
+    store: &Store,
+    actor: &crate::workspace::Actor,
+    connection: &Connection,
+    outcome: &str,
+) -> Result<()> {
+    let name = crate::catalog::get(&connection.provider)
+        .map_or(connection.provider.as_str(), |i| i.name.as_str());
+    let account = connection
+        .account_label
+        .as_deref()
+        .map(|l| format!(" ({l})"))
+        .unwrap_or_default();
+    audit::record_now(
+        store,
+        actor,
+        Area::Connections,
+        "connection.disconnected",
+        name,
+        format!("Disconnected {name}{account}: {outcome}"),
+    )
 }
 
 pub(crate) fn set_status(

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod api;
 pub mod api_key;
 pub mod apikeys;
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
@@ -146,6 +147,11 @@ impl Core {
         Workspaces { store: &self.store }
     }
 
+    /// Who changed what, when, and from where.
+    pub fn audit(&self) -> audit::AuditLog<'_> {
+        audit::AuditLog { store: &self.store }
+    }
+
     pub fn settings(&self) -> settings::Settings<'_> {
         settings::Settings { store: &self.store }
     }
@@ -269,21 +275,34 @@ impl Core {
     pub async fn change_api_port(&self, actor: &workspace::Actor, port: u16) -> Result<SocketAddr> {
         actor.require_manage()?;
         settings::check_api_port(port)?;
-        if let Some(addr) = self.api_addr().filter(|a| a.port() == port) {
-            self.settings().set_api_port(port)?;
-            return Ok(addr);
-        }
-        let running = api::start(
-            self.store.clone(),
-            self.outbox.clone(),
-            api::ApiConfig::on_port(port),
+        let addr = match self.api_addr().filter(|a| a.port() == port) {
+            Some(addr) => {
+                self.settings().set_api_port(port)?;
+                addr
+            }
+            None => {
+                let running = api::start(
+                    self.store.clone(),
+                    self.outbox.clone(),
+                    api::ApiConfig::on_port(port),
+                )?;
+                let addr = running.addr();
+                if let Err(err) = self.settings().set_api_port(port) {
+                    service::Service::stop(running).await;
+                    return Err(err);
+                }
+                self.api.replace(running).await;
+                addr
+            }
+        };
+        audit::record_now(
+            &self.store,
+            actor,
+            audit::Area::Settings,
+            "api.port_changed",
+            "Local API",
+            format!("Moved the local API to port {port}."),
         )?;
-        let addr = running.addr();
-        if let Err(err) = self.settings().set_api_port(port) {
-            service::Service::stop(running).await;
-            return Err(err);
-        }
-        self.api.replace(running).await;
         Ok(addr)
     }
 

@@ -22,3 +22,21 @@ pub fn data_dir() -> Result<PathBuf> {
             )
         })
 }
+
+/// Where exports are saved: the user's Downloads folder (`~/Downloads` when the desktop names
+/// none), made if missing.
+pub fn downloads_dir() -> Result<PathBuf> {
+    let dirs = directories::UserDirs::new()
+        .ok_or_else(|| Error::Storage("No home folder was found to save the file in.".into()))?;
+    let dir = dirs
+        .download_dir()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dirs.home_dir().join("Downloads"));
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        Error::Storage(format!(
+            "The folder {} could not be made for the file: {e}.",
+            dir.display()
+        ))
+    })?;
+    Ok(dir)
+}

@@ -91,6 +91,20 @@ async fn every_provider_connects_with_good_credentials_and_disconnects_without_a
             "{provider}: keychain entry left behind"
         );
         assert!(!w.listed().iter().any(|c| c.id == connection.id));
+        // The audit trail names the provider and who, never the credentials.
+        let trail = support::audit::entries(&w.core, &Default::default());
+        let last = &trail[trail.len() - 2..];
+        assert_eq!(last[0].action, "connection.connected", "{provider}");
+        assert_eq!(last[1].action, "connection.disconnected", "{provider}");
+        assert!(last.iter().all(|e| e.member_name == "Ada Owner"));
+        assert!(
+            last[1].summary.contains("deleted from the keychain"),
+            "{}",
+            last[1].summary
+        );
+        for e in &trail {
+            assert!(!e.summary.contains(secret) && !e.target.contains(secret));
+        }
     }
 }
 

@@ -402,3 +402,49 @@ fn serve_answers_the_local_api_until_stopped() {
     assert!(out.text().ends_with("Stopped.\n"), "{}", out.text());
     assert!(TcpStream::connect(&addr).is_err(), "the port is free again");
 }
+
+#[test]
+fn audit_prints_the_trail_as_a_table_csv_or_json_and_refuses_bad_filters() {
+    let (dir, core, owner) = support::workspace::owner_core();
+    core.workspaces().rename(&owner, "Acme Inc").unwrap();
+    drop(core);
+    let data = dir.path().to_str().unwrap();
+
+    let (code, out, err) = run(&["audit", "--data-dir", data]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[1].contains("Ada Owner (owner, window)")
+            && lines[1].contains("workspace")
+            && lines[1].contains("Renamed the workspace from “Acme” to “Acme Inc”."),
+        "{out}"
+    );
+
+    let (code, out, _) = run(&["audit", "--data-dir", data, "--format", "json"]);
+    assert_eq!(code, 0);
+    let entries: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(entries[1]["action"], "workspace.renamed");
+
+    let (code, out, _) = run(&[
+        "audit",
+        "--data-dir",
+        data,
+        "--format",
+        "csv",
+        "--area",
+        "members",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 1, "the header only: {out}");
+
+    let (code, out, _) = run(&["audit", "--data-dir", data, "--search", "nothing like it"]);
+    assert_eq!((code, out.as_str()), (0, "No changes match.\n"));
+
+    let (code, _, err) = run(&["audit", "--data-dir", data, "--area", "members2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("choose one of workspace, members"), "{err}");
+    let (code, _, err) = run(&["audit", "--data-dir", data, "--since", "yesterday"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("RFC 3339"), "{err}");
+}

@@ -419,4 +419,31 @@ async fn send_a_test_lead_returns_the_providers_answer() {
         "{}",
         result.message
     );
+    // The audit trail: each save and each test send, with its outcome.
+    let trail = support::audit::entries(
+        &w.core,
+        &pitchbar_core::audit::AuditQuery {
+            area: Some(pitchbar_core::audit::Area::Destinations),
+            ..Default::default()
+        },
+    );
+    let acts: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        acts,
+        [
+            "destination.configured",
+            "destination.test_sent",
+            "destination.test_sent",
+            "destination.configured",
+            "destination.test_sent"
+        ]
+    );
+    assert!(
+        trail[4].summary.ends_with("refused."),
+        "{}",
+        trail[4].summary
+    );
+    assert!(trail[0]
+        .summary
+        .contains("lead.captured, conversation.closed"));
 }

@@ -142,6 +142,20 @@ async fn an_endpoint_failing_for_the_period_is_disabled_its_deliveries_held_then
     let disabled_at = parse_time(v.disabled_at.as_deref().unwrap()).unwrap();
     assert!(disabled_at >= t1 + 48 * 3_600_000, "{disabled_at} vs {t1}");
     assert_eq!(v.disables_at, None, "no countdown once it is off");
+    // The audit trail says the app did it, and why.
+    let trail = support::audit::entries(&core, &Default::default());
+    let off = trail.last().unwrap();
+    assert_eq!(off.action, "endpoint.disabled");
+    assert_eq!(off.surface, pitchbar_core::audit::Surface::App);
+    assert_eq!(
+        (off.member_id.as_deref(), off.member_name.as_str()),
+        (None, "Pitchbar Admin")
+    );
+    assert!(
+        off.summary.contains("after failing for 2 days"),
+        "{}",
+        off.summary
+    );
 
     // Its pending deliveries are held, not cancelled, also across a restart of the dispatcher.
     // (a and b may have succeeded while the receiver answered; d, e and f are waiting.)

@@ -272,7 +272,6 @@ async fn api_key_checks_and_destination_calls_log_no_secret() {
         (c.status == ConnectionStatus::NeedsReauth).then_some(())
     })
     .await;
-    w.oauth.restart();
 
     assert_not_logged(&secrets);
 }

@@ -112,6 +112,29 @@ async fn teams_and_discord_get_the_same_notifications_in_their_formats() {
     // Removing it takes the URL out of the keychain.
     n.remove(&owner, "discord").await.unwrap();
     assert!(n.get("discord").unwrap().is_none());
+    // The audit trail names each change, never the URL's token.
+    let trail = support::audit::entries(
+        &core,
+        &pitchbar_core::audit::AuditQuery {
+            area: Some(pitchbar_core::audit::Area::Notifications),
+            ..Default::default()
+        },
+    );
+    let acts: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        acts,
+        [
+            "notifications.configured",
+            "notifications.configured",
+            "notifications.removed"
+        ]
+    );
+    assert!(trail[0]
+        .summary
+        .contains("Connected Discord notifications with a new webhook URL"));
+    assert!(trail
+        .iter()
+        .all(|e| !e.summary.contains("tok_abcdef") && !e.target.contains("tok_abcdef")));
     core.stop_notifier().await;
 }
 

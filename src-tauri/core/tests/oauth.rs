@@ -168,6 +168,30 @@ async fn full_cycle(provider: &str, style: RedirectStyle) {
             .to_string(),
     );
 
+    // The audit trail: who connected, disconnected (revoked at the provider) and reconnected.
+    let trail = support::audit::entries(
+        &core,
+        &pitchbar_core::audit::AuditQuery {
+            area: Some(pitchbar_core::audit::Area::Connections),
+            ..Default::default()
+        },
+    );
+    let acts: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        acts,
+        [
+            "connection.connected",
+            "connection.disconnected",
+            "connection.connected"
+        ]
+    );
+    assert_eq!(trail[0].member_name, actor(&core).member().name);
+    assert!(
+        trail[1].summary.contains("revoked at the provider"),
+        "{}",
+        trail[1].summary
+    );
+
     // No token anywhere in the data dir (database, WAL, anything else).
     drop(core);
     for (path, bytes) in all_bytes(w.data.path()) {

@@ -415,6 +415,15 @@ async fn removing_a_source_removes_its_text_and_members_change_nothing() {
 
     core.sources().remove(&owner, &id).unwrap();
     assert!(core.sources().list().unwrap().is_empty());
+    // The audit trail: added and removed by the Owner; the Member's refusals left nothing.
+    let acts = support::audit::actions(
+        &core,
+        &pitchbar_core::audit::AuditQuery {
+            area: Some(pitchbar_core::audit::Area::Knowledge),
+            ..Default::default()
+        },
+    );
+    assert_eq!(acts, ["source.added", "source.removed"]);
     assert!(found(&core, "walrus").is_empty());
     assert!(matches!(
         core.sources().remove(&owner, &id),

@@ -462,7 +462,11 @@ fn previews_only_lower_rights_and_the_device_user_is_an_owners_choice() {
         "a refused preview changed something"
     );
     // The CLI acts as the device user: a Member, refused changes.
-    assert!(ws.device_actor().unwrap().require_manage().is_err());
+    assert!(ws
+        .device_actor(pitchbar_core::audit::Surface::Cli)
+        .unwrap()
+        .require_manage()
+        .is_err());
     assert!(matches!(
         ws.set_device_user(&ws.actor().unwrap(), &carol.id),
         Err(Error::Forbidden(m)) if m.contains("Only an Owner")

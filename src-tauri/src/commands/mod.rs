@@ -2,6 +2,7 @@
 //! shell emits (`crate::events`), what the TypeScript bindings are generated from.
 
 mod api_key;
+mod audit;
 mod catalog;
 mod connections;
 mod destinations;
@@ -51,6 +52,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             api_key::regenerate_api_key,
             api_key::api_status,
             api_key::set_api_port,
+            audit::list_audit,
+            audit::export_audit,
+            audit::show_audit_export,
             leads::list_agents,
             leads::create_agent,
             leads::update_agent,

@@ -93,7 +93,6 @@ impl ApiKeyConnections {
         let saved = key.clone();
         blocking(&self.oauth.vault, move |v| v.set(&saved, &secret)).await?;
         let now = crate::clock::now_rfc3339();
-        let member = actor.member().id.clone();
         let bound = self.oauth.store.write(|tx| {
             connections::bind(
                 tx,
@@ -101,7 +100,7 @@ impl ApiKeyConnections {
                 provider,
                 Some(&label),
                 None,
-                &member,
+                &actor.into(),
                 &now,
             )
         });
@@ -170,6 +169,12 @@ impl ApiKeyConnections {
             connection_id,
             ConnectionStatus::Inactive,
             None,
+        )?;
+        connections::audit_disconnect(
+            &self.oauth.store,
+            actor,
+            &connection,
+            "its credentials were deleted from the keychain.",
         )?;
         tracing::info!(provider = %connection.provider, connection = connection_id, "disconnected an API key");
         connections::get(&self.oauth.store, connection_id)

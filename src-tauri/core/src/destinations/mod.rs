@@ -26,6 +26,7 @@ pub use run::{DestinationsConfig, Running};
 
 use rusqlite::{params, OptionalExtension};
 
+use crate::audit::{self, Area};
 use crate::catalog;
 use crate::clock::{rfc3339_ms, unix_ms};
 use crate::connections::{self, ConnectionStatus};
@@ -317,7 +318,22 @@ impl Destinations<'_> {
                     now
                 ],
             )?;
-            Ok(())
+            audit::record(
+                tx,
+                actor,
+                Area::Destinations,
+                "destination.configured",
+                &name,
+                format!(
+                    "Configured {name}: {}; {} mapped fields.",
+                    if events_json.is_empty() {
+                        "no events".to_string()
+                    } else {
+                        events_json.join(", ")
+                    },
+                    mapping.len()
+                ),
+            )
         })?;
         tracing::info!(provider, "destination configured");
         self.hub.changed(provider);
@@ -358,15 +374,27 @@ impl Destinations<'_> {
         for c in &mut calls {
             c.items.clear();
         }
-        self.store
-            .write(|tx| queue::write_calls(tx, provider, "test", &calls))?;
-        self.hub.changed(provider);
         let name = name_of(provider);
         let (ok, message, record_url) = match outcome {
             Ok(Sent::Made(url)) => (true, format!("{name} accepted the test."), url),
             Ok(Sent::Skipped(why)) => (false, why, None),
             Err(f) => (false, f.message().to_owned(), None),
         };
+        self.store.write(|tx| {
+            queue::write_calls(tx, provider, "test", &calls)?;
+            audit::record(
+                tx,
+                actor,
+                Area::Destinations,
+                "destination.test_sent",
+                &name,
+                format!(
+                    "Sent a test to {name}: {}",
+                    if ok { "accepted." } else { "refused." }
+                ),
+            )
+        })?;
+        self.hub.changed(provider);
         Ok(TestLeadResult {
             ok,
             message,
@@ -406,9 +434,21 @@ impl Destinations<'_> {
     /// Sends a failed (or cancelled) item again now.
     pub fn retry(&self, actor: &Actor, provider: &str, event_id: &str) -> Result<SyncItem> {
         actor.require_manage()?;
-        let n = self
-            .store
-            .write(|tx| queue::retry(tx, provider, Some(event_id), unix_ms()))?;
+        let n = self.store.write(|tx| {
+            let n = queue::retry(tx, provider, Some(event_id), unix_ms())?;
+            if n > 0 {
+                let name = name_of(provider);
+                audit::record(
+                    tx,
+                    actor,
+                    Area::Destinations,
+                    "destination.retried",
+                    &name,
+                    format!("Retried one {name} item ({event_id})."),
+                )?;
+            }
+            Ok(n)
+        })?;
         if n == 0 {
             return Err(Error::Conflict(
                 "Only a failed or cancelled item can be retried; this one is not.".into(),
@@ -423,9 +463,19 @@ impl Destinations<'_> {
     pub fn retry_failed(&self, actor: &Actor, provider: &str) -> Result<u32> {
         actor.require_manage()?;
         kind_of(provider)?;
-        let n = self
-            .store
-            .write(|tx| queue::retry(tx, provider, None, unix_ms()))?;
+        let n = self.store.write(|tx| {
+            let n = queue::retry(tx, provider, None, unix_ms())?;
+            let name = name_of(provider);
+            audit::record(
+                tx,
+                actor,
+                Area::Destinations,
+                "destination.retried",
+                &name,
+                format!("Retried all failed {name} items ({n})."),
+            )?;
+            Ok(n)
+        })?;
         self.hub.changed(provider);
         self.hub.wake.notify_one();
         Ok(n)

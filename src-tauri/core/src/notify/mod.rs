@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use crate::audit::{self, Area};
 use crate::catalog;
 use crate::clock::rfc3339_ms;
 use crate::connections::{self, ConnectionStatus};
@@ -204,7 +205,19 @@ impl Notifications<'_> {
                     reply_users
                 ],
             )?;
-            Ok(())
+            audit::record(
+                tx,
+                actor,
+                Area::Notifications,
+                "notifications.configured",
+                "Slack",
+                format!(
+                    "Set Slack notifications to #{}: {}; replies from Slack {}.",
+                    channel.name,
+                    input.toggles.words(),
+                    if input.reply_from_slack { "on" } else { "off" }
+                ),
+            )
         })?;
         self.saved(SLACK)
     }
@@ -287,7 +300,20 @@ impl Notifications<'_> {
                     now
                 ],
             )?;
-            Ok(())
+            audit::record(
+                tx,
+                actor,
+                Area::Notifications,
+                "notifications.configured",
+                &integration.name,
+                format!(
+                    "{} {} notifications{}: {}.",
+                    if existing.is_some() { "Changed" } else { "Connected" },
+                    integration.name,
+                    if url.is_some() { " with a new webhook URL" } else { "" },
+                    input.toggles.words()
+                ),
+            )
         });
         if let (Err(_), Some(previous)) = (&saved, previous) {
             let _ = crate::oauth::blocking(self.vault, move |v| match previous {
@@ -326,8 +352,20 @@ impl Notifications<'_> {
             crate::oauth::blocking(self.vault, move |v| v.delete(&key)).await?;
         }
         self.store.write(|tx| {
-            tx.execute("DELETE FROM notify_target WHERE provider = ?1", [provider])?;
-            Ok(())
+            let removed =
+                tx.execute("DELETE FROM notify_target WHERE provider = ?1", [provider])?;
+            if removed == 0 {
+                return Ok(());
+            }
+            let name = catalog::get(provider).map_or(provider, |i| i.name.as_str());
+            audit::record(
+                tx,
+                actor,
+                Area::Notifications,
+                "notifications.removed",
+                name,
+                format!("Turned off {name} notifications and dropped the ones waiting."),
+            )
         })?;
         crate::lock(&self.hub.reply).remove(provider);
         self.hub.wake.notify_one();
@@ -340,15 +378,27 @@ impl Notifications<'_> {
         actor.require_manage()?;
         let now = self.hub.now_ms();
         let found = self.store.write(|tx| {
-            tx.execute(
+            let retried = tx.execute(
                 "UPDATE notify_outbox SET status = 'pending', attempts = 0, next_attempt_at = ?2
                  WHERE provider = ?1 AND status = 'failed'",
                 params![provider, now],
             )?;
-            Ok(tx.execute(
+            let found = tx.execute(
                 "UPDATE notify_target SET last_error = NULL, last_error_at = NULL WHERE provider = ?1",
                 [provider],
-            )?)
+            )?;
+            if found > 0 {
+                let name = catalog::get(provider).map_or(provider, |i| i.name.as_str());
+                audit::record(
+                    tx,
+                    actor,
+                    Area::Notifications,
+                    "notifications.retried",
+                    name,
+                    format!("Retried {retried} failed {name} notifications."),
+                )?;
+            }
+            Ok(found)
         })?;
         if found == 0 {
             return Err(Error::NotFound(

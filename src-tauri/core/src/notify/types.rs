@@ -24,6 +24,27 @@ pub struct NotifyToggles {
     pub daily_summary: bool,
 }
 
+impl NotifyToggles {
+    /// What is switched on, in words: "new leads, escalations" (or "nothing").
+    pub fn words(&self) -> String {
+        let on: Vec<&str> = [
+            (self.new_leads, "new leads"),
+            (self.new_conversations, "new conversations"),
+            (self.escalations, "escalations"),
+            (self.all_messages, "all messages"),
+            (self.daily_summary, "daily summary"),
+        ]
+        .into_iter()
+        .filter_map(|(on, word)| on.then_some(word))
+        .collect();
+        if on.is_empty() {
+            "nothing".into()
+        } else {
+            on.join(", ")
+        }
+    }
+}
+
 impl Default for NotifyToggles {
     fn default() -> Self {
         Self {

@@ -16,6 +16,7 @@ use super::config::DEEP_LINK_CALLBACK;
 use super::events::OAuthEvent;
 use super::hub::{blocking, OAuth};
 use super::providers::{AppSettings, Provider, Providers};
+use crate::audit::{self, Area};
 use crate::catalog::{self, ConnectionKind, OAuthAsk, OAuthProvider, RedirectStyle};
 use crate::error::{Error, Result};
 use crate::vault::VaultKey;
@@ -346,7 +347,26 @@ impl OAuth {
                     now
                 ],
             )?;
-            Ok(())
+            audit::record(
+                tx,
+                actor,
+                Area::OauthApps,
+                if existing.is_some() {
+                    "oauth_app.updated"
+                } else {
+                    "oauth_app.added"
+                },
+                name,
+                format!(
+                    "{} the {name} OAuth app (client ID {client_id}{}).",
+                    if existing.is_some() { "Updated" } else { "Added" },
+                    if secret.is_some() {
+                        ", new client secret"
+                    } else {
+                        ""
+                    }
+                ),
+            )
         });
         if let Err(err) = written {
             if secret.is_some() {
@@ -413,7 +433,17 @@ impl OAuth {
                  WHERE provider = ?1 AND status IN ('active', 'needs_reauth')",
                 params![provider, detail],
             )?;
-            Ok(())
+            audit::record(
+                tx,
+                actor,
+                Area::OauthApps,
+                "oauth_app.removed",
+                &integration.name,
+                format!(
+                    "Removed the {} OAuth app; its client secret was deleted from the keychain.",
+                    integration.name
+                ),
+            )
         })?;
         tracing::info!(provider = %provider, "OAuth app removed");
         self.hub.publish(OAuthEvent::ConnectionsChanged);

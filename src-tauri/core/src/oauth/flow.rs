@@ -18,6 +18,7 @@ use super::kept::{Found, Kept};
 use super::loopback;
 use super::pending::Pending;
 use super::tokens::TokenSet;
+use crate::audit::By;
 use crate::catalog::RedirectStyle;
 use crate::clock::rfc3339_ms;
 use crate::connections::{self, Connection, ConnectionStatus};
@@ -102,7 +103,7 @@ impl OAuth {
                 state_hash,
                 verifier: Some(verifier),
                 redirect_uri,
-                member_id: actor.member().id.clone(),
+                by: actor.into(),
                 expires_at_ms,
                 listener,
             },
@@ -241,7 +242,7 @@ impl OAuth {
                         state_hash: wanted,
                         verifier: None,
                         redirect_uri: kept.redirect_uri,
-                        member_id: kept.member_id,
+                        by: By::member(&self.store, &kept.member_id)?,
                         expires_at_ms: kept.expires_at_ms,
                         listener: None,
                     };
@@ -328,7 +329,7 @@ impl OAuth {
                 &provider.id,
                 label.as_deref(),
                 api_base.as_deref(),
-                &pending.member_id,
+                &pending.by,
                 &now,
             )
         });

@@ -3,6 +3,8 @@
 //! which use the hub: the hub holds these, so they sit below it.
 
 use oauth2::PkceCodeVerifier;
+
+use crate::audit::By;
 use tokio::sync::oneshot;
 
 /// A sign-in in progress, in memory (a deep-link one is also kept in the keychain, see
@@ -14,7 +16,8 @@ pub(super) struct Pending {
     /// Taken by the first callback that names this sign-in's state: a state works once.
     pub(super) verifier: Option<PkceCodeVerifier>,
     pub(super) redirect_uri: String,
-    pub(super) member_id: String,
+    /// Who started it: the connection is theirs, and the audit trail names them.
+    pub(super) by: By,
     pub(super) expires_at_ms: i64,
     pub(super) listener: Option<Stop>,
 }
@@ -27,7 +30,7 @@ impl Pending {
             state_hash: self.state_hash,
             verifier: None,
             redirect_uri: self.redirect_uri.clone(),
-            member_id: self.member_id.clone(),
+            by: self.by.clone(),
             expires_at_ms: self.expires_at_ms,
             listener: None,
         }

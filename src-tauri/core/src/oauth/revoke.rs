@@ -92,7 +92,7 @@ impl OAuth {
             Some((kind, token)) => self.revoke(&connection.provider, *kind, token).await,
             None => Attempt::Done,
         };
-        match (attempt, target) {
+        let outcome = match (attempt, target) {
             (Attempt::Retry(why), Some((kind, token))) => {
                 self.queue_revocation(&ws, &connection, kind, token, &why)
                     .await?;
@@ -109,8 +109,9 @@ impl OAuth {
                     Some(&detail),
                 )?;
                 self.hub.retrier_wake.notify_one();
+                "the provider has not confirmed the revocation yet; the app keeps trying."
             }
-            _ => {
+            (_, had_token) => {
                 blocking(&self.vault, move |v| v.delete(&key)).await?;
                 connections::set_status(
                     &self.store,
@@ -118,8 +119,14 @@ impl OAuth {
                     ConnectionStatus::Inactive,
                     None,
                 )?;
+                if had_token.is_some() {
+                    "its access was revoked at the provider and its tokens deleted from the keychain."
+                } else {
+                    "its tokens were deleted from the keychain (the provider offers no revocation)."
+                }
             }
-        }
+        };
+        connections::audit_disconnect(&self.store, actor, &connection, outcome)?;
         tracing::info!(provider = %connection.provider, connection = connection_id, "disconnected");
         self.hub.publish(OAuthEvent::ConnectionsChanged);
         connections::get(&self.store, connection_id)

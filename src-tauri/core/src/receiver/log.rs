@@ -7,6 +7,7 @@ use specta::Type;
 
 use super::hub::Hub;
 use super::json::VerdictColumn;
+use crate::audit::{self, Area};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -161,9 +162,18 @@ impl ReceiverLog<'_> {
     /// too: a request sent again after a clear is not called a replay.
     pub fn clear(&self, actor: &Actor) -> Result<u64> {
         actor.require_manage()?;
-        let n = self
-            .store
-            .write(|tx| Ok(tx.execute("DELETE FROM receiver_request", [])?))?;
+        let n = self.store.write(|tx| {
+            let n = tx.execute("DELETE FROM receiver_request", [])?;
+            audit::record(
+                tx,
+                actor,
+                Area::Receiver,
+                "receiver.log_cleared",
+                "Receiver log",
+                format!("Cleared the receiver's log ({n} requests)."),
+            )?;
+            Ok(n)
+        })?;
         self.hub.seen.clear();
         self.hub.notify(Vec::new());
         Ok(n as u64)

@@ -84,6 +84,26 @@ pub struct ResponseSpec {
     pub close_without_answer: bool,
 }
 
+impl ResponseSpec {
+    /// What the receiver does with a request, in words: "answers 200", "answers 503 after
+    /// 2000 ms with Retry-After 30", "closes the connection without an answer".
+    pub fn describe(&self) -> String {
+        let delay = if self.delay_ms > 0 {
+            format!(" after {} ms", self.delay_ms)
+        } else {
+            String::new()
+        };
+        if self.close_without_answer {
+            return format!("closes the connection without an answer{delay}");
+        }
+        let retry = self
+            .retry_after_secs
+            .map(|s| format!(" with Retry-After {s}"))
+            .unwrap_or_default();
+        format!("answers {}{delay}{retry}", self.status)
+    }
+}
+
 impl Default for ResponseSpec {
     fn default() -> Self {
         Self::status(200)

@@ -14,6 +14,7 @@ use super::{
     start, CandidatesFn, Hub, ReceiverConfig, ReceiverStatus, ResponseSpec, Retention, Running,
     VerifyWith, TOLERANCE_SECS,
 };
+use crate::audit::{self, Area};
 use crate::clock::unix_ms;
 use crate::error::{Error, Result};
 use crate::outbox;
@@ -160,33 +161,93 @@ impl Receiver<'_> {
             VerifyChoice::Endpoints => VerifyWith::Candidates(self.endpoint_candidates()),
             VerifyChoice::Secret { secret } => VerifyWith::Secret(pasted_secret(&secret)?),
         };
-        self.start(ReceiverConfig {
+        let verifying = match &verify_with {
+            VerifyWith::Nothing => "verifying nothing",
+            VerifyWith::Candidates(_) => "verifying with the endpoints' secrets",
+            VerifyWith::Secret(_) => "verifying with a pasted secret",
+        };
+        let forward_to = start.forward_to.filter(|u| !u.trim().is_empty());
+        let summary = format!(
+            "Started the receiver, {verifying}; it {}{}{}.",
+            start.response.describe(),
+            forward_to
+                .as_deref()
+                .map(|u| format!("; forwarding to {}", audit::url_label(u)))
+                .unwrap_or_default(),
+            if start.keep_credentials {
+                "; credential headers kept unmasked"
+            } else {
+                ""
+            }
+        );
+        let addr = self.start(ReceiverConfig {
             port: start.port,
             verify_with,
             response: start.response,
-            forward_to: start.forward_to.filter(|u| !u.trim().is_empty()),
+            forward_to,
             keep_credentials: start.keep_credentials,
             limits: Default::default(),
-        })
+        })?;
+        audit::record_now(
+            self.store,
+            actor,
+            Area::Receiver,
+            "receiver.started",
+            &format!("Receiver on {addr}"),
+            summary,
+        )?;
+        Ok(addr)
     }
 
     /// [`Receiver::stop`] by a person: Owners and Admins only.
     pub async fn stop_as(&self, actor: &Actor) -> Result<()> {
         actor.require_manage()?;
+        let running = self.status().addr;
         self.stop().await;
-        Ok(())
+        match running {
+            Some(addr) => audit::record_now(
+                self.store,
+                actor,
+                Area::Receiver,
+                "receiver.stopped",
+                &format!("Receiver on {addr}"),
+                "Stopped the receiver; its test endpoint was turned off.",
+            ),
+            None => Ok(()),
+        }
     }
 
     /// [`Receiver::set_response`] by a person: Owners and Admins only.
     pub fn set_response_as(&self, actor: &Actor, spec: ResponseSpec) -> Result<()> {
         actor.require_manage()?;
-        self.set_response(spec)
+        let summary = format!("The receiver now {}.", spec.describe());
+        self.set_response(spec)?;
+        audit::record_now(
+            self.store,
+            actor,
+            Area::Receiver,
+            "receiver.response_changed",
+            "Receiver",
+            summary,
+        )
     }
 
     /// [`Receiver::set_forward`] by a person: Owners and Admins only.
     pub fn set_forward_as(&self, actor: &Actor, forward_to: Option<String>) -> Result<()> {
         actor.require_manage()?;
-        self.set_forward(forward_to)
+        let summary = match forward_to.as_deref().filter(|u| !u.trim().is_empty()) {
+            Some(url) => format!("The receiver now forwards to {}.", audit::url_label(url)),
+            None => "The receiver stopped forwarding.".into(),
+        };
+        self.set_forward(forward_to)?;
+        audit::record_now(
+            self.store,
+            actor,
+            Area::Receiver,
+            "receiver.forward_changed",
+            "Receiver",
+            summary,
+        )
     }
 
     /// What the log keeps.
@@ -200,6 +261,17 @@ impl Receiver<'_> {
         actor.require_manage()?;
         let retention = retention.check()?;
         let deleted = retention.save(self.store)?;
+        audit::record_now(
+            self.store,
+            actor,
+            Area::Receiver,
+            "receiver.retention_changed",
+            "Receiver log",
+            format!(
+                "The receiver's log now keeps the newest {} requests, {} MB at most ({deleted} deleted to fit).",
+                retention.max_requests, retention.max_megabytes
+            ),
+        )?;
         self.hub.set_retention(retention);
         if deleted > 0 {
             self.hub.notify(Vec::new());

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use crate::audit::{self, Area};
 use crate::connections::{self, ConnectionStatus};
 use crate::error::{Error, Result};
 use crate::oauth::OAuth;
@@ -186,6 +187,17 @@ impl Sources<'_> {
                 )?;
                 if added == 1 {
                     ids.push(id);
+                    audit::record(
+                        tx,
+                        actor,
+                        Area::Knowledge,
+                        "source.added",
+                        &title,
+                        format!(
+                            "Added “{title}” from {} as a knowledge source.",
+                            provider_name(provider)
+                        ),
+                    )?;
                 }
             }
             Ok(ids)
@@ -216,11 +228,21 @@ impl Sources<'_> {
         ) {
             return Ok(source);
         }
-        self.store.conn().execute(
-            "UPDATE knowledge_source SET status = 'queued', status_reason = NULL, progress = 0
-             WHERE id = ?1",
-            [id],
-        )?;
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE knowledge_source SET status = 'queued', status_reason = NULL, progress = 0
+                 WHERE id = ?1",
+                [id],
+            )?;
+            audit::record(
+                tx,
+                actor,
+                Area::Knowledge,
+                "source.reindexed",
+                &source.title,
+                format!("Reindexed “{}”.", source.title),
+            )
+        })?;
         self.hub.wake.notify_one();
         self.hub.publish(Some(id));
         get(self.store, id)
@@ -230,8 +252,25 @@ impl Sources<'_> {
     pub fn remove(&self, actor: &Actor, id: &str) -> Result<()> {
         actor.require_manage()?;
         let removed = self.store.write(|tx| {
+            let title: Option<String> = tx
+                .query_row(
+                    "SELECT title FROM knowledge_source WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(title) = title else { return Ok(0) };
             tx.execute("DELETE FROM knowledge_chunk WHERE source_id = ?1", [id])?;
-            Ok(tx.execute("DELETE FROM knowledge_source WHERE id = ?1", [id])?)
+            tx.execute("DELETE FROM knowledge_source WHERE id = ?1", [id])?;
+            audit::record(
+                tx,
+                actor,
+                Area::Knowledge,
+                "source.removed",
+                &title,
+                format!("Removed the knowledge source “{title}” and its indexed text."),
+            )?;
+            Ok(1)
         })?;
         if removed == 0 {
             return Err(Error::NotFound(

@@ -40,6 +40,7 @@ fn migration_list() -> Vec<M<'static>> {
             "../../migrations/0016_receiver_test_endpoint.sql"
         )),
         M::up(include_str!("../../migrations/0017_slack_reply_users.sql")),
+        M::up(include_str!("../../migrations/0018_audit.sql")),
     ]
 }
 

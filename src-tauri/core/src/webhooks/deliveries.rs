@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rusqlite::{params, OptionalExtension};
 
+use crate::audit::{self, Area};
 use crate::clock::{parse_time, unix_ms};
 use crate::error::{Error, Result};
 use crate::ids::new_id;
@@ -66,18 +67,27 @@ impl Deliveries<'_> {
         let id = new_id();
         let mut conn = self.store.conn();
         let tx = conn.transaction()?;
-        let found: Option<i64> = tx
+        let url: Option<String> = tx
             .query_row(
-                "SELECT 1 FROM webhook_endpoint WHERE id = ?1",
+                "SELECT url FROM webhook_endpoint WHERE id = ?1",
                 [endpoint_id],
                 |r| r.get(0),
             )
             .optional()?;
-        if found.is_none() {
+        let Some(url) = url else {
             return Err(Error::NotFound(
                 "That webhook endpoint no longer exists. Reload the list.".into(),
             ));
-        }
+        };
+        let label = audit::url_label(&url);
+        audit::record(
+            &tx,
+            actor,
+            Area::Deliveries,
+            "delivery.test_sent",
+            &label,
+            format!("Sent a test {event_type} event to {label} (delivery {id})."),
+        )?;
         insert_event(&tx, &event_id, event_type, &body, &occurred_at, now)?;
         insert_delivery(
             &tx,
@@ -110,14 +120,15 @@ impl Deliveries<'_> {
         let now = unix_ms();
         let mut conn = self.store.conn();
         let tx = conn.transaction()?;
-        let row: Option<(String, u32)> = tx
+        let row: Option<(String, String, String)> = tx
             .query_row(
-                "SELECT status, attempts FROM webhook_delivery WHERE id = ?1",
+                "SELECT d.status, d.event_type, e.url FROM webhook_delivery d
+                 JOIN webhook_endpoint e ON e.id = d.endpoint_id WHERE d.id = ?1",
                 [delivery_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((status, _)) = row else {
+        let Some((status, event_type, url)) = row else {
             return Err(Error::NotFound(
                 "That delivery is no longer in the log (its endpoint may have been deleted)."
                     .into(),
@@ -129,6 +140,15 @@ impl Deliveries<'_> {
             ));
         }
         let jobs = restart_runs(&tx, &[delivery_id.to_owned()], Trigger::Redeliver, now)?;
+        let label = audit::url_label(&url);
+        audit::record(
+            &tx,
+            actor,
+            Area::Deliveries,
+            "delivery.redelivered",
+            &label,
+            format!("Redelivered {event_type} delivery {delivery_id} to {label}."),
+        )?;
         tx.commit()?;
         self.hub.enqueue(jobs);
         drop(conn);
@@ -163,6 +183,18 @@ impl Deliveries<'_> {
             rows.collect::<rusqlite::Result<_>>()?
         };
         let jobs = restart_runs(&tx, &ids, Trigger::Replay, now)?;
+        audit::record(
+            &tx,
+            actor,
+            Area::Deliveries,
+            "deliveries.replayed",
+            "Failed deliveries",
+            format!(
+                "Replayed {} failed deliveries since {}.",
+                jobs.len(),
+                crate::clock::rfc3339_ms(since)
+            ),
+        )?;
         tx.commit()?;
         let n = jobs.len() as u64;
         self.hub.enqueue(jobs);

@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use super::secrets::{SecretRow, SigningSecrets, SECRET_COLUMNS, SECRET_ORDER};
 use super::signing::{generate_secret, SECRET_PREFIX};
+use crate::audit::{self, Area};
 use crate::clock::{now_rfc3339, rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
 use crate::ids::new_id;
@@ -124,6 +125,19 @@ impl Endpoints<'_> {
                 ],
             )?;
             insert_secret(tx, &id, keychain_ref, unix_ms())?;
+            audit::record(
+                tx,
+                actor,
+                Area::Endpoints,
+                "endpoint.created",
+                &audit::url_label(&checked.url),
+                format!(
+                    "Added the endpoint {} for {}{}.",
+                    audit::url_label(&checked.url),
+                    checked.events_words(),
+                    if checked.active { "" } else { " (paused)" }
+                ),
+            )?;
             load(tx, &id)
         })?;
         self.hub.endpoints_changed();
@@ -160,6 +174,26 @@ impl Endpoints<'_> {
                 now_rfc3339()
             ],
         )?;
+        audit::record(
+            &tx,
+            actor,
+            Area::Endpoints,
+            "endpoint.updated",
+            &audit::url_label(&checked.url),
+            format!(
+                "Changed the endpoint {}: events {}, {}, {} attempts, {} ms timeout{}.",
+                audit::url_label(&checked.url),
+                checked.events_words(),
+                if checked.active { "on" } else { "paused" },
+                checked.max_attempts,
+                checked.timeout_ms,
+                if checked.standard_webhooks {
+                    ", Standard Webhooks headers"
+                } else {
+                    ""
+                }
+            ),
+        )?;
         let loaded = load(&tx, id)?;
         tx.commit()?;
         self.resume(conn, id, held);
@@ -182,6 +216,18 @@ impl Endpoints<'_> {
         tx.execute(
             "UPDATE webhook_endpoint SET active = 1, updated_at = ?2 WHERE id = ?1",
             params![id, now_rfc3339()],
+        )?;
+        let label = url_label_of(&tx, id)?;
+        audit::record(
+            &tx,
+            actor,
+            Area::Endpoints,
+            "endpoint.enabled",
+            &label,
+            format!(
+                "Turned the endpoint {label} back on ({} held deliveries sent).",
+                held.len()
+            ),
         )?;
         let loaded = load(&tx, id)?;
         tx.commit()?;
@@ -212,6 +258,14 @@ impl Endpoints<'_> {
     pub fn set_disable_after(&self, actor: &Actor, hours: u32) -> Result<DisableAfter> {
         actor.require_manage()?;
         let set = failing::set_disable_after(&self.store.conn(), hours)?;
+        audit::record_now(
+            self.store,
+            actor,
+            Area::Settings,
+            "endpoints.disable_after_changed",
+            "Failing endpoints",
+            format!("Endpoints that fail for {hours} hours in a row are now turned off."),
+        )?;
         self.hub.endpoints_changed();
         Ok(set)
     }
@@ -261,6 +315,15 @@ impl Endpoints<'_> {
         let (out, keychain_refs) = self.store.write(|tx| {
             exists(tx, id)?;
             let impact = impact(tx, id)?;
+            let label = url_label_of(tx, id)?;
+            audit::record(
+                tx,
+                actor,
+                Area::Endpoints,
+                "endpoint.deleted",
+                &label,
+                format!("Deleted the endpoint {label}, its signing secrets and its log."),
+            )?;
             let refs = tx
                 .prepare(
                     "SELECT keychain_ref FROM webhook_endpoint_secret
@@ -315,6 +378,18 @@ impl Endpoints<'_> {
             )?;
             insert_secret(tx, id, keychain_ref, now)?;
             let pruned = prune_retired(tx, id)?;
+            let label = url_label_of(tx, id)?;
+            audit::record(
+                tx,
+                actor,
+                Area::Endpoints,
+                "endpoint.secret_rotated",
+                &label,
+                format!(
+                    "Rotated the signing secret of {label}; the old one stays valid for {} hours.",
+                    overlap.as_secs() / 3600
+                ),
+            )?;
             tx.execute(
                 "UPDATE webhook_endpoint SET updated_at = ?2 WHERE id = ?1",
                 params![id, now_rfc3339()],
@@ -341,7 +416,19 @@ impl Endpoints<'_> {
             .iter()
             .find(|row| row.expires_at.is_none())
             .ok_or_else(no_secret)?;
-        self.secrets.read(current)?.ok_or_else(no_secret)
+        let secret = self.secrets.read(current)?.ok_or_else(no_secret)?;
+        self.store.write(|tx| {
+            let label = url_label_of(tx, id)?;
+            audit::record(
+                tx,
+                actor,
+                Area::Endpoints,
+                "endpoint.secret_revealed",
+                &label,
+                format!("Revealed or copied the signing secret of {label}."),
+            )
+        })?;
+        Ok(secret)
     }
 
     /// The view of a loaded endpoint, its secret redacted. A secret that cannot be read shows
@@ -371,6 +458,16 @@ impl Endpoints<'_> {
             .map(rfc3339_ms);
         view
     }
+}
+
+/// The endpoint's address as the audit trail names it.
+fn url_label_of(conn: &Connection, id: &str) -> Result<String> {
+    let url: String = conn.query_row(
+        "SELECT url FROM webhook_endpoint WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    Ok(audit::url_label(&url))
 }
 
 /// An endpoint's row and its secrets' rows, read in one transaction; the secrets themselves

@@ -4,6 +4,7 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use crate::audit::{self, Area, Surface};
 use crate::clock::now_rfc3339;
 use crate::error::{Error, Result};
 use crate::ids::new_id;
@@ -23,7 +24,7 @@ pub enum Role {
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",
             Role::Admin => "admin",
@@ -31,7 +32,7 @@ impl Role {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "owner" => Role::Owner,
             "admin" => Role::Admin,
@@ -112,22 +113,36 @@ pub struct MemberActions {
     pub remove: Option<String>,
 }
 
-/// The member a change is made by, as checked against the store.
-pub struct Actor(Member);
+/// The member a change is made by, as checked against the store, and from where: what the
+/// permission checks and the audit trail read.
+pub struct Actor {
+    member: Member,
+    surface: Surface,
+    /// The device user, when `member` is a preview ("View as").
+    previewed_by: Option<Member>,
+}
 
 impl Actor {
     pub fn member(&self) -> &Member {
-        &self.0
+        &self.member
+    }
+
+    pub fn surface(&self) -> Surface {
+        self.surface
+    }
+
+    pub fn previewed_by(&self) -> Option<&Member> {
+        self.previewed_by.as_ref()
     }
 
     /// Refuses the change unless the actor holds `integrations.manage`.
     pub fn require_manage(&self) -> Result<()> {
-        if self.0.role.can_manage() {
+        if self.member.role.can_manage() {
             Ok(())
         } else {
             Err(Error::Forbidden(format!(
                 "{} is a Member and can only view. Ask a workspace Owner or Admin to make this change.",
-                self.0.name
+                self.member.name
             )))
         }
     }
@@ -138,7 +153,7 @@ impl Actor {
 impl Actor {
     fn may_grant(&self, role: Role) -> Result<()> {
         self.require_manage()?;
-        if role == Role::Owner && self.0.role != Role::Owner {
+        if role == Role::Owner && self.member.role != Role::Owner {
             return Err(Error::Forbidden(
                 "Only an Owner can grant, change or remove the Owner role.".into(),
             ));
@@ -167,7 +182,7 @@ impl Actor {
                 target.name
             )));
         }
-        if target.id == self.0.id {
+        if target.id == self.member.id {
             return Err(Error::Conflict(
                 "You can't remove yourself. Switch to another Owner or Admin first.".into(),
             ));
@@ -191,7 +206,12 @@ impl Workspaces<'_> {
         };
         let members = members(&tx)?;
         let device = device_member(&tx, &members)?;
-        let active = Actor(active_member(&tx, &members, &device)?);
+        let active = active_member(&tx, &members, &device)?;
+        let active = Actor {
+            previewed_by: (active.id != device.id).then(|| device.clone()),
+            member: active,
+            surface: Surface::Window,
+        };
         let owners = members.iter().filter(|m| m.role == Role::Owner).count();
         let member_actions = members
             .iter()
@@ -207,25 +227,33 @@ impl Workspaces<'_> {
         let assignable_roles = [Role::Owner, Role::Admin, Role::Member]
             .into_iter()
             .filter(|r| {
-                active.0.role.can_manage() && (*r != Role::Owner || active.0.role == Role::Owner)
+                active.member.role.can_manage()
+                    && (*r != Role::Owner || active.member.role == Role::Owner)
             })
             .collect();
         Ok(Some(Session {
-            can_manage: active.0.role.can_manage(),
+            can_manage: active.member.role.can_manage(),
             assignable_roles,
             member_actions,
             workspace,
             members,
-            active: active.0,
+            active: active.member,
             device_user: device,
         }))
     }
 
-    /// The member changes are made by: the active member.
+    /// The member the window's changes are made by: the active member (a preview, or the
+    /// device user).
     pub fn actor(&self) -> Result<Actor> {
-        self.session()?
-            .map(|s| Actor(s.active))
-            .ok_or_else(|| Error::Conflict("Set up the workspace first.".into()))
+        let session = self
+            .session()?
+            .ok_or_else(|| Error::Conflict("Set up the workspace first.".into()))?;
+        Ok(Actor {
+            previewed_by: (session.active.id != session.device_user.id)
+                .then_some(session.device_user),
+            member: session.active,
+            surface: Surface::Window,
+        })
     }
 
     /// First run: creates the workspace and its first member, who becomes the Owner.
@@ -248,7 +276,22 @@ impl Workspaces<'_> {
             let id = insert_member(tx, &owner)?;
             put_setting(tx, DEVICE_MEMBER, &id)?;
             set_active(tx, &id)?;
-            Ok(())
+            let actor = Actor {
+                member: member(tx, &id)?,
+                surface: Surface::Window,
+                previewed_by: None,
+            };
+            audit::record(
+                tx,
+                &actor,
+                Area::Workspace,
+                "workspace.created",
+                &name,
+                format!(
+                    "Set up the workspace “{name}” with {} as its Owner.",
+                    owner.name
+                ),
+            )
         })?;
         self.session()?
             .ok_or_else(|| Error::Internal("The workspace was not saved; try again.".into()))
@@ -258,7 +301,17 @@ impl Workspaces<'_> {
         actor.require_manage()?;
         let name = workspace_name_checked(name)?;
         self.store.write(|tx| {
+            let before = workspace(tx)?
+                .ok_or_else(|| Error::NotFound("There is no workspace to rename.".into()))?;
             tx.execute("UPDATE workspace SET name = ?1", params![name])?;
+            audit::record(
+                tx,
+                actor,
+                Area::Workspace,
+                "workspace.renamed",
+                &name,
+                format!("Renamed the workspace from “{}” to “{name}”.", before.name),
+            )?;
             workspace(tx)?.ok_or_else(|| Error::NotFound("There is no workspace to rename.".into()))
         })
     }
@@ -289,14 +342,22 @@ impl Workspaces<'_> {
     /// Makes `member_id` the person who uses the app on this computer (an Owner's decision),
     /// and ends any preview.
     pub fn set_device_user(&self, actor: &Actor, member_id: &str) -> Result<Session> {
-        if actor.0.role != Role::Owner {
+        if actor.member.role != Role::Owner {
             return Err(Error::Forbidden(
                 "Only an Owner can choose who uses the app on this computer.".into(),
             ));
         }
         self.store.write(|tx| {
-            member(tx, member_id)?;
+            let target = member(tx, member_id)?;
             put_setting(tx, DEVICE_MEMBER, member_id)?;
+            audit::record(
+                tx,
+                actor,
+                Area::Members,
+                "device_user.changed",
+                &target.name,
+                format!("Made {} this computer's user.", target.name),
+            )?;
             set_active(tx, member_id)
         })?;
         self.session()?
@@ -305,13 +366,17 @@ impl Workspaces<'_> {
 
     /// What the CLI and other surfaces without a window act as: the device user, never a
     /// preview.
-    pub fn device_actor(&self) -> Result<Actor> {
+    pub fn device_actor(&self, surface: Surface) -> Result<Actor> {
         let conn = self.store.conn();
         let tx = conn.unchecked_transaction()?;
         if workspace(&tx)?.is_none() {
             return Err(Error::Conflict("Set up the workspace first.".into()));
         }
-        Ok(Actor(device_member(&tx, &members(&tx)?)?))
+        Ok(Actor {
+            member: device_member(&tx, &members(&tx)?)?,
+            surface,
+            previewed_by: None,
+        })
     }
 
     pub fn add_member(&self, actor: &Actor, input: MemberInput) -> Result<Member> {
@@ -320,6 +385,19 @@ impl Workspaces<'_> {
         self.store.write(|tx| {
             ensure_email_free(tx, &input.email, None)?;
             let id = insert_member(tx, &input)?;
+            audit::record(
+                tx,
+                actor,
+                Area::Members,
+                "member.added",
+                &input.name,
+                format!(
+                    "Added {} ({}) as {}.",
+                    input.name,
+                    input.email,
+                    input.role.label()
+                ),
+            )?;
             member(tx, &id)
         })
     }
@@ -334,6 +412,18 @@ impl Workspaces<'_> {
             tx.execute(
                 "UPDATE member SET name = ?1, email = ?2, role = ?3 WHERE id = ?4",
                 params![input.name, input.email, input.role.as_str(), id],
+            )?;
+            audit::record(
+                tx,
+                actor,
+                Area::Members,
+                if current.role == input.role {
+                    "member.updated"
+                } else {
+                    "member.role_changed"
+                },
+                &input.name,
+                member_change(&current, &input),
             )?;
             member(tx, id)
         })
@@ -351,8 +441,43 @@ impl Workspaces<'_> {
                 )));
             }
             tx.execute("DELETE FROM member WHERE id = ?1", params![id])?;
-            Ok(())
+            audit::record(
+                tx,
+                actor,
+                Area::Members,
+                "member.removed",
+                &current.name,
+                format!(
+                    "Removed {} ({}, {}).",
+                    current.name,
+                    current.email,
+                    current.role.label()
+                ),
+            )
         })
+    }
+}
+
+/// What an edit of a member changed, in words.
+fn member_change(before: &Member, after: &MemberInput) -> String {
+    let mut changes = Vec::new();
+    if before.role != after.role {
+        changes.push(format!(
+            "role {} → {}",
+            before.role.label(),
+            after.role.label()
+        ));
+    }
+    if before.name != after.name {
+        changes.push(format!("name “{}” → “{}”", before.name, after.name));
+    }
+    if before.email != after.email {
+        changes.push(format!("email {} → {}", before.email, after.email));
+    }
+    if changes.is_empty() {
+        format!("Saved {} without changes.", after.name)
+    } else {
+        format!("Changed {}: {}.", before.name, changes.join(", "))
     }
 }
 

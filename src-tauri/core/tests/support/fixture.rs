@@ -19,6 +19,21 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
+    try_spawn_node(script, args, log)
+        .unwrap_or_else(|line| panic!("{} did not start: {line:?}", script.display()))
+}
+
+/// [`spawn_node`], or what the script printed instead of its port (it exited: a port taken,
+/// say).
+pub fn try_spawn_node<I, S>(
+    script: &Path,
+    args: I,
+    log: Option<&Path>,
+) -> Result<(Child, u16), String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
     let stderr = match log {
         Some(path) => Stdio::from(
             std::fs::OpenOptions::new()
@@ -41,7 +56,12 @@ where
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let printed: serde_json::Value = serde_json::from_str(&line)
-        .unwrap_or_else(|_| panic!("{} did not start: {line:?}", script.display()));
-    (child, printed["port"].as_u64().unwrap() as u16)
+    match serde_json::from_str::<serde_json::Value>(&line) {
+        Ok(printed) => Ok((child, printed["port"].as_u64().unwrap() as u16)),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(line)
+        }
+    }
 }

@@ -19,12 +19,14 @@
 //! - [`files`]: what a data dir holds, byte for byte.
 //! - [`logs`]: everything the code logs, at every level, captured to scan for secrets.
 //! - [`child`]: a test run again in a child process with an environment of its own.
+//! - [`audit`]: the audit trail's entries and actions, oldest first.
 
 // Each test binary uses some of these helpers, never all of them.
 #![allow(dead_code)]
 
 pub mod api;
 pub mod apikeys;
+pub mod audit;
 pub mod child;
 pub mod destinations;
 pub mod dispatch;

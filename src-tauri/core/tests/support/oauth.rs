@@ -16,7 +16,7 @@ use pitchbar_core::workspace::Actor;
 use pitchbar_core::Core;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
-use super::fixture::{self, spawn_node};
+use super::fixture::{self, try_spawn_node};
 
 pub const CLIENT_ID: &str = "pitchbar-admin-test";
 pub const CLIENT_SECRET: &str = "test-client-secret-0123456789";
@@ -110,7 +110,21 @@ impl OAuthServer {
         ];
         // Its warnings and errors, to read when a test fails: <CA dir>/oauth-server.log.
         let log = self.state.with_file_name("oauth-server.log");
-        let (child, port) = spawn_node(&fixture_dir().join("server.mjs"), args, Some(&log));
+        let script = fixture_dir().join("server.mjs");
+        // The same port again (a restart) may be held for a moment by a connection the OS
+        // gave it to: a few tries.
+        let mut tries = 0;
+        let (child, port) = loop {
+            match try_spawn_node(&script, args, Some(&log)) {
+                Ok(started) => break started,
+                Err(line) if tries < 10 && port != "0" => {
+                    tries += 1;
+                    eprintln!("the OAuth server did not start on port {port} ({line:?}); again");
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+                Err(line) => panic!("{} did not start: {line:?}", script.display()),
+            }
+        };
         self.port = port;
         self.child = Some(child);
     }

@@ -59,6 +59,11 @@ export const commands = {
 	apiStatus: () => __TAURI_INVOKE<ApiStatus>("api_status"),
 	/**  Moves the local API to another port and remembers it; on failure it stays where it was. */
 	setApiPort: (port: number) => __TAURI_INVOKE<ApiStatus>("set_api_port", { port }),
+	listAudit: (query: AuditQuery) => __TAURI_INVOKE<AuditPage>("list_audit", { query }),
+	/**  Saves the entries `query` picks as a CSV or JSON file in Downloads; returns its path. */
+	exportAudit: (query: AuditQuery, format: ExportFormat) => __TAURI_INVOKE<string>("export_audit", { query, format }),
+	/**  Shows an exported file in the file manager; only files this app exported. */
+	showAuditExport: (path: string) => __TAURI_INVOKE<null>("show_audit_export", { path }),
 	listAgents: () => __TAURI_INVOKE<Agent[]>("list_agents"),
 	createAgent: (input: AgentInput) => __TAURI_INVOKE<Agent>("create_agent", { input }),
 	updateAgent: (agentId: string, input: AgentInput) => __TAURI_INVOKE<Agent>("update_agent", { agentId, input }),
@@ -233,6 +238,9 @@ export type AppSource =
 /**  The providers file names a client ID (its secret, if any, was moved to the keychain). */
 "providers_file";
 
+/**  What part of the workspace a change touched: the filter in Settings. */
+export type Area = "workspace" | "members" | "connections" | "oauth_apps" | "api_key" | "endpoints" | "deliveries" | "receiver" | "agents" | "knowledge" | "destinations" | "notifications" | "settings";
+
 /**  One attempt with every byte: the detail pane. */
 export type AttemptDetail = {
 	request_headers: Header[],
@@ -262,6 +270,58 @@ export type AttemptSummary = {
 	error_class: string | null,
 	duration_us: number,
 	next_attempt_at: string | null,
+};
+
+/**  One change, as recorded. */
+export type AuditEntry = {
+	id: number,
+	/**  RFC 3339, UTC, milliseconds. */
+	at: string,
+	/**  `None` for the app itself. */
+	member_id: string | null,
+	/**  The member's name when the change was made ("Pitchbar Admin" for the app). */
+	member_name: string,
+	member_role: Role | null,
+	/**
+	 *  When the change was made while previewing another member ("View as"): the device
+	 *  user who was previewing.
+	 */
+	previewed_by: string | null,
+	surface: Surface,
+	area: Area,
+	/**  A stable name for the kind of change, like `endpoint.created`. */
+	action: string,
+	/**  What was changed, by name: an endpoint's address, an integration, a member. */
+	target: string,
+	/**  One sentence a person reads. */
+	summary: string,
+};
+
+/**  A page of entries, newest first. */
+export type AuditPage = {
+	entries: AuditEntry[],
+	/**  How many entries match the filters in all. */
+	total: number,
+	/**  Pass as `before_id` for the next page; `None` on the last one. */
+	next_before_id: number | null,
+};
+
+/**  Which entries to list or export; every filter is optional. */
+export type AuditQuery = {
+	/**  A member's ID, or `"app"` for what the app did by itself. */
+	who: string | null,
+	area: Area | null,
+	surface: Surface | null,
+	/**  RFC 3339: entries at or after it. */
+	since: string | null,
+	/**  RFC 3339: entries before it. */
+	until: string | null,
+	/**  Words looked for in the action, target and summary. */
+	text: string | null,
+	/**  Paging: entries older than this ID. */
+	before_id: number | null,
+	/**  At most this many (default 100, at most 500). */
+	limit: number | null,
 };
 
 /**  A sign-in in progress, as the window shows it. */
@@ -525,6 +585,9 @@ export type EventInfo = {
  *  the roadmap of spec 004 use older names, which [`EventType::from_str`] points to these.
  */
 export type EventType = "lead.captured" | "lead.updated" | "conversation.started" | "conversation.message" | "conversation.routed" | "conversation.closed";
+
+/**  The formats an export is written in. */
+export type ExportFormat = "csv" | "json";
 
 /**  Our lead field → the provider's property. */
 export type FieldMap = {
@@ -1101,6 +1164,15 @@ export type StatusClass =
 "ok" | 
 /**  Anything else: non-2xx, timeout, refused, … */
 "failed";
+
+/**  Where a change was made from. */
+export type Surface = 
+/**  The app's window. */
+"window" | 
+/**  The command line, acting as the device user. */
+"cli" | 
+/**  The app itself (no person): an endpoint turned off for failing, for example. */
+"app";
 
 /**  One call to the provider, with its bytes. */
 export type SyncCall = {

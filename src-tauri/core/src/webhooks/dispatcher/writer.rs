@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, OptionalExtension};
 
 use super::attempt::AttemptRecord;
+use crate::audit::{self, Area, By};
 use crate::clock::{now_rfc3339, unix_ms, Clock};
 use crate::error::Result;
 use crate::outbox::{Hub, Job};
@@ -196,10 +197,20 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg]) -> Result<()> {
                     now
                 ])?;
                 if let Some(reason) = &r.disable_reason {
-                    tx.execute(
+                    let url: String = tx.query_row(
                         "UPDATE webhook_endpoint SET active = 0, disabled_reason = ?2, updated_at = ?3,
-                             disabled_for = 'gone', disabled_at = ?4 WHERE id = ?1",
+                             disabled_for = 'gone', disabled_at = ?4 WHERE id = ?1 RETURNING url",
                         params![&*j.endpoint_id, reason, now_rfc3339(), r.attempted_at],
+                        |r| r.get(0),
+                    )?;
+                    let label = audit::url_label(&url);
+                    audit::record(
+                        tx,
+                        By::app(),
+                        Area::Endpoints,
+                        "endpoint.disabled",
+                        &label,
+                        format!("Turned off the endpoint {label}: {reason}"),
                     )?;
                     tx.execute(
                         "UPDATE webhook_delivery SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2
@@ -276,11 +287,21 @@ fn failing_streaks(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg], now: i64) -
             now,
             streak.last_error.unwrap_or("the endpoint did not answer"),
         );
-        tx.execute(
+        let url: String = tx.query_row(
             "UPDATE webhook_endpoint SET active = 0, disabled_reason = ?2, disabled_for = 'failing',
                  disabled_at = ?3, updated_at = ?4
-             WHERE id = ?1",
+             WHERE id = ?1 RETURNING url",
             params![id, reason, now, now_rfc3339()],
+            |r| r.get(0),
+        )?;
+        let label = audit::url_label(&url);
+        audit::record(
+            tx,
+            By::app(),
+            Area::Endpoints,
+            "endpoint.disabled",
+            &label,
+            format!("Turned off the endpoint {label}: {reason}"),
         )?;
         tracing::warn!(
             endpoint_id = id,

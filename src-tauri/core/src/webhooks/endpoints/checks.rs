@@ -22,6 +22,15 @@ pub(super) struct Checked {
     pub(super) standard_webhooks: bool,
 }
 
+impl Checked {
+    /// The subscribed events in words: `lead.captured, conversation.closed` (or `*`).
+    pub(super) fn events_words(&self) -> String {
+        serde_json::from_str::<Vec<String>>(&self.events_json)
+            .map(|events| events.join(", "))
+            .unwrap_or_default()
+    }
+}
+
 pub(super) fn checked(input: EndpointInput) -> Result<Checked> {
     let url = check_url(&input.url)?.0;
     let description = input.description.trim().to_owned();
