@@ -175,3 +175,22 @@ fn verify_says_valid_or_why_not_with_its_exit_codes() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read the body file"));
 }
+
+/// A mistyped command is a usage error naming the command meant, and the window without a
+/// display says what to do: neither starts GTK (which panicked with exit 101).
+#[test]
+fn a_mistyped_command_or_no_display_is_a_clear_message_not_a_panic() {
+    let out = app().arg("lisen").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Did you mean `listen`?"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    for args in [&[][..], &["pitchbar://oauth/callback?code=x&state=y"][..]] {
+        let out = app().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("No display found"), "{stderr}");
+        assert!(stderr.contains("pitchbar-admin serve"), "{stderr}");
+    }
+}

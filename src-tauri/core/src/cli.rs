@@ -43,26 +43,50 @@ enum Command {
 }
 
 /// Runs the command in `args` (as from [`std::env::args_os`], program name first) with the
-/// process's stdout and stderr, and returns its exit code; `None` when `args` are not a
-/// command, so the caller opens the window instead.
+/// process's stdout and stderr, and returns its exit code; `None` when `args` are the window's
+/// (nothing, or a `pitchbar://` link), so the caller opens the window instead.
 pub fn main_if_command(args: Vec<OsString>) -> Option<i32> {
-    if !is_command(&args) {
+    if opens_window(&args) {
         return None;
     }
     Some(run(args, &mut std::io::stdout(), &mut std::io::stderr()))
 }
 
-/// Whether `args` (program name first) ask for the command line rather than the window: the
-/// first argument names a command, or asks for help or the version. Anything else (nothing, a
-/// deep-link URL, whatever an OS adds when it launches an app) is the window's.
-pub fn is_command(args: &[OsString]) -> bool {
-    let Some(first) = args.get(1).and_then(|a| a.to_str()) else {
-        return false;
+/// Whether `args` (program name first) are the window's: no argument, a `pitchbar://` link
+/// (the OS passes one to open the app with it), or the process serial number an older macOS
+/// adds. Anything else is the command line's, so a mistyped command is a usage error with a
+/// suggestion, never a window.
+pub fn opens_window(args: &[OsString]) -> bool {
+    match args.get(1).map(|a| a.to_string_lossy()) {
+        None => true,
+        Some(first) => {
+            first
+                .get(..11)
+                .is_some_and(|s| s.eq_ignore_ascii_case("pitchbar://"))
+                || first.starts_with("-psn_")
+        }
+    }
+}
+
+/// A word that names no command: what was meant, if clap sees one close, and where the list is.
+fn unknown_command(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::InvalidSubcommand {
+        return None;
+    }
+    let word = match e.get(ContextKind::InvalidSubcommand) {
+        Some(ContextValue::String(w)) => w.clone(),
+        _ => return None,
     };
-    matches!(first, "help" | "--help" | "-h" | "--version" | "-V")
-        || Cli::command()
-            .get_subcommands()
-            .any(|c| c.get_name() == first)
+    let hint = match e.get(ContextKind::SuggestedSubcommand) {
+        Some(ContextValue::String(s)) => format!(" Did you mean `{s}`?"),
+        Some(ContextValue::Strings(s)) if !s.is_empty() => format!(" Did you mean `{}`?", s[0]),
+        _ => String::new(),
+    };
+    Some(format!(
+        "error: `{word}` is not a pitchbar-admin command.{hint}\n\
+         Run `pitchbar-admin --help` for the commands; without a command the app opens its window.\n"
+    ))
 }
 
 /// Runs a command; a long-running one (`serve`) runs until Ctrl-C or SIGTERM. Must not be
@@ -82,7 +106,7 @@ pub fn run_until(
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version come this way too, to stdout with exit 0.
-            let text = e.render().to_string();
+            let text = unknown_command(&e).unwrap_or_else(|| e.render().to_string());
             let _ = if e.use_stderr() {
                 err.write_all(text.as_bytes())
             } else {
@@ -144,20 +168,51 @@ mod tests {
     }
 
     #[test]
-    fn the_window_gets_what_is_not_a_command() {
-        assert!(!is_command(&args(&["pitchbar-admin"])));
-        assert!(!is_command(&args(&[
+    fn the_window_gets_no_arguments_or_a_link_and_everything_else_is_a_command() {
+        assert!(opens_window(&args(&["pitchbar-admin"])));
+        assert!(opens_window(&args(&[
             "pitchbar-admin",
             "pitchbar://oauth/callback?code=x&state=y"
         ])));
-        assert!(!is_command(&args(&["pitchbar-admin", "-psn_0_12345"])));
-        assert!(!is_command(&args(&["pitchbar-admin", "triggers"])));
+        assert!(opens_window(&args(&["pitchbar-admin", "PITCHBAR://x"])));
+        assert!(opens_window(&args(&["pitchbar-admin", "-psn_0_12345"])));
         assert_eq!(main_if_command(args(&["pitchbar-admin"])), None);
-        for cmd in [
-            "listen", "trigger", "verify", "serve", "audit", "help", "--help", "-V",
+        for word in [
+            "listen",
+            "trigger",
+            "verify",
+            "serve",
+            "audit",
+            "help",
+            "--help",
+            "-V",
+            "lisen",
+            "triggers",
+            "--window",
+            "pitchbar:/x",
         ] {
-            assert!(is_command(&args(&["pitchbar-admin", cmd])), "{cmd}");
+            assert!(!opens_window(&args(&["pitchbar-admin", word])), "{word}");
         }
+    }
+
+    #[test]
+    fn a_mistyped_command_is_a_usage_error_with_a_suggestion() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(args(&["pitchbar-admin", "lisen"]), &mut out, &mut err);
+        let err = String::from_utf8(err).unwrap();
+        assert_eq!(code, EXIT_USAGE);
+        assert!(
+            err.starts_with(
+                "error: `lisen` is not a pitchbar-admin command. Did you mean `listen`?"
+            ),
+            "{err}"
+        );
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(args(&["pitchbar-admin", "xyzzy"]), &mut out, &mut err);
+        let err = String::from_utf8(err).unwrap();
+        assert_eq!(code, EXIT_USAGE);
+        assert!(!err.contains("Did you mean"), "{err}");
+        assert!(err.contains("pitchbar-admin --help"), "{err}");
     }
 
     #[test]
