@@ -14,7 +14,7 @@ use std::ffi::OsString;
 use std::future::Future;
 use std::io::Write;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 use output::fail;
 pub use output::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
@@ -162,6 +162,7 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()
