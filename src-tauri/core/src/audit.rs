@@ -5,7 +5,6 @@
 //! (an endpoint's address without its query, an integration, a member); it never holds a
 //! secret's value. Entries are kept two years, then pruned as new ones are written.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, params_from_iter, OptionalExtension, Row, ToSql, Transaction};
@@ -380,25 +379,10 @@ impl AuditLog<'_> {
         dir: &Path,
     ) -> Result<PathBuf> {
         let bytes = self.export(query, format)?;
-        let stamp = rfc3339_ms(unix_ms())
-            .replace(['-', ':'], "")
-            .replace('T', "-");
-        let name = format!(
-            "{EXPORT_PREFIX}{}.{}",
-            &stamp[..stamp.find('.').unwrap_or(stamp.len())],
-            format.extension()
-        );
-        let path = dir.join(name);
-        let failed = |e: std::io::Error| {
-            Error::Storage(format!(
-                "The audit trail could not be saved in {}: {e}. Check that the folder exists and is writable.",
-                dir.display()
-            ))
-        };
-        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-        file.write_all(&bytes).map_err(failed)?;
-        file.persist_noclobber(&path).map_err(|e| failed(e.error))?;
-        Ok(path)
+        crate::paths::write_new_file(dir, EXPORT_PREFIX, format.extension(), |temp| {
+            std::fs::write(temp, &bytes)
+                .map_err(|e| Error::Storage(format!("The audit trail could not be written: {e}.")))
+        })
     }
 }
 

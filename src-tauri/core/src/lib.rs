@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_key;
 pub mod apikeys;
 pub mod audit;
+pub mod backup;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
@@ -145,6 +146,11 @@ impl Core {
 
     pub fn workspaces(&self) -> Workspaces<'_> {
         Workspaces { store: &self.store }
+    }
+
+    /// Backing up and restoring the workspace's data.
+    pub fn backups(&self) -> backup::Backups<'_> {
+        backup::Backups { store: &self.store }
     }
 
     /// Who changed what, when, and from where.

@@ -1,7 +1,7 @@
 //! Where the app keeps things: its identifier (the keychain's service name, the data folder's
 //! name) and its data folder.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -39,4 +39,54 @@ pub fn downloads_dir() -> Result<PathBuf> {
         ))
     })?;
     Ok(dir)
+}
+
+/// Writes a new file in `dir` named `<prefix><UTC time>.<ext>` (`-2`, `-3`… added when that
+/// name is taken), whole or not at all: `write` fills a temporary file beside it, which is then
+/// renamed. The file is readable by its owner only. Returns its path.
+pub fn write_new_file(
+    dir: &Path,
+    prefix: &str,
+    ext: &str,
+    write: impl FnOnce(&Path) -> Result<()>,
+) -> Result<PathBuf> {
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::Storage(format!(
+            "The file could not be saved in {}: {e}. Check that the folder exists, is writable and has room.",
+            dir.display()
+        ))
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{prefix}"))
+        .tempfile_in(dir)
+        .map_err(|e| failed(&e))?;
+    write(temp.path())?;
+    let stamp = crate::clock::rfc3339_utc_seconds(time::OffsetDateTime::now_utc())
+        .replace(['-', ':'], "")
+        .replace('T', "-")
+        .replace('Z', "");
+    let mut temp = temp;
+    for n in 1..=100 {
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let path = dir.join(format!("{prefix}{stamp}{suffix}.{ext}"));
+        match temp.persist_noclobber(&path) {
+            Ok(_) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+                }
+                return Ok(path);
+            }
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => temp = e.file,
+            Err(e) => return Err(failed(&e.error)),
+        }
+    }
+    Err(failed(
+        &"a hundred files of that name were made this second",
+    ))
 }

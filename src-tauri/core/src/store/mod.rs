@@ -185,7 +185,7 @@ pub fn create_at_version(dir: &Path, version: usize) -> Result<()> {
         .map_err(|err| Error::Internal(format!("cannot build schema {version}: {err}")))
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     match migrations().to_latest(conn) {
         Ok(()) => Ok(()),
         Err(rusqlite_migration::Error::MigrationDefinition(
