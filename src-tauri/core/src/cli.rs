@@ -1,9 +1,10 @@
-//! The headless command line of `pitchbar-admin`: `listen`, `trigger`, `verify`, `serve` and
-//! `audit`.
+//! The headless command line of `pitchbar-admin`: `listen`, `trigger`, `verify`, `serve`,
+//! `audit`, `backup` and `restore`.
 //! The app binary hands its arguments here first; whatever is not a command (no arguments, a
 //! `pitchbar://` deep link, …) goes on to the window.
 
 mod audit;
+mod backup;
 mod listen;
 mod output;
 mod serve;
@@ -40,6 +41,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     Serve(serve::ServeArgs),
     Audit(audit::AuditArgs),
+    Backup(backup::BackupArgs),
+    Restore(backup::RestoreArgs),
 }
 
 /// Runs the command in `args` (as from [`std::env::args_os`], program name first) with the
@@ -136,6 +139,8 @@ pub fn run_until(
             Command::Verify(args) => verify::run(args, out, err),
             Command::Serve(args) => serve::run(args, out, err, stop).await,
             Command::Audit(args) => audit::run(args, out, err),
+            Command::Backup(args) => backup::backup(args, out, err),
+            Command::Restore(args) => backup::restore(args, out, err),
         }
     })
 }

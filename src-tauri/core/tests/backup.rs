@@ -124,7 +124,10 @@ fn a_backup_made_while_writing_restores_the_workspace_as_it_was() {
         .unwrap_err();
     assert!(err.to_string().contains("Rotate its secret"), "{err}");
     let trail = support::audit::actions(&core, &Default::default());
-    assert!(trail.contains(&"workspace.restored".to_string()), "{trail:?}");
+    assert!(
+        trail.contains(&"workspace.restored".to_string()),
+        "{trail:?}"
+    );
     drop(dir);
 }
 

@@ -448,3 +448,58 @@ fn audit_prints_the_trail_as_a_table_csv_or_json_and_refuses_bad_filters() {
     assert_eq!(code, 1);
     assert!(err.contains("RFC 3339"), "{err}");
 }
+
+#[test]
+fn backup_then_restore_from_the_command_line() {
+    let (dir, core, owner) = support::workspace::owner_core();
+    drop((core, owner));
+    let data = dir.path().to_str().unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let to = out_dir.path().to_str().unwrap();
+
+    let (code, out, err) = run(&["backup", "--data-dir", data, "--to", to, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let path: Value = serde_json::from_str(&out).unwrap();
+    let path = path["path"].as_str().unwrap().to_owned();
+
+    let core = pitchbar_core::Core::open(dir.path()).unwrap();
+    let owner = core.workspaces().actor().unwrap();
+    core.workspaces().rename(&owner, "Renamed later").unwrap();
+    drop((core, owner));
+
+    // Without --yes: what it holds, and nothing done.
+    let (code, out, err) = run(&["restore", &path, "--data-dir", data]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("holds the workspace “Acme” (1 members"),
+        "{out}"
+    );
+    assert!(
+        err.contains("nothing was restored") && err.contains("--yes"),
+        "{err}"
+    );
+
+    let (code, out, err) = run(&["restore", &path, "--data-dir", data, "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Restored the workspace “Acme”"), "{out}");
+    let core = pitchbar_core::Core::open(dir.path()).unwrap();
+    let session = core.workspaces().session().unwrap().unwrap();
+    assert_eq!(session.workspace.name, "Acme");
+    let trail = core.audit().list(&Default::default()).unwrap();
+    let restored = &trail.entries[0];
+    assert_eq!(restored.action, "workspace.restored");
+    assert_eq!(restored.surface, pitchbar_core::audit::Surface::Cli);
+
+    let (code, _, err) = run(&[
+        "restore",
+        "/nonexistent/backup.db",
+        "--data-dir",
+        data,
+        "--yes",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot be read"), "{err}");
+    let (code, _, err) = run(&["backup", "--data-dir", data, "--to", "/nonexistent/dir"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("could not be saved"), "{err}");
+}
