@@ -14,7 +14,7 @@ use specta::Type;
 use crate::clock::{parse_time, rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::workspace::{Actor, Role};
+use crate::workspace::Role;
 
 /// How long entries are kept: two years (the promise is at least one).
 pub const KEEP_DAYS: i64 = 730;
@@ -220,6 +220,23 @@ impl By {
         })
     }
 
+    /// A member, as an [`crate::workspace::Actor`] turns into one.
+    pub(crate) fn person(
+        id: &str,
+        name: &str,
+        role: Role,
+        previewed_by: Option<&str>,
+        surface: Surface,
+    ) -> Self {
+        Self {
+            member_id: Some(id.to_owned()),
+            member_name: name.to_owned(),
+            member_role: Some(role),
+            previewed_by: previewed_by.map(str::to_owned),
+            surface,
+        }
+    }
+
     pub fn member_id(&self) -> Option<&str> {
         self.member_id.as_deref()
     }
@@ -232,19 +249,6 @@ impl By {
             member_role: None,
             previewed_by: None,
             surface: Surface::App,
-        }
-    }
-}
-
-impl From<&Actor> for By {
-    fn from(actor: &Actor) -> Self {
-        let m = actor.member();
-        Self {
-            member_id: Some(m.id.clone()),
-            member_name: m.name.clone(),
-            member_role: Some(m.role),
-            previewed_by: actor.previewed_by().map(|d| d.name.clone()),
-            surface: actor.surface(),
         }
     }
 }

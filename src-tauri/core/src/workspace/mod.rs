@@ -4,7 +4,11 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use crate::audit::{self, Area, Surface};
+mod role;
+
+pub use role::Role;
+
+use crate::audit::{self, Area, By, Surface};
 use crate::clock::now_rfc3339;
 use crate::error::{Error, Result};
 use crate::ids::new_id;
@@ -14,55 +18,6 @@ use crate::store::Store;
 const ACTIVE_MEMBER: &str = "active_member_id";
 /// Who uses the app on this computer: who set it up, or whom an Owner named.
 const DEVICE_MEMBER: &str = "device_member_id";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Owner,
-    Admin,
-    Member,
-}
-
-impl Role {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Self {
-        match s {
-            "owner" => Role::Owner,
-            "admin" => Role::Admin,
-            _ => Role::Member,
-        }
-    }
-
-    /// `integrations.manage`: connect, configure and disconnect integrations, manage
-    /// webhooks and keys, and manage the workspace's members.
-    pub fn can_manage(self) -> bool {
-        matches!(self, Role::Owner | Role::Admin)
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Role::Owner => "Owner",
-            Role::Admin => "Admin",
-            Role::Member => "Member",
-        }
-    }
-
-    /// Owner 2, Admin 1, Member 0: a preview may only go down this scale.
-    fn rights(self) -> u8 {
-        match self {
-            Role::Owner => 2,
-            Role::Admin => 1,
-            Role::Member => 0,
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
 pub struct Workspace {
@@ -145,6 +100,19 @@ impl Actor {
                 self.member.name
             )))
         }
+    }
+}
+
+impl From<&Actor> for By {
+    fn from(actor: &Actor) -> Self {
+        let m = &actor.member;
+        By::person(
+            &m.id,
+            &m.name,
+            m.role,
+            actor.previewed_by.as_ref().map(|d| d.name.as_str()),
+            actor.surface,
+        )
     }
 }
 
