@@ -1,14 +1,23 @@
 //! The headless command line of `pitchbar-admin`: `listen`, `trigger`, `verify`, `serve` and
-//! `audit`.
+//! `audit`, and what the window does to a workspace: `init`, `api-key`, `endpoints`,
+//! `deliveries`, `members` and `leads`, acting as the workspace's device user (refused what
+//! that user may not do, recorded in the audit trail as made from the command line).
 //! The app binary hands its arguments here first; whatever is not a command (no arguments, a
 //! `pitchbar://` deep link, …) goes on to the window.
 
+mod api_key;
 mod audit;
+mod deliveries;
+mod endpoints;
+mod init;
+mod leads;
 mod listen;
+mod members;
 mod output;
 mod serve;
 mod trigger;
 mod verify;
+mod workspace;
 
 use std::ffi::OsString;
 use std::future::Future;
@@ -40,6 +49,12 @@ enum Command {
     Verify(verify::VerifyArgs),
     Serve(serve::ServeArgs),
     Audit(audit::AuditArgs),
+    Init(init::InitArgs),
+    ApiKey(api_key::ApiKeyArgs),
+    Endpoints(endpoints::EndpointsArgs),
+    Deliveries(deliveries::DeliveriesArgs),
+    Members(members::MembersArgs),
+    Leads(leads::LeadsArgs),
 }
 
 /// Runs the command in `args` (as from [`std::env::args_os`], program name first) with the
@@ -91,6 +106,16 @@ pub fn run_until(
             return e.exit_code();
         }
     };
+    // The workspace commands are synchronous, like the window's: no runtime.
+    let command = match cli.command {
+        Command::Init(args) => return init::run(args, out, err),
+        Command::ApiKey(args) => return api_key::run(args, out, err),
+        Command::Endpoints(args) => return endpoints::run(args, out, err),
+        Command::Deliveries(args) => return deliveries::run(args, out, err),
+        Command::Members(args) => return members::run(args, out, err),
+        Command::Leads(args) => return leads::run(args, out, err),
+        command => command,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -106,12 +131,19 @@ pub fn run_until(
         }
     };
     runtime.block_on(async {
-        match cli.command {
+        match command {
             Command::Listen(args) => listen::run(args, out, err, stop).await,
             Command::Trigger(args) => trigger::run(args, out, err).await,
             Command::Verify(args) => verify::run(args, out, err),
             Command::Serve(args) => serve::run(args, out, err, stop).await,
             Command::Audit(args) => audit::run(args, out, err),
+            // Handled above, without a runtime.
+            Command::Init(_)
+            | Command::ApiKey(_)
+            | Command::Endpoints(_)
+            | Command::Deliveries(_)
+            | Command::Members(_)
+            | Command::Leads(_) => unreachable!("run without the runtime"),
         }
     })
 }
@@ -154,7 +186,20 @@ mod tests {
         assert!(!is_command(&args(&["pitchbar-admin", "triggers"])));
         assert_eq!(main_if_command(args(&["pitchbar-admin"])), None);
         for cmd in [
-            "listen", "trigger", "verify", "serve", "audit", "help", "--help", "-V",
+            "listen",
+            "trigger",
+            "verify",
+            "serve",
+            "audit",
+            "init",
+            "api-key",
+            "endpoints",
+            "deliveries",
+            "members",
+            "leads",
+            "help",
+            "--help",
+            "-V",
         ] {
             assert!(is_command(&args(&["pitchbar-admin", cmd])), "{cmd}");
         }
