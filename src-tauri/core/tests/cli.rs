@@ -543,23 +543,46 @@ fn init_sets_up_the_workspace_once_and_usage_errors_exit_2() {
         ],
     );
     assert_eq!(code, 1, "{out}");
-    assert!(err.starts_with("error: A workspace is already set up here (“Acme”"), "{err}");
+    assert!(
+        err.starts_with("error: A workspace is already set up here (“Acme”"),
+        "{err}"
+    );
     assert_eq!(out, "");
 
     // The text form, on another folder.
     let other = tempfile::tempdir().unwrap();
     let (code, out, _) = on(
         other.path(),
-        &["init", "--workspace", "Beta", "--name", "Bo", "--email", "bo@x.test"],
+        &[
+            "init",
+            "--workspace",
+            "Beta",
+            "--name",
+            "Bo",
+            "--email",
+            "bo@x.test",
+        ],
     );
     assert_eq!(code, 0);
-    assert!(out.contains("“Beta”") && out.contains("Bo <bo@x.test>"), "{out}");
+    assert!(
+        out.contains("“Beta”") && out.contains("Bo <bo@x.test>"),
+        "{out}"
+    );
 
     for (list, flag) in [
         (&["init", "--workspace", "X", "--name", "Y"][..], "--email"),
-        (&["endpoints", "add", "--events", "lead.captured"][..], "--url"),
-        (&["endpoints", "add", "--url", "https://x.test/h"][..], "--events"),
-        (&["members", "add", "--name", "N", "--email", "n@x.test"][..], "--role"),
+        (
+            &["endpoints", "add", "--events", "lead.captured"][..],
+            "--url",
+        ),
+        (
+            &["endpoints", "add", "--url", "https://x.test/h"][..],
+            "--events",
+        ),
+        (
+            &["members", "add", "--name", "N", "--email", "n@x.test"][..],
+            "--role",
+        ),
         (&["deliveries", "replay"][..], "--since"),
         (&["endpoints", "rotate"][..], "<ID>"),
     ] {
@@ -569,17 +592,29 @@ fn init_sets_up_the_workspace_once_and_usage_errors_exit_2() {
     }
     let (code, _, err) = on(
         data,
-        &["members", "add", "--name", "N", "--email", "n@x.test", "--role", "boss"],
+        &[
+            "members", "add", "--name", "N", "--email", "n@x.test", "--role", "boss",
+        ],
     );
     assert_eq!(code, 2);
     assert!(err.contains("owner, admin, member"), "{err}");
     let (code, _, _) = on(data, &["endpoints"]);
     assert_eq!(code, 2);
 
-    for group in ["init", "api-key", "endpoints", "deliveries", "members", "leads"] {
+    for group in [
+        "init",
+        "api-key",
+        "endpoints",
+        "deliveries",
+        "members",
+        "leads",
+    ] {
         let (code, out, _) = run(&[group, "--help"]);
         assert_eq!(code, 0);
-        assert!(out.contains("Exit codes") && out.contains("2  usage error"), "{group}: {out}");
+        assert!(
+            out.contains("Exit codes") && out.contains("2  usage error"),
+            "{group}: {out}"
+        );
     }
 
     assert_eq!(
@@ -625,7 +660,15 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
 
     let added = json(
         data,
-        &["endpoints", "add", "--url", &url, "--events", "lead.captured", "--print-secret"],
+        &[
+            "endpoints",
+            "add",
+            "--url",
+            &url,
+            "--events",
+            "lead.captured",
+            "--print-secret",
+        ],
     );
     let id = added["id"].as_str().unwrap().to_owned();
     assert_eq!(added["url"], url.as_str());
@@ -644,7 +687,10 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
     let (code, out, _) = on(data, &["endpoints", "list"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("ID "), "{out}");
-    assert!(out.contains(&id) && out.contains(&url) && out.contains(" on "), "{out}");
+    assert!(
+        out.contains(&id) && out.contains(&url) && out.contains(" on "),
+        "{out}"
+    );
     assert!(!out.contains(&secret));
 
     let updated = json(
@@ -673,9 +719,18 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
     assert!(updated.get("secret").is_none());
     let updated = json(
         data,
-        &["endpoints", "update", &id, "--standard-webhooks=false", "--policy", "single"],
+        &[
+            "endpoints",
+            "update",
+            &id,
+            "--standard-webhooks=false",
+            "--policy",
+            "single",
+        ],
     );
     assert_eq!(updated["standard_webhooks"], false);
+    assert_eq!(updated["policy"], "single");
+    assert_eq!(updated["max_attempts"], 1, "the new policy's own number");
     assert_eq!(updated["events"].as_array().unwrap().len(), 2, "kept");
 
     let disabled = json(data, &["endpoints", "disable", &id]);
@@ -700,7 +755,17 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
             "{list:?}: {err}"
         );
     }
-    let (code, _, err) = on(data, &["endpoints", "add", "--url", "ftp://x", "--events", "lead.captured"]);
+    let (code, _, err) = on(
+        data,
+        &[
+            "endpoints",
+            "add",
+            "--url",
+            "ftp://x",
+            "--events",
+            "lead.captured",
+        ],
+    );
     assert_eq!(code, 1);
     assert!(err.starts_with("error: "), "{err}");
 
@@ -709,7 +774,8 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
         let core = pitchbar_core::Core::open(data).unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
-            core.start_dispatcher(support::dispatch::test_config()).unwrap();
+            core.start_dispatcher(support::dispatch::test_config())
+                .unwrap();
             let id = support::dispatch::fire_lead(&core);
             assert_eq!(support::dispatch::settled(&core, &id).await, "succeeded");
             core.stop_dispatcher().await;
@@ -730,13 +796,14 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
     assert_eq!(by_delivery["id"], shown["id"]);
     let (code, out, _) = on(data, &["deliveries", "show", &attempt_no]);
     assert_eq!(code, 0);
-    assert!(out.contains("thanks") && out.contains("lead.captured"), "{out}");
     assert!(
-        json(data, &["deliveries", "list", "--status", "failed"])
-            .as_array()
-            .unwrap()
-            .is_empty()
+        out.contains("thanks") && out.contains("lead.captured"),
+        "{out}"
     );
+    assert!(json(data, &["deliveries", "list", "--status", "failed"])
+        .as_array()
+        .unwrap()
+        .is_empty());
 
     // Redelivered: the same delivery ID, sent again once a dispatcher runs.
     let queued = json(data, &["deliveries", "redeliver", &delivery]);
@@ -745,8 +812,12 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
         let core = pitchbar_core::Core::open(data).unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
-            core.start_dispatcher(support::dispatch::test_config()).unwrap();
-            assert_eq!(support::dispatch::settled(&core, &delivery).await, "succeeded");
+            core.start_dispatcher(support::dispatch::test_config())
+                .unwrap();
+            assert_eq!(
+                support::dispatch::settled(&core, &delivery).await,
+                "succeeded"
+            );
             core.stop_dispatcher().await;
         });
     }
@@ -770,20 +841,39 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
     let (code, _, err) = on(data, &["deliveries", "replay", "--since", "yesterday"]);
     assert_eq!(code, 1);
     assert!(err.contains("RFC 3339"), "{err}");
-    let replayed = json(data, &["deliveries", "replay", "--since", "2020-01-01T00:00:00Z"]);
+    let replayed = json(
+        data,
+        &["deliveries", "replay", "--since", "2020-01-01T00:00:00Z"],
+    );
     assert_eq!(replayed["queued"], 0, "nothing failed");
 
     // Rotated without an overlap: a new secret, printed only when asked for.
-    let rotated = json(data, &["endpoints", "rotate", &id, "--overlap-hours", "0", "--print-secret"]);
+    let rotated = json(
+        data,
+        &[
+            "endpoints",
+            "rotate",
+            &id,
+            "--overlap-hours",
+            "0",
+            "--print-secret",
+        ],
+    );
     let new_secret = rotated["secret"].as_str().unwrap();
     assert!(new_secret.starts_with("whsec_") && new_secret != secret);
     let (code, out, _) = on(data, &["endpoints", "rotate", &id]);
     assert_eq!(code, 0);
-    assert!(!out.contains(new_secret) && out.contains("old secret valid until"), "{out}");
+    assert!(
+        !out.contains(new_secret) && out.contains("old secret valid until"),
+        "{out}"
+    );
 
     let impact = json(data, &["endpoints", "delete", &id]);
     assert_eq!(impact["logged_attempts"], 2);
-    assert!(json(data, &["endpoints", "list"]).as_array().unwrap().is_empty());
+    assert!(json(data, &["endpoints", "list"])
+        .as_array()
+        .unwrap()
+        .is_empty());
 
     assert_eq!(
         cli_actions(data),
@@ -813,19 +903,49 @@ fn members_are_added_and_removed_and_a_member_device_user_is_refused() {
 
     let mia = json(
         data,
-        &["members", "add", "--name", "Mia Member", "--email", "mia@acme.test", "--role", "member"],
+        &[
+            "members",
+            "add",
+            "--name",
+            "Mia Member",
+            "--email",
+            "mia@acme.test",
+            "--role",
+            "member",
+        ],
     );
     assert_eq!(mia["role"], "member");
     let mia = mia["id"].as_str().unwrap().to_owned();
     let (code, out, _) = on(
         data,
-        &["members", "add", "--name", "Bo Admin", "--email", "bo@acme.test", "--role", "admin"],
+        &[
+            "members",
+            "add",
+            "--name",
+            "Bo Admin",
+            "--email",
+            "bo@acme.test",
+            "--role",
+            "admin",
+        ],
     );
     assert_eq!(code, 0);
-    assert!(out.starts_with("Added Bo Admin <bo@acme.test> as admin"), "{out}");
+    assert!(
+        out.starts_with("Added Bo Admin <bo@acme.test> as admin"),
+        "{out}"
+    );
     let (code, _, err) = on(
         data,
-        &["members", "add", "--name", "Bo Again", "--email", "bo@acme.test", "--role", "admin"],
+        &[
+            "members",
+            "add",
+            "--name",
+            "Bo Again",
+            "--email",
+            "bo@acme.test",
+            "--role",
+            "admin",
+        ],
     );
     assert_eq!(code, 1, "a duplicate email: {err}");
 
@@ -842,21 +962,37 @@ fn members_are_added_and_removed_and_a_member_device_user_is_refused() {
         .to_owned();
     let (code, out, _) = on(data, &["members", "list"]);
     assert_eq!(code, 0);
-    assert!(out.contains("ada@acme.test  (this computer's user)"), "{out}");
+    assert!(
+        out.contains("ada@acme.test  (this computer's user)"),
+        "{out}"
+    );
 
     let removed = json(data, &["members", "remove", &bo]);
     assert_eq!(removed["name"], "Bo Admin");
-    assert_eq!(json(data, &["members", "list"]).as_array().unwrap().len(), 2);
+    assert_eq!(
+        json(data, &["members", "list"]).as_array().unwrap().len(),
+        2
+    );
     let (code, _, err) = on(data, &["members", "remove", &bo]);
     assert_eq!(code, 1);
     assert!(err.contains("There is no member with the ID"), "{err}");
-    let ada = json(data, &["members", "list"])[0]["id"].as_str().unwrap().to_owned();
+    let ada = json(data, &["members", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (code, _, err) = on(data, &["members", "remove", &ada]);
     assert_eq!(code, 1, "this computer's user: {err}");
 
     let endpoint = json(
         data,
-        &["endpoints", "add", "--url", "https://hooks.acme.test/h", "--events", "lead.captured"],
+        &[
+            "endpoints",
+            "add",
+            "--url",
+            "https://hooks.acme.test/h",
+            "--events",
+            "lead.captured",
+        ],
     )["id"]
         .as_str()
         .unwrap()
@@ -870,14 +1006,36 @@ fn members_are_added_and_removed_and_a_member_device_user_is_refused() {
     }
     let before = trail(data).len();
     for list in [
-        &["endpoints", "add", "--url", "https://x.test/h", "--events", "lead.captured"][..],
-        &["endpoints", "update", &endpoint, "--url", "https://x.test/h"][..],
+        &[
+            "endpoints",
+            "add",
+            "--url",
+            "https://x.test/h",
+            "--events",
+            "lead.captured",
+        ][..],
+        &[
+            "endpoints",
+            "update",
+            &endpoint,
+            "--url",
+            "https://x.test/h",
+        ][..],
         &["endpoints", "rotate", &endpoint][..],
         &["endpoints", "disable", &endpoint][..],
         &["endpoints", "delete", &endpoint][..],
         &["api-key", "show", "--reveal"][..],
         &["api-key", "regenerate"][..],
-        &["members", "add", "--name", "N", "--email", "n@acme.test", "--role", "member"][..],
+        &[
+            "members",
+            "add",
+            "--name",
+            "N",
+            "--email",
+            "n@acme.test",
+            "--role",
+            "member",
+        ][..],
         &["members", "remove", &ada][..],
         &["deliveries", "replay", "--since", "2020-01-01T00:00:00Z"][..],
     ] {
@@ -892,8 +1050,14 @@ fn members_are_added_and_removed_and_a_member_device_user_is_refused() {
     }
     assert_eq!(trail(data).len(), before, "nothing was changed or recorded");
     // Viewing is still hers to do.
-    assert_eq!(json(data, &["endpoints", "list"]).as_array().unwrap().len(), 1);
-    assert_eq!(json(data, &["members", "list"]).as_array().unwrap().len(), 2);
+    assert_eq!(
+        json(data, &["endpoints", "list"]).as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(
+        json(data, &["members", "list"]).as_array().unwrap().len(),
+        2
+    );
     let key = json(data, &["api-key", "show"]);
     assert!(key["redacted"].as_str().unwrap().starts_with("sk_live_"));
     assert!(key.get("key").is_none());
@@ -933,7 +1097,10 @@ fn api_key_is_shown_redacted_revealed_on_request_and_regenerated() {
     assert!(regenerated.get("key").is_none());
     assert_ne!(regenerated["redacted"], redacted.as_str());
     let core = pitchbar_core::Core::open(data).unwrap();
-    assert!(!core.api_keys().authenticate(&key).unwrap(), "the old key stopped working");
+    assert!(
+        !core.api_keys().authenticate(&key).unwrap(),
+        "the old key stopped working"
+    );
     drop(core);
 
     let (code, out, _) = on(data, &["leads", "list"]);

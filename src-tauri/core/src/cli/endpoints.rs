@@ -115,6 +115,8 @@ impl Settings {
                 PolicyArg::Single => Policy::Single,
                 PolicyArg::AtLeastOnce => Policy::AtLeastOnce,
             };
+            // A new policy without --max-attempts takes that policy's default number.
+            input.max_attempts = None;
         }
         if self.max_attempts.is_some() {
             input.max_attempts = self.max_attempts;
@@ -169,14 +171,14 @@ pub(super) fn run(args: EndpointsArgs, out: &mut dyn Write, err: &mut dyn Write)
                 settings,
                 print_secret,
             } => {
-                let current = existing(&core, &id)?;
-                let input = settings.apply(EndpointInput {
-                    url: url.unwrap_or(current.url),
-                    events: events.unwrap_or_else(|| {
-                        current.events.iter().map(|e| e.as_str().to_owned()).collect()
-                    }),
-                    ..input_of(&current)
-                });
+                let mut input = input_of(&existing(&core, &id)?);
+                if let Some(url) = url {
+                    input.url = url;
+                }
+                if let Some(events) = events {
+                    input.events = events;
+                }
+                let input = settings.apply(input);
                 let view = endpoints.update(&actor, &id, input)?;
                 one(out, json, &core, &actor, view, print_secret, "Updated")
             }
@@ -188,7 +190,15 @@ pub(super) fn run(args: EndpointsArgs, out: &mut dyn Write, err: &mut dyn Write)
                 existing(&core, &id)?;
                 let overlap = Duration::from_secs(overlap_hours.saturating_mul(3600));
                 let view = endpoints.rotate_secret(&actor, &id, overlap)?;
-                one(out, json, &core, &actor, view, print_secret, "Rotated the signing secret of")
+                one(
+                    out,
+                    json,
+                    &core,
+                    &actor,
+                    view,
+                    print_secret,
+                    "Rotated the signing secret of",
+                )
             }
             EndpointsCommand::Disable { id } => {
                 let current = existing(&core, &id)?;
@@ -213,10 +223,7 @@ pub(super) fn run(args: EndpointsArgs, out: &mut dyn Write, err: &mut dyn Write)
                 print(out, json, &impact, |text| {
                     text.push_str(&format!(
                         "Deleted {}  {}  ({} logged attempts, {} pending deliveries removed)\n",
-                        current.id,
-                        current.url,
-                        impact.logged_attempts,
-                        impact.pending_deliveries
+                        current.id, current.url, impact.logged_attempts, impact.pending_deliveries
                     ));
                 })
             }
@@ -319,7 +326,9 @@ fn one(
 
 fn list_text(text: &mut String, list: &[EndpointView]) {
     if list.is_empty() {
-        text.push_str("No endpoints. `pitchbar-admin endpoints add --url URL --events E,…` adds one.\n");
+        text.push_str(
+            "No endpoints. `pitchbar-admin endpoints add --url URL --events E,…` adds one.\n",
+        );
         return;
     }
     let mut rows = vec![vec![

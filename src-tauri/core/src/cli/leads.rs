@@ -32,15 +32,18 @@ enum LeadsCommand {
 
 pub(super) fn run(args: LeadsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let json = args.common.json;
-    let done = args.common.open_as_device_user().and_then(|(core, _actor)| {
-        let LeadsCommand::List { since, limit } = args.command;
-        let page = core.leads().list(&LeadQuery {
-            since,
-            limit: Some(limit),
-            cursor: None,
-        })?;
-        print(out, json, &page.leads, |text| list_text(text, &page.leads))
-    });
+    let done = args
+        .common
+        .open_as_device_user()
+        .and_then(|(core, _actor)| {
+            let LeadsCommand::List { since, limit } = args.command;
+            let page = core.leads().list(&LeadQuery {
+                since,
+                limit: Some(limit),
+                cursor: None,
+            })?;
+            print(out, json, &page.leads, |text| list_text(text, &page.leads))
+        });
     finish(err, done)
 }
 
