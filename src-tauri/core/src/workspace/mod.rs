@@ -289,7 +289,7 @@ impl Workspaces<'_> {
             set_active(tx, &id)?;
             let actor = Actor {
                 member: member(tx, &id)?,
-                surface: surface,
+                surface,
                 previewed_by: None,
             };
             audit::record(
