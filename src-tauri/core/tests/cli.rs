@@ -601,15 +601,21 @@ fn init_sets_up_the_workspace_once_and_usage_errors_exit_2() {
     let (code, _, _) = on(data, &["endpoints"]);
     assert_eq!(code, 2);
 
-    for group in [
-        "init",
-        "api-key",
-        "endpoints",
-        "deliveries",
-        "members",
-        "leads",
+    for command in [
+        &["init"][..],
+        &["api-key"][..],
+        &["api-key", "regenerate"][..],
+        &["endpoints"][..],
+        &["endpoints", "add"][..],
+        &["deliveries"][..],
+        &["deliveries", "redeliver"][..],
+        &["members"][..],
+        &["members", "remove"][..],
+        &["leads"][..],
+        &["leads", "list"][..],
     ] {
-        let (code, out, _) = run(&[group, "--help"]);
+        let group = command.join(" ");
+        let (code, out, _) = run(&[command, &["--help"]].concat());
         assert_eq!(code, 0);
         assert!(
             out.contains("Exit codes") && out.contains("2  usage error"),

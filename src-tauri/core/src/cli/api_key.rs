@@ -26,12 +26,14 @@ pub(super) struct ApiKeyArgs {
 #[derive(clap::Subcommand)]
 enum ApiKeyCommand {
     /// Show the key, redacted; with --reveal, in full.
+    #[command(after_help = EXIT_CODES)]
     Show {
         /// Print the key itself (recorded in the audit trail).
         #[arg(long)]
         reveal: bool,
     },
     /// Replace the key; the old one stops working at once. Prints the new key redacted.
+    #[command(after_help = EXIT_CODES)]
     Regenerate {
         /// Print the new key itself.
         #[arg(long)]

@@ -9,6 +9,12 @@ use super::workspace::{finish, print, table, Common};
 use crate::webhooks::log::{AttemptDetail, AttemptSummary, LogQuery, StatusClass, MAX_PAGE};
 use crate::{Core, Error, Result};
 
+const EXIT_CODES: &str = "Exit codes:\n  \
+     0  done (for redeliver and replay: queued)\n  \
+     1  failed: refused (a Member may only view), not found, a time not in RFC 3339, the data \
+     cannot be used, …\n  \
+     2  usage error";
+
 #[derive(clap::Args)]
 #[command(
     about = "List the delivery log, show an attempt, redeliver or replay deliveries",
@@ -16,11 +22,7 @@ use crate::{Core, Error, Result};
                   first. Redelivering and replaying are done as this computer's user, who must \
                   be an Owner or Admin, and are recorded in the audit trail. They are queued \
                   here and sent by the dispatcher: the open app, or `pitchbar-admin serve`.",
-    after_help = "Exit codes:\n  \
-                  0  done (for redeliver and replay: queued)\n  \
-                  1  failed: refused (a Member may only view), not found, a time not in RFC \
-                  3339, the data cannot be used, …\n  \
-                  2  usage error"
+    after_help = EXIT_CODES
 )]
 pub(super) struct DeliveriesArgs {
     #[command(subcommand)]
@@ -32,6 +34,7 @@ pub(super) struct DeliveriesArgs {
 #[derive(clap::Subcommand)]
 enum DeliveriesCommand {
     /// List attempts, newest first.
+    #[command(after_help = EXIT_CODES)]
     List {
         /// Only attempts to this endpoint (its ID).
         #[arg(long, value_name = "ID")]
@@ -48,10 +51,13 @@ enum DeliveriesCommand {
     },
     /// Show one attempt with its request and answer: by attempt number (as listed), or the
     /// newest attempt of a delivery ID.
+    #[command(after_help = EXIT_CODES)]
     Show { id: String },
     /// Send a finished delivery again: same delivery ID and payload, a fresh signature.
+    #[command(after_help = EXIT_CODES)]
     Redeliver { id: String },
     /// Send again every delivery that failed since a time, to endpoints that are on.
+    #[command(after_help = EXIT_CODES)]
     Replay {
         /// RFC 3339, like 2026-05-07T12:00:00Z.
         #[arg(long, value_name = "TIME")]

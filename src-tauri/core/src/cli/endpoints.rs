@@ -29,8 +29,10 @@ pub(super) struct EndpointsArgs {
 #[derive(clap::Subcommand)]
 enum EndpointsCommand {
     /// List the endpoints.
+    #[command(after_help = EXIT_CODES)]
     List,
     /// Add an endpoint; a signing secret is made for it.
+    #[command(after_help = EXIT_CODES)]
     Add {
         /// Where deliveries are POSTed (https://, or http:// to this computer).
         #[arg(long, value_name = "URL")]
@@ -45,6 +47,7 @@ enum EndpointsCommand {
         print_secret: bool,
     },
     /// Change an endpoint: only the options given change.
+    #[command(after_help = EXIT_CODES)]
     Update {
         id: String,
         #[arg(long, value_name = "URL")]
@@ -59,6 +62,7 @@ enum EndpointsCommand {
         print_secret: bool,
     },
     /// Make a new signing secret; the old one keeps signing during the overlap.
+    #[command(after_help = EXIT_CODES)]
     Rotate {
         id: String,
         /// How long the old secret stays valid beside the new one (0–168).
@@ -69,10 +73,13 @@ enum EndpointsCommand {
         print_secret: bool,
     },
     /// Pause an endpoint: nothing is sent to it until it is enabled.
+    #[command(after_help = EXIT_CODES)]
     Disable { id: String },
     /// Turn an endpoint back on; deliveries held while the app had it off are sent.
+    #[command(after_help = EXIT_CODES)]
     Enable { id: String },
     /// Delete an endpoint, its signing secrets, its pending deliveries and its log.
+    #[command(after_help = EXIT_CODES)]
     Delete { id: String },
 }
 
@@ -87,6 +94,7 @@ enum PolicyArg {
 /// The settings `add` and `update` share.
 #[derive(clap::Args)]
 struct Settings {
+    /// A note for people: what the endpoint is for.
     #[arg(long, value_name = "TEXT")]
     description: Option<String>,
     /// How its deliveries are attempted.

@@ -20,6 +20,7 @@ pub(super) struct LeadsArgs {
 #[derive(clap::Subcommand)]
 enum LeadsCommand {
     /// List leads, newest first.
+    #[command(after_help = EXIT_CODES)]
     List {
         /// Only leads captured at or after this time (RFC 3339).
         #[arg(long, value_name = "TIME")]

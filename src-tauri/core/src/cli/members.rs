@@ -25,8 +25,10 @@ pub(super) struct MembersArgs {
 #[derive(clap::Subcommand)]
 enum MembersCommand {
     /// List the members.
+    #[command(after_help = EXIT_CODES)]
     List,
     /// Add a member.
+    #[command(after_help = EXIT_CODES)]
     Add {
         #[arg(long, value_name = "NAME")]
         name: String,
@@ -36,6 +38,7 @@ enum MembersCommand {
         role: RoleArg,
     },
     /// Remove a member (by ID, as listed).
+    #[command(after_help = EXIT_CODES)]
     Remove { id: String },
 }
 
