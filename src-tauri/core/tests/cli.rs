@@ -989,6 +989,12 @@ fn members_are_added_and_removed_and_a_member_device_user_is_refused() {
     let (code, _, err) = on(data, &["members", "remove", &ada]);
     assert_eq!(code, 1, "this computer's user: {err}");
 
+    // The window previewing Mia ("View as") changes nothing here: the CLI acts as Ada.
+    {
+        let core = pitchbar_core::Core::open(data).unwrap();
+        core.workspaces().switch_to(&mia).unwrap();
+        assert_eq!(core.workspaces().actor().unwrap().member().id, mia);
+    }
     let endpoint = json(
         data,
         &[
@@ -1004,9 +1010,20 @@ fn members_are_added_and_removed_and_a_member_device_user_is_refused() {
         .unwrap()
         .to_owned();
 
+    {
+        let core = pitchbar_core::Core::open(data).unwrap();
+        let created = support::audit::entries(&core, &Default::default())
+            .pop()
+            .unwrap();
+        assert_eq!(created.action, "endpoint.created");
+        assert_eq!(created.member_name, "Ada Owner");
+        assert_eq!(created.previewed_by, None);
+    }
+
     // An Owner makes Mia this computer's user (in the window): the CLI now acts as her.
     {
         let core = pitchbar_core::Core::open(data).unwrap();
+        core.workspaces().switch_to(&ada).unwrap();
         let owner = core.workspaces().actor().unwrap();
         core.workspaces().set_device_user(&owner, &mia).unwrap();
     }
