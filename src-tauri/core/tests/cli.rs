@@ -867,6 +867,51 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
     );
     let new_secret = rotated["secret"].as_str().unwrap();
     assert!(new_secret.starts_with("whsec_") && new_secret != secret);
+
+    // The receiver still checks with the old secret: the next event fails, is listed as
+    // failed, and `replay` sends it again (now with the new secret known to the receiver).
+    let since = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let failed = {
+        let core = pitchbar_core::Core::open(data).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            core.start_dispatcher(support::dispatch::test_config())
+                .unwrap();
+            let id = support::dispatch::fire_lead(&core);
+            assert_eq!(support::dispatch::settled(&core, &id).await, "failed");
+            core.stop_dispatcher().await;
+            id
+        })
+    };
+    let failures = json(data, &["deliveries", "list", "--status", "failed"]);
+    assert_eq!(failures.as_array().unwrap().len(), 1, "{failures}");
+    assert_eq!(failures[0]["delivery_id"], failed.as_str());
+    assert_eq!(failures[0]["response_status"], 401);
+    let (code, out, _) = on(data, &["deliveries", "list", "--status", "failed"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(&failed) && out.contains("failed 401"), "{out}");
+    *printed.lock().unwrap() = Some(new_secret.to_owned());
+    let replayed = json(data, &["deliveries", "replay", "--since", &since]);
+    assert_eq!(replayed["queued"], 1);
+    {
+        let core = pitchbar_core::Core::open(data).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            core.start_dispatcher(support::dispatch::test_config())
+                .unwrap();
+            assert_eq!(
+                support::dispatch::settled(&core, &failed).await,
+                "succeeded"
+            );
+            core.stop_dispatcher().await;
+        });
+    }
+    let latest = json(data, &["deliveries", "list", "--limit", "1"]);
+    assert_eq!(latest[0]["delivery_id"], failed.as_str());
+    assert_eq!(latest[0]["trigger"], "replay");
+    assert_eq!(latest[0]["ok"], true);
     let (code, out, _) = on(data, &["endpoints", "rotate", &id]);
     assert_eq!(code, 0);
     assert!(
@@ -875,7 +920,7 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
     );
 
     let impact = json(data, &["endpoints", "delete", &id]);
-    assert_eq!(impact["logged_attempts"], 2);
+    assert_eq!(impact["logged_attempts"], 4);
     assert!(json(data, &["endpoints", "list"])
         .as_array()
         .unwrap()
@@ -895,6 +940,7 @@ fn endpoints_and_deliveries_as_the_window_has_them() {
             "deliveries.replayed",
             "endpoint.secret_rotated",
             "endpoint.secret_revealed",
+            "deliveries.replayed",
             "endpoint.secret_rotated",
             "endpoint.deleted",
         ]
