@@ -1172,10 +1172,6 @@ fn api_key_is_shown_redacted_revealed_on_request_and_regenerated() {
     );
     drop(core);
 
-    let (code, out, _) = on(data, &["leads", "list"]);
-    assert_eq!((code, out.as_str()), (0, "No leads.\n"));
-    assert_eq!(json(data, &["leads", "list"]), serde_json::json!([]));
-
     assert_eq!(
         cli_actions(data),
         [
@@ -1184,4 +1180,40 @@ fn api_key_is_shown_redacted_revealed_on_request_and_regenerated() {
             "api_key.regenerated",
         ]
     );
+}
+
+#[test]
+fn leads_are_listed() {
+    support::require::keychain();
+    let dir = initialised();
+    let data = dir.path();
+
+    let (code, out, _) = on(data, &["leads", "list"]);
+    assert_eq!((code, out.as_str()), (0, "No leads.\n"));
+    assert_eq!(json(data, &["leads", "list"]), serde_json::json!([]));
+    let lead = {
+        let core = pitchbar_core::Core::open(data).unwrap();
+        core.leads()
+            .capture(pitchbar_core::leads::LeadInput {
+                name: Some("Lee Lead".into()),
+                email: Some("lee@example.test".into()),
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    let leads = json(data, &["leads", "list"]);
+    assert_eq!(leads.as_array().unwrap().len(), 1);
+    assert_eq!(leads[0]["id"], lead.id.as_str());
+    assert_eq!(leads[0]["email"], "lee@example.test");
+    let (code, out, _) = on(data, &["leads", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("ID ")
+            && out.contains(&lead.id)
+            && out.contains("Lee Lead  lee@example.test"),
+        "{out}"
+    );
+    let (code, _, err) = on(data, &["leads", "list", "--since", "today"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("RFC 3339"), "{err}");
 }
