@@ -52,10 +52,16 @@ enum DeliveriesCommand {
     /// Show one attempt with its request and answer: by attempt number (as listed), or the
     /// newest attempt of a delivery ID.
     #[command(after_help = EXIT_CODES)]
-    Show { id: String },
+    Show {
+        /// An attempt number, or a delivery ID.
+        id: String,
+    },
     /// Send a finished delivery again: same delivery ID and payload, a fresh signature.
     #[command(after_help = EXIT_CODES)]
-    Redeliver { id: String },
+    Redeliver {
+        /// The delivery ID, as `deliveries list` shows it.
+        id: String,
+    },
     /// Send again every delivery that failed since a time, to endpoints that are on.
     #[command(after_help = EXIT_CODES)]
     Replay {

@@ -49,6 +49,7 @@ enum EndpointsCommand {
     /// Change an endpoint: only the options given change.
     #[command(after_help = EXIT_CODES)]
     Update {
+        /// The endpoint's ID, as `endpoints list` shows it.
         id: String,
         #[arg(long, value_name = "URL")]
         url: Option<String>,
@@ -64,6 +65,7 @@ enum EndpointsCommand {
     /// Make a new signing secret; the old one keeps signing during the overlap.
     #[command(after_help = EXIT_CODES)]
     Rotate {
+        /// The endpoint's ID, as `endpoints list` shows it.
         id: String,
         /// How long the old secret stays valid beside the new one (0–168).
         #[arg(long, value_name = "N", default_value_t = 24)]
@@ -74,13 +76,22 @@ enum EndpointsCommand {
     },
     /// Pause an endpoint: nothing is sent to it until it is enabled.
     #[command(after_help = EXIT_CODES)]
-    Disable { id: String },
+    Disable {
+        /// The endpoint's ID, as `endpoints list` shows it.
+        id: String,
+    },
     /// Turn an endpoint back on; deliveries held while the app had it off are sent.
     #[command(after_help = EXIT_CODES)]
-    Enable { id: String },
+    Enable {
+        /// The endpoint's ID, as `endpoints list` shows it.
+        id: String,
+    },
     /// Delete an endpoint, its signing secrets, its pending deliveries and its log.
     #[command(after_help = EXIT_CODES)]
-    Delete { id: String },
+    Delete {
+        /// The endpoint's ID, as `endpoints list` shows it.
+        id: String,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

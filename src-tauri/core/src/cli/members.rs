@@ -39,7 +39,10 @@ enum MembersCommand {
     },
     /// Remove a member (by ID, as listed).
     #[command(after_help = EXIT_CODES)]
-    Remove { id: String },
+    Remove {
+        /// The member's ID, as `members list` shows it.
+        id: String,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
