@@ -1,15 +1,25 @@
 //! The headless command line of `pitchbar-admin`: `listen`, `trigger`, `verify`, `serve`,
-//! `audit`, `backup` and `restore`.
+//! `audit`, `backup` and `restore`, and what the window does to a workspace: `init`, `api-key`,
+//! `endpoints`, `deliveries`, `members` and `leads`, acting as the workspace's device user
+//! (refused what that user may not do, recorded in the audit trail as made from the command
+//! line).
 //! The app binary hands its arguments here first; whatever is not a command (no arguments, a
 //! `pitchbar://` deep link, …) goes on to the window.
 
+mod api_key;
 mod audit;
 mod backup;
+mod deliveries;
+mod endpoints;
+mod init;
+mod leads;
 mod listen;
+mod members;
 mod output;
 mod serve;
 mod trigger;
 mod verify;
+mod workspace;
 
 use std::ffi::OsString;
 use std::future::Future;
@@ -43,6 +53,12 @@ enum Command {
     Audit(audit::AuditArgs),
     Backup(backup::BackupArgs),
     Restore(backup::RestoreArgs),
+    Init(init::InitArgs),
+    ApiKey(api_key::ApiKeyArgs),
+    Endpoints(endpoints::EndpointsArgs),
+    Deliveries(deliveries::DeliveriesArgs),
+    Members(members::MembersArgs),
+    Leads(leads::LeadsArgs),
 }
 
 /// Runs the command in `args` (as from [`std::env::args_os`], program name first) with the
@@ -118,6 +134,16 @@ pub fn run_until(
             return e.exit_code();
         }
     };
+    // The workspace commands are synchronous, like the window's: no runtime.
+    let command = match cli.command {
+        Command::Init(args) => return init::run(args, out, err),
+        Command::ApiKey(args) => return api_key::run(args, out, err),
+        Command::Endpoints(args) => return endpoints::run(args, out, err),
+        Command::Deliveries(args) => return deliveries::run(args, out, err),
+        Command::Members(args) => return members::run(args, out, err),
+        Command::Leads(args) => return leads::run(args, out, err),
+        command => command,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -133,7 +159,7 @@ pub fn run_until(
         }
     };
     runtime.block_on(async {
-        match cli.command {
+        match command {
             Command::Listen(args) => listen::run(args, out, err, stop).await,
             Command::Trigger(args) => trigger::run(args, out, err).await,
             Command::Verify(args) => verify::run(args, out, err),
@@ -141,6 +167,13 @@ pub fn run_until(
             Command::Audit(args) => audit::run(args, out, err),
             Command::Backup(args) => backup::backup(args, out, err),
             Command::Restore(args) => backup::restore(args, out, err),
+            // Handled above, without a runtime.
+            Command::Init(_)
+            | Command::ApiKey(_)
+            | Command::Endpoints(_)
+            | Command::Deliveries(_)
+            | Command::Members(_)
+            | Command::Leads(_) => unreachable!("run without the runtime"),
         }
     })
 }
@@ -189,6 +222,14 @@ mod tests {
             "verify",
             "serve",
             "audit",
+            "init",
+            "api-key",
+            "endpoints",
+            "deliveries",
+            "members",
+            "leads",
+            "backup",
+            "restore",
             "help",
             "--help",
             "-V",

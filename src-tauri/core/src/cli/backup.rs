@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::output::{fail, EXIT_FAILED, EXIT_OK};
+use super::workspace::Common;
 use crate::audit::Surface;
-use crate::Core;
 
 #[derive(clap::Args)]
 #[command(
@@ -17,12 +17,8 @@ pub(super) struct BackupArgs {
     /// The folder to write it in. Default: the current folder.
     #[arg(long, value_name = "DIR")]
     to: Option<PathBuf>,
-    /// Print {"path": …} instead of a sentence.
-    #[arg(long)]
-    json: bool,
-    /// The data folder. Default: PITCHBAR_DATA_DIR, else the OS app-data folder.
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
 }
 
 #[derive(clap::Args)]
@@ -41,28 +37,18 @@ pub(super) struct RestoreArgs {
     /// Restore it (without this, only say what it holds).
     #[arg(long)]
     yes: bool,
-    #[arg(long)]
-    json: bool,
-    /// The data folder. Default: PITCHBAR_DATA_DIR, else the OS app-data folder.
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-}
-
-fn open(data_dir: Option<PathBuf>) -> crate::Result<Core> {
-    data_dir
-        .map_or_else(crate::data_dir, Ok)
-        .and_then(|dir| Core::open(&dir))
+    #[command(flatten)]
+    common: Common,
 }
 
 pub(super) fn backup(args: BackupArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let written = open(args.data_dir).and_then(|core| {
-        let actor = core.workspaces().device_actor(Surface::Cli)?;
+    let written = args.common.open_as_device_user().and_then(|(core, actor)| {
         let dir = args.to.unwrap_or_else(|| PathBuf::from("."));
         core.backups().back_up(&actor, &dir)
     });
     match written {
         Ok(path) => {
-            let _ = if args.json {
+            let _ = if args.common.json {
                 writeln!(out, "{}", serde_json::json!({ "path": path }))
             } else {
                 writeln!(
@@ -78,7 +64,7 @@ pub(super) fn backup(args: BackupArgs, out: &mut dyn Write, err: &mut dyn Write)
 }
 
 pub(super) fn restore(args: RestoreArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let core = match open(args.data_dir) {
+    let core = match args.common.open() {
         Ok(core) => core,
         Err(e) => return fail(err, EXIT_FAILED, &e.to_string()),
     };
@@ -117,7 +103,7 @@ pub(super) fn restore(args: RestoreArgs, out: &mut dyn Write, err: &mut dyn Writ
         .and_then(|actor| core.backups().restore(&actor, &args.file));
     match restored {
         Ok(r) => {
-            let _ = if args.json {
+            let _ = if args.common.json {
                 writeln!(out, "{}", serde_json::to_string(&r).unwrap_or_default())
             } else {
                 writeln!(

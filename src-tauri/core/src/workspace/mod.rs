@@ -226,6 +226,17 @@ impl Workspaces<'_> {
 
     /// First run: creates the workspace and its first member, who becomes the Owner.
     pub fn set_up(&self, workspace_name: &str, owner: MemberInput) -> Result<Session> {
+        self.set_up_from(Surface::Window, workspace_name, owner)
+    }
+
+    /// [`Workspaces::set_up`] from `surface` (the window's first run, or `pitchbar-admin init`),
+    /// which the audit trail records.
+    pub fn set_up_from(
+        &self,
+        surface: Surface,
+        workspace_name: &str,
+        owner: MemberInput,
+    ) -> Result<Session> {
         let name = workspace_name_checked(workspace_name)?;
         let owner = MemberInput {
             role: Role::Owner,
@@ -246,7 +257,7 @@ impl Workspaces<'_> {
             set_active(tx, &id)?;
             let actor = Actor {
                 member: member(tx, &id)?,
-                surface: Surface::Window,
+                surface,
                 previewed_by: None,
             };
             audit::record(
