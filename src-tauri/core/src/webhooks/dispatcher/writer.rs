@@ -197,21 +197,7 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg]) -> Result<()> {
                     now
                 ])?;
                 if let Some(reason) = &r.disable_reason {
-                    let url: String = tx.query_row(
-                        "UPDATE webhook_endpoint SET active = 0, disabled_reason = ?2, updated_at = ?3,
-                             disabled_for = 'gone', disabled_at = ?4 WHERE id = ?1 RETURNING url",
-                        params![&*j.endpoint_id, reason, now_rfc3339(), r.attempted_at],
-                        |r| r.get(0),
-                    )?;
-                    let label = audit::url_label(&url);
-                    audit::record(
-                        tx,
-                        By::app(),
-                        Area::Endpoints,
-                        "endpoint.disabled",
-                        &label,
-                        format!("Turned off the endpoint {label}: {reason}"),
-                    )?;
+                    turn_off(tx, &j.endpoint_id, reason, "gone", r.attempted_at)?;
                     tx.execute(
                         "UPDATE webhook_delivery SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2
                          WHERE endpoint_id = ?1 AND status = 'pending' AND trigger IN ('event', 'replay')",
@@ -287,22 +273,7 @@ fn failing_streaks(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg], now: i64) -
             now,
             streak.last_error.unwrap_or("the endpoint did not answer"),
         );
-        let url: String = tx.query_row(
-            "UPDATE webhook_endpoint SET active = 0, disabled_reason = ?2, disabled_for = 'failing',
-                 disabled_at = ?3, updated_at = ?4
-             WHERE id = ?1 RETURNING url",
-            params![id, reason, now, now_rfc3339()],
-            |r| r.get(0),
-        )?;
-        let label = audit::url_label(&url);
-        audit::record(
-            tx,
-            By::app(),
-            Area::Endpoints,
-            "endpoint.disabled",
-            &label,
-            format!("Turned off the endpoint {label}: {reason}"),
-        )?;
+        turn_off(tx, id, &reason, "failing", now)?;
         tracing::warn!(
             endpoint_id = id,
             failing_since = since,
@@ -311,6 +282,33 @@ fn failing_streaks(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg], now: i64) -
         disabled = true;
     }
     Ok(disabled)
+}
+
+/// The app turns endpoint `id` off (`disabled_for`: `gone` or `failing`) and says so in the
+/// audit trail.
+fn turn_off(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    reason: &str,
+    disabled_for: &str,
+    disabled_at: i64,
+) -> Result<()> {
+    let url: String = tx.query_row(
+        "UPDATE webhook_endpoint SET active = 0, disabled_reason = ?2, disabled_for = ?3,
+             disabled_at = ?4, updated_at = ?5
+         WHERE id = ?1 RETURNING url",
+        params![id, reason, disabled_for, disabled_at, now_rfc3339()],
+        |r| r.get(0),
+    )?;
+    let label = audit::url_label(&url);
+    audit::record(
+        tx,
+        By::app(),
+        Area::Endpoints,
+        "endpoint.disabled",
+        &label,
+        format!("Turned off the endpoint {label}: {reason}"),
+    )
 }
 
 /// The endpoints of the batch's attempts that still exist.
