@@ -20,6 +20,7 @@
 //! - [`logs`]: everything the code logs, at every level, captured to scan for secrets.
 //! - [`child`]: a test run again in a child process with an environment of its own.
 //! - [`audit`]: the audit trail's entries and actions, oldest first.
+//! - [`cli`]: the command line run in-process.
 
 // Each test binary uses some of these helpers, never all of them.
 #![allow(dead_code)]
@@ -28,6 +29,7 @@ pub mod api;
 pub mod apikeys;
 pub mod audit;
 pub mod child;
+pub mod cli;
 pub mod destinations;
 pub mod dispatch;
 pub mod endpoints;
