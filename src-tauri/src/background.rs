@@ -65,9 +65,10 @@ where
             match notices.recv().await {
                 Ok(notice) => {
                     let _ = event(notice).emit(&app);
+                    crate::tray::changed(&app);
                 }
                 // The window refetches anyway: a skipped notice loses nothing.
-                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Lagged(_)) => crate::tray::changed(&app),
                 Err(RecvError::Closed) => break,
             }
         }
@@ -79,7 +80,9 @@ fn forward_oauth(app: &AppHandle, mut notices: broadcast::Receiver<OAuthEvent>) 
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
-            match notices.recv().await {
+            let notice = notices.recv().await;
+            crate::tray::changed(&app);
+            match notice {
                 Ok(OAuthEvent::Finished {
                     authorization_id,
                     outcome,

@@ -4,6 +4,7 @@ mod background;
 mod commands;
 mod deep_link;
 mod events;
+mod tray;
 
 use std::path::PathBuf;
 
@@ -74,6 +75,7 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
@@ -83,7 +85,23 @@ pub fn run() {
             }
             app.manage(state);
             deep_link::install(app.handle());
+            // Without a tray (no AppIndicator library) closing the window quits, as before.
+            let tray = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                tray::install(app.handle())
+            }));
+            match tray {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::warn!(error = %err, "no tray icon: closing the window quits"),
+                Err(_) => tracing::warn!("no tray icon (is libayatana-appindicator3 installed?): closing the window quits"),
+            }
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == "main" && tray::hide_instead_of_closing(window) {
+                    api.prevent_close();
+                }
+            }
         })
         .build(tauri::generate_context!())
         .unwrap_or_else(|err| {

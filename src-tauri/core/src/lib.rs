@@ -27,6 +27,7 @@ pub mod secret;
 pub mod service;
 pub mod settings;
 pub mod sources;
+pub mod status;
 pub mod store;
 mod sync;
 pub mod vault;
@@ -57,6 +58,8 @@ pub struct Core {
     /// the ones that consume them.
     outbox: Arc<outbox::Hub>,
     dispatcher: Slot<webhooks::dispatcher::Running>,
+    /// What the dispatcher was started with, to start it so again when deliveries resume.
+    dispatcher_config: Mutex<Option<webhooks::dispatcher::DispatcherConfig>>,
     api: Slot<api::Running>,
     /// Outlives each run of the receiver: subscribers and replay memory stay across restarts.
     receiver_hub: Arc<receiver::Hub>,
@@ -118,6 +121,7 @@ impl Core {
             store: Arc::new(store),
             outbox: Arc::default(),
             dispatcher: Slot::default(),
+            dispatcher_config: Mutex::default(),
             api: Slot::default(),
             receiver_hub: Arc::default(),
             receiver: Slot::default(),
@@ -242,8 +246,18 @@ impl Core {
     }
 
     /// Starts the webhook dispatcher (inside a tokio runtime); pending deliveries resume.
-    /// Starting it twice is a no-op.
+    /// Starting it twice is a no-op. While a person has deliveries paused it does not start:
+    /// [`Core::resume_deliveries`] starts it with this `config`.
     pub fn start_dispatcher(&self, config: webhooks::dispatcher::DispatcherConfig) -> Result<()> {
+        *lock(&self.dispatcher_config) = Some(config.clone());
+        if self.settings().deliveries_paused()? {
+            tracing::info!("webhook deliveries are paused: they wait until resumed");
+            return Ok(());
+        }
+        self.run_dispatcher(config)
+    }
+
+    fn run_dispatcher(&self, config: webhooks::dispatcher::DispatcherConfig) -> Result<()> {
         let start = || {
             webhooks::dispatcher::start(
                 self.store.clone(),
@@ -258,6 +272,61 @@ impl Core {
     /// Stops the dispatcher cleanly: attempts in flight finish and are logged.
     pub async fn stop_dispatcher(&self) {
         self.dispatcher.stop().await;
+    }
+
+    /// Pauses webhook deliveries (Owners and Admins), across restarts: attempts in flight
+    /// finish and are logged; everything else waits, pending, and new events are still
+    /// accepted and logged as pending.
+    pub async fn pause_deliveries(&self, actor: &workspace::Actor) -> Result<()> {
+        self.set_deliveries_paused(actor, true)?;
+        self.stop_dispatcher().await;
+        self.outbox.notify_log(Vec::new());
+        Ok(())
+    }
+
+    /// Resumes paused deliveries: what waited goes out now, oldest first.
+    /// Started first, so a dispatcher that cannot start leaves deliveries paused.
+    pub fn resume_deliveries(&self, actor: &workspace::Actor) -> Result<()> {
+        actor.require_manage()?;
+        let config = lock(&self.dispatcher_config).clone().unwrap_or_default();
+        self.run_dispatcher(config)?;
+        self.set_deliveries_paused(actor, false)?;
+        self.outbox.notify_log(Vec::new());
+        Ok(())
+    }
+
+    fn set_deliveries_paused(&self, actor: &workspace::Actor, paused: bool) -> Result<()> {
+        actor.require_manage()?;
+        if self.settings().deliveries_paused()? == paused {
+            return Ok(());
+        }
+        let (action, summary) = if paused {
+            ("deliveries.paused", "Paused webhook deliveries.")
+        } else {
+            ("deliveries.resumed", "Resumed webhook deliveries.")
+        };
+        self.store.write(|tx| {
+            settings::set_deliveries_paused(tx, paused)?;
+            audit::record(
+                tx,
+                actor,
+                audit::Area::Deliveries,
+                action,
+                "Webhook deliveries",
+                summary,
+            )
+        })
+    }
+
+    /// The background work at a glance, for the tray and the window.
+    pub fn background_status(&self) -> Result<status::BackgroundStatus> {
+        Ok(status::BackgroundStatus {
+            deliveries_paused: self.settings().deliveries_paused()?,
+            receiver_addr: self.receiver().status().addr,
+            api_addr: self.api_addr().map(|a| a.to_string()),
+            sign_ins_pending: u32::try_from(self.oauth().sign_ins_pending()).unwrap_or(u32::MAX),
+            ..status::stored(&self.store)?
+        })
     }
 
     // The local API.

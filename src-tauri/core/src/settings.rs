@@ -1,6 +1,9 @@
-//! Settings the user chose in the app and that outlive it: where the local API listens.
+//! Settings the user chose in the app and that outlive it: where the local API listens,
+//! whether deliveries are paused, what closing the window does.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use specta::Type;
 
 use crate::api::{ApiConfig, DEFAULT_PORT};
 use crate::clock::now_rfc3339;
@@ -8,6 +11,17 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 
 const API_PORT: &str = "api_port";
+const DELIVERIES_PAUSED: &str = "deliveries_paused";
+const CLOSE_TO_BACKGROUND: &str = "close_to_background";
+const CLOSE_NOTICE_SHOWN: &str = "close_notice_shown";
+
+/// What the desktop app does around its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct DesktopSettings {
+    /// Closing the window keeps deliveries, the receiver and the local API running, with the
+    /// app in the tray (the default); off, closing the window quits.
+    pub close_to_background: bool,
+}
 
 /// Ports below this need administrator rights on most systems.
 pub const MIN_USER_PORT: u16 = 1024;
@@ -17,29 +31,65 @@ pub struct Settings<'a> {
 }
 
 impl Settings<'_> {
-    /// The port the user chose for the local API, if they chose one.
-    pub fn api_port(&self) -> Result<Option<u16>> {
-        let value: Option<String> = self
+    fn get(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
             .store
             .conn()
-            .query_row(
-                "SELECT value FROM app_setting WHERE key = ?1",
-                [API_PORT],
-                |r| r.get(0),
-            )
-            .optional()?;
+            .query_row("SELECT value FROM app_setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// A yes/no setting; `default` while unset or unreadable.
+    fn flag(&self, key: &str, default: bool) -> Result<bool> {
+        Ok(match self.get(key)?.as_deref() {
+            Some("1") => true,
+            Some("0") => false,
+            _ => default,
+        })
+    }
+
+    /// The port the user chose for the local API, if they chose one.
+    pub fn api_port(&self) -> Result<Option<u16>> {
         // A value this version cannot read is treated as unset rather than blocking the API.
-        Ok(value.and_then(|v| v.parse().ok()))
+        Ok(self.get(API_PORT)?.and_then(|v| v.parse().ok()))
     }
 
     pub(crate) fn set_api_port(&self, port: u16) -> Result<()> {
+        self.store.write(|tx| put(tx, API_PORT, &port.to_string()))
+    }
+
+    /// Whether a person paused webhook deliveries (they wait, pending, until resumed).
+    pub fn deliveries_paused(&self) -> Result<bool> {
+        self.flag(DELIVERIES_PAUSED, false)
+    }
+
+    pub fn desktop(&self) -> Result<DesktopSettings> {
+        Ok(DesktopSettings {
+            close_to_background: self.flag(CLOSE_TO_BACKGROUND, true)?,
+        })
+    }
+
+    /// Saves what the app does around its window; anyone at the keyboard may choose it.
+    pub fn set_desktop(&self, desktop: DesktopSettings) -> Result<DesktopSettings> {
+        self.store
+            .write(|tx| put_flag(tx, CLOSE_TO_BACKGROUND, desktop.close_to_background))?;
+        self.desktop()
+    }
+
+    /// True the first time only: whether to say where the app went when its window closed.
+    pub fn first_close(&self) -> Result<bool> {
         self.store.write(|tx| {
-            tx.execute(
-                "INSERT INTO app_setting (key, value, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                params![API_PORT, port.to_string(), now_rfc3339()],
-            )?;
-            Ok(())
+            let shown: Option<String> = tx
+                .query_row(
+                    "SELECT value FROM app_setting WHERE key = ?1",
+                    [CLOSE_NOTICE_SHOWN],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            put_flag(tx, CLOSE_NOTICE_SHOWN, true)?;
+            Ok(shown.is_none())
         })
     }
 
@@ -51,6 +101,24 @@ impl Settings<'_> {
         }
         ApiConfig::from_env()
     }
+}
+
+fn put(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO app_setting (key, value, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        params![key, value, now_rfc3339()],
+    )?;
+    Ok(())
+}
+
+fn put_flag(tx: &Transaction<'_>, key: &str, on: bool) -> Result<()> {
+    put(tx, key, if on { "1" } else { "0" })
+}
+
+/// Pauses or resumes deliveries, in the caller's transaction (with its audit entry).
+pub(crate) fn set_deliveries_paused(tx: &Transaction<'_>, paused: bool) -> Result<()> {
+    put_flag(tx, DELIVERIES_PAUSED, paused)
 }
 
 /// A port a person may choose for the local API.

@@ -5,6 +5,7 @@ mod api_key;
 mod audit;
 mod catalog;
 mod connections;
+mod desktop;
 mod destinations;
 mod leads;
 mod notify;
@@ -52,6 +53,11 @@ pub fn builder() -> Builder<tauri::Wry> {
             api_key::regenerate_api_key,
             api_key::api_status,
             api_key::set_api_port,
+            desktop::background_status,
+            desktop::pause_deliveries,
+            desktop::resume_deliveries,
+            desktop::desktop_settings,
+            desktop::set_desktop_settings,
             audit::list_audit,
             audit::export_audit,
             audit::show_audit_export,

@@ -64,12 +64,21 @@ pub(super) async fn run(
     };
     let _ = writeln!(out, "Serving {}", core.data_dir().display());
     let _ = writeln!(out, "  local API: http://{addr}");
-    let _ = writeln!(out, "  webhook dispatcher: running");
+    let paused = core.settings().deliveries_paused().unwrap_or(false);
+    let _ = writeln!(
+        out,
+        "  webhook dispatcher: {}",
+        if paused {
+            "paused (deliveries wait; resume them in the app)"
+        } else {
+            "running"
+        }
+    );
     let _ = writeln!(out, "  notifications and knowledge ingestion: running");
     if let Ok(Startup::NeedsSetup) = core.startup() {
         let _ = writeln!(
             out,
-            "  no workspace here yet: open the app once to set it up (until then the API refuses every key)"
+            "  no workspace here yet: run `pitchbar-admin init` or open the app to set it up (until then the API refuses every key)"
         );
     }
     let _ = writeln!(out, "Press Ctrl-C to stop.");

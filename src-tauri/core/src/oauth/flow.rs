@@ -165,6 +165,16 @@ impl OAuth {
         self.finish(&id, pending, callback).await
     }
 
+    /// Sign-ins started and not finished in the browser yet (nor expired).
+    pub fn sign_ins_pending(&self) -> usize {
+        let now = self.hub.now_ms();
+        self.hub
+            .pending()
+            .values()
+            .filter(|p| p.expires_at_ms > now)
+            .count()
+    }
+
     /// Abandons a sign-in (the dialog was closed): its link stops working, its listener stops.
     pub fn cancel(&self, authorization_id: &str) -> Result<()> {
         if !self.hub.pending().contains_key(authorization_id) {

@@ -59,6 +59,12 @@ export const commands = {
 	apiStatus: () => __TAURI_INVOKE<ApiStatus>("api_status"),
 	/**  Moves the local API to another port and remembers it; on failure it stays where it was. */
 	setApiPort: (port: number) => __TAURI_INVOKE<ApiStatus>("set_api_port", { port }),
+	backgroundStatus: () => __TAURI_INVOKE<BackgroundStatus>("background_status"),
+	/**  Deliveries wait, pending, until resumed (across restarts); attempts in flight finish. */
+	pauseDeliveries: () => __TAURI_INVOKE<BackgroundStatus>("pause_deliveries"),
+	resumeDeliveries: () => __TAURI_INVOKE<BackgroundStatus>("resume_deliveries"),
+	desktopSettings: () => __TAURI_INVOKE<DesktopSettings>("desktop_settings"),
+	setDesktopSettings: (settings: DesktopSettings) => __TAURI_INVOKE<DesktopSettings>("set_desktop_settings", { settings }),
 	listAudit: (query: AuditQuery) => __TAURI_INVOKE<AuditPage>("list_audit", { query }),
 	/**  Saves the entries `query` picks as a CSV or JSON file in Downloads; returns its path. */
 	exportAudit: (query: AuditQuery, format: ExportFormat) => __TAURI_INVOKE<string>("export_audit", { query, format }),
@@ -335,6 +341,26 @@ export type Authorization = {
 	expires_at: string,
 };
 
+/**  The background work at a glance. */
+export type BackgroundStatus = {
+	/**  A person paused deliveries: they wait, pending, until resumed. */
+	deliveries_paused: boolean,
+	/**  Deliveries not yet delivered nor given up on (retries included). */
+	pending_deliveries: number,
+	/**  Endpoints on whose last attempts all failed. */
+	failing_endpoints: number,
+	/**  Endpoints the app turned off (they kept failing, or answered 410 Gone). */
+	disabled_endpoints: number,
+	/**  Where the local receiver listens, while it runs. */
+	receiver_addr: string | null,
+	/**  Where the local API listens, while it runs. */
+	api_addr: string | null,
+	/**  Sign-ins started and not finished in the browser yet. */
+	sign_ins_pending: number,
+	/**  Disconnections whose access the provider has not confirmed revoked yet. */
+	revocations_pending: number,
+};
+
 export type Category = "CRM" | "Communication" | "Analytics" | "E-commerce" | "Support" | "Marketing" | "Knowledge" | "Automation";
 
 /**  An audience, list or group at the provider. */
@@ -400,6 +426,15 @@ export type DeliveriesChanged = {
 
 /**  After each batch of delivery-log writes: the log and those endpoints' health refetch. */
 export type DeliveriesChangedEvent = DeliveriesChanged;
+
+/**  What the desktop app does around its window. */
+export type DesktopSettings = {
+	/**
+	 *  Closing the window keeps deliveries, the receiver and the local API running, with the
+	 *  app in the tray (the default); off, closing the window quits.
+	 */
+	close_to_background: boolean,
+};
 
 /**  A destination as its card and its Configure dialog show it. */
 export type Destination = {

@@ -6,6 +6,7 @@ import {
   events,
   type AttemptDetail,
   type AttemptSummary,
+  type BackgroundStatus,
   type DeleteImpact,
   type DisableAfter,
   type EndpointHealth,
@@ -46,6 +47,8 @@ class WebhooksState {
   logLoading = $state(false);
   logError = $state<string | null>(null);
   filters = $state<LogFilters>({ endpoint: "", status: "", event: "", since: "" });
+  /** Deliveries paused or not, and what waits: the box's banner (the tray shows the same). */
+  background = $state.raw<BackgroundStatus | null>(null);
   /** Bumped on every live change, so an open detail pane can refetch its attempt. */
   revision = $state(0);
 
@@ -56,7 +59,12 @@ class WebhooksState {
   #watchTimer: ReturnType<typeof setTimeout> | null = null;
 
   async start(): Promise<void> {
-    await Promise.all([this.loadEndpoints(), this.loadEventTypes(), this.reloadLog()]);
+    await Promise.all([
+      this.loadEndpoints(),
+      this.loadEventTypes(),
+      this.reloadLog(),
+      this.loadBackground(),
+    ]);
     if (!this.#unlisten) {
       try {
         this.#unlisten = await events.deliveriesChanged.listen((event) =>
@@ -86,7 +94,26 @@ class WebhooksState {
       for (const id of ids) void this.loadHealth(id);
       // A 410 disables an endpoint: its card must say so.
       void this.loadEndpoints(false);
+      // Paused or resumed (here or from the tray), and what waits.
+      void this.loadBackground();
     }, DEBOUNCE_MS);
+  }
+
+  async loadBackground(): Promise<void> {
+    try {
+      this.background = await commands.backgroundStatus();
+    } catch {
+      // No banner rather than an error for a status line.
+    }
+  }
+
+  /** Deliveries wait, pending, until resumed (also across restarts). */
+  async pauseDeliveries(): Promise<void> {
+    this.background = await commands.pauseDeliveries();
+  }
+
+  async resumeDeliveries(): Promise<void> {
+    this.background = await commands.resumeDeliveries();
   }
 
   async loadEventTypes(): Promise<void> {

@@ -1,0 +1,56 @@
+//! The desktop app around the window: the background work at a glance (as the tray shows it),
+//! pausing and resuming deliveries, and what closing the window does.
+
+use pitchbar_core::settings::DesktopSettings;
+use pitchbar_core::status::BackgroundStatus;
+use pitchbar_core::Error;
+use tauri::{AppHandle, State};
+
+use crate::AppState;
+
+#[tauri::command]
+#[specta::specta]
+pub fn background_status(state: State<'_, AppState>) -> Result<BackgroundStatus, Error> {
+    state.core()?.background_status()
+}
+
+/// Deliveries wait, pending, until resumed (across restarts); attempts in flight finish.
+#[tauri::command]
+#[specta::specta]
+pub async fn pause_deliveries(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<BackgroundStatus, Error> {
+    let core = state.core()?;
+    core.pause_deliveries(&core.workspaces().actor()?).await?;
+    crate::tray::changed(&app);
+    core.background_status()
+}
+
+/// Async: the dispatcher starts on the app's async runtime.
+#[tauri::command]
+#[specta::specta]
+pub async fn resume_deliveries(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<BackgroundStatus, Error> {
+    let core = state.core()?;
+    core.resume_deliveries(&core.workspaces().actor()?)?;
+    crate::tray::changed(&app);
+    core.background_status()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn desktop_settings(state: State<'_, AppState>) -> Result<DesktopSettings, Error> {
+    state.core()?.settings().desktop()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_desktop_settings(
+    state: State<'_, AppState>,
+    settings: DesktopSettings,
+) -> Result<DesktopSettings, Error> {
+    state.core()?.settings().set_desktop(settings)
+}

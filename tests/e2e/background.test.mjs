@@ -1,0 +1,168 @@
+// The app with its window closed: the window's close button (a real WM_DELETE_WINDOW from the
+// X server) hides it, deliveries fired through the local API meanwhile still arrive and are
+// logged, and starting the app again (what the tray's Open does) brings the window back with
+// them. Pausing deliveries holds them until resumed. With Settings → Desktop off, closing quits.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { launch, screenshot } from "./driver.mjs";
+import {
+  sel,
+  visible,
+  innerText,
+  textOf,
+  resize,
+  setUp,
+  startReceiver,
+  addEndpoint,
+  dismissToasts,
+} from "./helpers.mjs";
+
+const TITLE = "Pitchbar Admin";
+const KEY_SHAPE = /^sk_live_[A-Za-z0-9_-]{40,}$/;
+const x11 = fileURLToPath(new URL("./x11.py", import.meta.url));
+
+/** The window as the X server sees it: viewable, unmapped or missing. Debian's python3, which
+ *  has python3-xlib (scripts/setup.sh --test). */
+function windowState() {
+  return execFileSync("/usr/bin/python3", [x11, "state", TITLE], {
+    encoding: "utf8",
+  }).trim();
+}
+
+async function windowBecomes(state, timeout = 10000) {
+  let last;
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    last = windowState();
+    if (last === state) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(last, state, "the window's state");
+}
+
+/** The close button, as a window manager sends it. */
+function closeWindow() {
+  execFileSync("/usr/bin/python3", [x11, "close", TITLE]);
+}
+
+async function until(check, what, timeout = 10000) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`timed out: ${what}`);
+}
+
+describe("the app with its window closed", () => {
+  let session;
+  let receiver;
+  let api;
+  let key;
+  before(async () => {
+    session = await launch("background");
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    await session?.close();
+    receiver?.close();
+  });
+
+  const postLead = (name) =>
+    fetch(`${api}/leads`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ name, email: "lead@example.com" }),
+    });
+
+  test("closing the window keeps deliveries going; starting the app again shows them", async () => {
+    const { browser, dataDir } = session;
+    await resize(browser, 1280, 800);
+    await setUp(browser, "Acme Background", "Ada Owner", "ada@acme.test");
+    await addEndpoint(browser, receiver.url("/hook"), "Background hook");
+    await dismissToasts(browser);
+    await textOf(browser, sel("api-endpoint"), /^http:\/\/127/);
+    api = (
+      await innerText(browser, await browser.$(sel("api-endpoint")))
+    ).trim();
+    await (await browser.$(sel("api-key-show"))).click();
+    await textOf(browser, sel("api-key-value"), KEY_SHAPE);
+    key = (
+      await innerText(browser, await browser.$(sel("api-key-value")))
+    ).trim();
+
+    assert.equal(windowState(), "viewable");
+    closeWindow();
+    await windowBecomes("unmapped");
+
+    const res = await postLead("Closed Window");
+    assert.equal(res.status, 201, await res.text());
+    await until(
+      () => receiver.received.length === 1,
+      "the delivery fired with the window closed arrives",
+    );
+    assert.match(receiver.received[0].body.toString(), /Closed Window/);
+
+    // A second start hands over to the running app, which shows its window, and exits.
+    const second = spawn(process.env.PITCHBAR_APP, [], {
+      env: { ...process.env, PITCHBAR_DATA_DIR: dataDir },
+      stdio: "ignore",
+    });
+    const code = await new Promise((r) => second.on("exit", r));
+    assert.equal(code, 0, "the second start exits once it handed over");
+    await windowBecomes("viewable");
+    await visible(browser, sel("attempt-row"));
+    await textOf(browser, sel("attempt-table"), /lead\.captured/);
+  });
+
+  test("paused deliveries wait, shown on the tab, and go out on resume", async () => {
+    const { browser } = session;
+    await (await visible(browser, sel("pause-deliveries"))).click();
+    await visible(browser, sel("deliveries-paused"));
+    await dismissToasts(browser);
+
+    const res = await postLead("While Paused");
+    assert.equal(res.status, 201);
+    await textOf(browser, sel("deliveries-paused"), /1 delivery waits/);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(receiver.received.length, 1, "nothing is sent while paused");
+    const banner = await browser.$(sel("deliveries-paused"));
+    await banner.scrollIntoView({ block: "center" });
+    await screenshot(browser, "desktop-deliveries-paused");
+    await resize(browser, 390, 844);
+    await banner.scrollIntoView({ block: "center" });
+    await screenshot(browser, "mobile-deliveries-paused");
+    await resize(browser, 1280, 800);
+
+    await (await browser.$(sel("resume-deliveries"))).click();
+    await until(
+      () => receiver.received.length === 2,
+      "the held delivery goes out on resume",
+    );
+    assert.match(receiver.received[1].body.toString(), /While Paused/);
+    await browser.waitUntil(
+      async () =>
+        !(await (await browser.$(sel("deliveries-paused"))).isExisting()),
+      { timeout: 5000, timeoutMsg: "the paused banner stays after resume" },
+    );
+  });
+
+  test("with Settings → Desktop off, closing the window quits", async () => {
+    const { browser } = session;
+    await dismissToasts(browser);
+    await (await browser.$(sel("nav-settings"))).click();
+    const toggle = await visible(browser, sel("close-to-background"));
+    assert.equal(await toggle.isSelected(), true, "on by default");
+    await toggle.scrollIntoView({ block: "center" });
+    await screenshot(browser, "desktop-settings-desktop");
+    await toggle.click();
+    await textOf(browser, sel("toast"), /quits the app/);
+    closeWindow();
+    await windowBecomes("missing");
+  });
+});
