@@ -1,9 +1,9 @@
 //! The tray icon, where the app lives while its window is closed: what the background work is
 //! doing (deliveries failing or paused, the receiver, sign-ins waiting), Open, Pause or Resume
-//! deliveries, Quit. Its menu is made again from the core's status after each notice the
+//! deliveries, Quit. Its words follow the core's status after each notice the
 //! window also hears (`background` pokes it), and every half minute for what changes with time.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use pitchbar_core::status::BackgroundStatus;
@@ -16,8 +16,22 @@ use crate::AppState;
 
 const TRAY: &str = "main";
 
-/// Held in the app's state: rung when the status may have changed.
-struct Dirty(Arc<Notify>);
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Held in the app's state: rung when the status may have changed; the menu's items, whose
+/// words change in place (a panel keeps the item a person is about to click).
+struct Tray {
+    dirty: Arc<Notify>,
+    items: Mutex<Items>,
+}
+
+struct Items {
+    /// The headline, then one per detail line.
+    info: Vec<MenuItem<tauri::Wry>>,
+    pause: MenuItem<tauri::Wry>,
+}
 
 /// The menu's words for a status: pure, so they are tested without a desktop.
 #[derive(Debug, PartialEq, Eq)]
@@ -92,9 +106,11 @@ pub(crate) fn lines(status: &BackgroundStatus) -> Lines {
 
 /// Puts the icon in the tray, and keeps its menu current.
 pub fn install(app: &AppHandle) -> tauri::Result<()> {
+    let (lines, can_manage) = current(app);
+    let (menu, items) = menu(app, &lines, can_manage)?;
     let mut tray = TrayIconBuilder::with_id(TRAY)
         .tooltip("Pitchbar Admin")
-        .menu(&menu(app)?)
+        .menu(&menu)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| match event.id.as_ref() {
             "open" => crate::deep_link::focus_main_window(app),
@@ -108,14 +124,19 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
     tray.build(app)?;
 
     let dirty = Arc::new(Notify::new());
-    app.manage(Dirty(dirty.clone()));
+    app.manage(Tray {
+        dirty: dirty.clone(),
+        items: Mutex::new(items),
+    });
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
             let _ = tokio::time::timeout(Duration::from_secs(30), dirty.notified()).await;
-            // Notices come in bursts (a batch of deliveries): one menu for each burst.
+            // Notices come in bursts (a batch of deliveries): one update for each burst.
             tokio::time::sleep(Duration::from_millis(250)).await;
-            refresh(&app);
+            if let Err(err) = refresh(&app) {
+                tracing::warn!(error = %err, "the tray menu could not be updated");
+            }
         }
     });
     Ok(())
@@ -161,49 +182,76 @@ pub fn hide_instead_of_closing(window: &tauri::Window) -> bool {
     true
 }
 
-/// The status may have changed: the menu is made again shortly.
+/// The status may have changed: the menu is updated shortly.
 pub fn changed(app: &AppHandle) {
-    if let Some(dirty) = app.try_state::<Dirty>() {
-        dirty.0.notify_one();
+    if let Some(tray) = app.try_state::<Tray>() {
+        tray.dirty.notify_one();
     }
 }
 
-fn refresh(app: &AppHandle) {
-    let Some(tray) = app.tray_by_id(TRAY) else {
-        return;
+/// The words change in place; the menu is made again only when it has more or fewer lines.
+fn refresh(app: &AppHandle) -> tauri::Result<()> {
+    let (Some(tray), Some(state)) = (app.tray_by_id(TRAY), app.try_state::<Tray>()) else {
+        return Ok(());
     };
-    match menu(app) {
-        Ok(menu) => {
-            let _ = tray.set_menu(Some(menu));
+    let (lines, can_manage) = current(app);
+    let mut items = lock(&state.items);
+    let texts: Vec<&str> = std::iter::once(lines.headline.as_str())
+        .chain(lines.details.iter().map(String::as_str))
+        .collect();
+    if texts.len() == items.info.len() {
+        for (item, text) in items.info.iter().zip(&texts) {
+            if item.text()? != *text {
+                item.set_text(*text)?;
+            }
         }
-        Err(err) => tracing::warn!(error = %err, "the tray menu could not be made"),
+        if items.pause.text()? != lines.pause {
+            items.pause.set_text(lines.pause)?;
+        }
+        if items.pause.is_enabled()? != can_manage {
+            items.pause.set_enabled(can_manage)?;
+        }
+    } else {
+        let (menu, fresh) = menu(app, &lines, can_manage)?;
+        tray.set_menu(Some(menu))?;
+        *items = fresh;
     }
+    Ok(())
 }
 
-fn menu(app: &AppHandle) -> tauri::Result<Menu<tauri::Wry>> {
+/// The status in words, and whether the window's member may pause.
+fn current(app: &AppHandle) -> (Lines, bool) {
     let state = app.state::<AppState>();
-    let (lines, can_manage) = match state.core() {
-        Ok(core) => (
-            core.background_status().map(|s| lines(&s)),
-            core.workspaces()
-                .actor()
-                .is_ok_and(|a| a.require_manage().is_ok()),
-        ),
-        Err(err) => (Err(err), false),
-    };
-    let (headline, details, pause) = match lines {
-        Ok(l) => (l.headline, l.details, l.pause),
-        Err(err) => (
-            format!("Not working: {err}"),
-            Vec::new(),
-            "Pause deliveries",
-        ),
-    };
-    let info = |text: &str| MenuItem::new(app, text, false, None::<&str>);
+    let status = state.core().and_then(|core| {
+        let can_manage = core
+            .workspaces()
+            .actor()
+            .is_ok_and(|a| a.require_manage().is_ok());
+        Ok((lines(&core.background_status()?), can_manage))
+    });
+    status.unwrap_or_else(|err| {
+        (
+            Lines {
+                headline: format!("Not working: {err}"),
+                details: Vec::new(),
+                pause: "Pause deliveries",
+            },
+            false,
+        )
+    })
+}
+
+fn menu(
+    app: &AppHandle,
+    lines: &Lines,
+    can_manage: bool,
+) -> tauri::Result<(Menu<tauri::Wry>, Items)> {
     let menu = Menu::new(app)?;
-    menu.append(&info(&headline)?)?;
-    for line in &details {
-        menu.append(&info(line)?)?;
+    let mut info = Vec::new();
+    for text in std::iter::once(&lines.headline).chain(&lines.details) {
+        let item = MenuItem::new(app, text, false, None::<&str>)?;
+        menu.append(&item)?;
+        info.push(item);
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(
@@ -213,16 +261,11 @@ fn menu(app: &AppHandle) -> tauri::Result<Menu<tauri::Wry>> {
         true,
         None::<&str>,
     )?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        "pause",
-        pause,
-        can_manage,
-        None::<&str>,
-    )?)?;
+    let pause = MenuItem::with_id(app, "pause", lines.pause, can_manage, None::<&str>)?;
+    menu.append(&pause)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?)?;
-    Ok(menu)
+    Ok((menu, Items { info, pause }))
 }
 
 /// Pauses deliveries, or resumes them, as the window's member (the tray offers it only to an

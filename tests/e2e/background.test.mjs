@@ -1,12 +1,14 @@
 // The app with its window closed: the window's close button (a real WM_DELETE_WINDOW from the
 // X server) hides it, deliveries fired through the local API meanwhile still arrive and are
-// logged, and starting the app again (what the tray's Open does) brings the window back with
-// them. Pausing deliveries holds them until resumed. With Settings → Desktop off, closing quits.
+// logged, and the tray's Open (clicked over D-Bus, as a panel does) or starting the app again
+// brings the window back with them. The tray's menu says what runs; pausing deliveries there
+// or on the tab holds them until resumed. With Settings → Desktop off, closing quits.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { launch, screenshot } from "./driver.mjs";
+import { clickTray, trayLabels, trayMenu } from "./tray.mjs";
 import {
   sel,
   visible,
@@ -45,6 +47,23 @@ async function windowBecomes(state, timeout = 10000) {
 /** The close button, as a window manager sends it. */
 function closeWindow() {
   execFileSync("/usr/bin/python3", [x11, "close", TITLE]);
+}
+
+/** Waits until the tray's labels match `expected` (strings or patterns, in order). */
+async function trayReads(expected, timeout = 10000) {
+  let last;
+  const deadline = Date.now() + timeout;
+  const matches = (labels) =>
+    labels.length === expected.length &&
+    expected.every((e, i) =>
+      e instanceof RegExp ? e.test(labels[i]) : e === labels[i],
+    );
+  while (Date.now() < deadline) {
+    last = trayLabels();
+    if (matches(last)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`the tray reads ${JSON.stringify(last)}, not ${expected}`);
 }
 
 async function until(check, what, timeout = 10000) {
@@ -96,6 +115,19 @@ describe("the app with its window closed", () => {
       await innerText(browser, await browser.$(sel("api-key-value")))
     ).trim();
 
+    await trayReads([
+      "Deliveries: all sent",
+      "Receiver off",
+      /^Local API on 127\.0\.0\.1:\d+$/,
+      "Open Pitchbar Admin",
+      "Pause deliveries",
+      "Quit",
+    ]);
+    assert.ok(
+      trayMenu().find((i) => i.label === "Pause deliveries").enabled,
+      "the Owner may pause from the tray",
+    );
+
     assert.equal(windowState(), "viewable");
     closeWindow();
     await windowBecomes("unmapped");
@@ -108,7 +140,14 @@ describe("the app with its window closed", () => {
     );
     assert.match(receiver.received[0].body.toString(), /Closed Window/);
 
-    // A second start hands over to the running app, which shows its window, and exits.
+    await visible(browser, sel("attempt-row"));
+    clickTray("Open Pitchbar Admin");
+    await windowBecomes("viewable");
+
+    // Closed again, a second start hands over to the running app, which shows its window
+    // (the way back on a desktop without a tray), and exits.
+    closeWindow();
+    await windowBecomes("unmapped");
     const second = spawn(process.env.PITCHBAR_APP, [], {
       env: { ...process.env, PITCHBAR_DATA_DIR: dataDir },
       stdio: "ignore",
@@ -120,15 +159,31 @@ describe("the app with its window closed", () => {
     await textOf(browser, sel("attempt-table"), /lead\.captured/);
   });
 
-  test("paused deliveries wait, shown on the tab, and go out on resume", async () => {
+  test("paused from the tray, deliveries wait, shown on the tab and the tray, and go out on resume", async () => {
     const { browser } = session;
-    await (await visible(browser, sel("pause-deliveries"))).click();
+    await visible(browser, sel("pause-deliveries"));
+    clickTray("Pause deliveries");
     await visible(browser, sel("deliveries-paused"));
-    await dismissToasts(browser);
+    await trayReads([
+      "Deliveries paused · 0 deliveries waiting",
+      "Receiver off",
+      /^Local API on/,
+      "Open Pitchbar Admin",
+      "Resume deliveries",
+      "Quit",
+    ]);
 
     const res = await postLead("While Paused");
     assert.equal(res.status, 201);
     await textOf(browser, sel("deliveries-paused"), /1 delivery waits/);
+    await trayReads([
+      "Deliveries paused · 1 delivery waiting",
+      "Receiver off",
+      /^Local API on/,
+      "Open Pitchbar Admin",
+      "Resume deliveries",
+      "Quit",
+    ]);
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(receiver.received.length, 1, "nothing is sent while paused");
     const banner = await browser.$(sel("deliveries-paused"));
@@ -150,6 +205,14 @@ describe("the app with its window closed", () => {
         !(await (await browser.$(sel("deliveries-paused"))).isExisting()),
       { timeout: 5000, timeoutMsg: "the paused banner stays after resume" },
     );
+    await trayReads([
+      "Deliveries: all sent",
+      "Receiver off",
+      /^Local API on/,
+      "Open Pitchbar Admin",
+      "Pause deliveries",
+      "Quit",
+    ]);
   });
 
   test("with Settings → Desktop off, closing the window quits", async () => {

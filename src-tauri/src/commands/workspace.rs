@@ -2,7 +2,7 @@
 
 use pitchbar_core::workspace::{Member, MemberInput, Role, Session, Workspace};
 use pitchbar_core::{Error, Startup};
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use crate::AppState;
 
@@ -22,6 +22,7 @@ pub fn startup(state: State<'_, AppState>) -> Result<Startup, Error> {
 #[tauri::command]
 #[specta::specta]
 pub fn set_up_workspace(
+    app: AppHandle,
     state: State<'_, AppState>,
     workspace_name: String,
     owner_name: String,
@@ -32,7 +33,10 @@ pub fn set_up_workspace(
         email: owner_email,
         role: Role::Owner,
     };
-    state.core()?.workspaces().set_up(&workspace_name, owner)
+    let session = state.core()?.workspaces().set_up(&workspace_name, owner)?;
+    // Who is at the keyboard decides what the tray offers.
+    crate::tray::changed(&app);
+    Ok(session)
 }
 
 #[tauri::command]
@@ -44,16 +48,28 @@ pub fn rename_workspace(state: State<'_, AppState>, name: String) -> Result<Work
 
 #[tauri::command]
 #[specta::specta]
-pub fn switch_member(state: State<'_, AppState>, member_id: String) -> Result<Session, Error> {
-    state.core()?.workspaces().switch_to(&member_id)
+pub fn switch_member(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    member_id: String,
+) -> Result<Session, Error> {
+    let session = state.core()?.workspaces().switch_to(&member_id)?;
+    crate::tray::changed(&app);
+    Ok(session)
 }
 
 /// An Owner names who uses the app on this computer.
 #[tauri::command]
 #[specta::specta]
-pub fn set_device_user(state: State<'_, AppState>, member_id: String) -> Result<Session, Error> {
+pub fn set_device_user(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    member_id: String,
+) -> Result<Session, Error> {
     let workspaces = state.core()?.workspaces();
-    workspaces.set_device_user(&workspaces.actor()?, &member_id)
+    let session = workspaces.set_device_user(&workspaces.actor()?, &member_id)?;
+    crate::tray::changed(&app);
+    Ok(session)
 }
 
 #[tauri::command]
@@ -66,12 +82,16 @@ pub fn add_member(state: State<'_, AppState>, member: MemberInput) -> Result<Mem
 #[tauri::command]
 #[specta::specta]
 pub fn update_member(
+    app: AppHandle,
     state: State<'_, AppState>,
     member_id: String,
     member: MemberInput,
 ) -> Result<Member, Error> {
     let workspaces = state.core()?.workspaces();
-    workspaces.update_member(&workspaces.actor()?, &member_id, member)
+    let member = workspaces.update_member(&workspaces.actor()?, &member_id, member)?;
+    // A role changed may be the role of who is at the keyboard.
+    crate::tray::changed(&app);
+    Ok(member)
 }
 
 #[tauri::command]

@@ -87,8 +87,17 @@ impl Hub {
         if jobs.is_empty() {
             return;
         }
-        if let Some(tx) = lock(&self.jobs).as_ref() {
-            let _ = tx.send(jobs);
+        match lock(&self.jobs).as_ref() {
+            Some(tx) => {
+                let _ = tx.send(jobs);
+            }
+            // Paused (or no dispatcher here): they wait, and what shows them is told so.
+            None => {
+                let mut ids: Vec<String> = jobs.iter().map(|j| j.endpoint_id.to_string()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                self.notify_log(ids);
+            }
         }
     }
 
