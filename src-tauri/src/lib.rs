@@ -76,6 +76,16 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
+        // The window comes back where it was: size, place, maximised. Not whether it was shown:
+        // quitting from the tray with the window closed must not start the app hidden.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);

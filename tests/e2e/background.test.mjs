@@ -2,7 +2,8 @@
 // X server) hides it, deliveries fired through the local API meanwhile still arrive and are
 // logged, and the tray's Open (clicked over D-Bus, as a panel does) or starting the app again
 // brings the window back with them. The tray's menu says what runs; pausing deliveries there
-// or on the tab holds them until resumed. With Settings → Desktop off, closing quits.
+// or on the tab holds them until resumed. With Settings → Desktop off, closing quits; started
+// again, the window has the size it had; the tray's Quit quits.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -80,6 +81,7 @@ describe("the app with its window closed", () => {
   let receiver;
   let api;
   let key;
+  let size;
   before(async () => {
     session = await launch("background");
     receiver = await startReceiver();
@@ -215,6 +217,35 @@ describe("the app with its window closed", () => {
     ]);
   });
 
+  test("dark mode: chosen in Settings, applied at once, looked at on both sizes", async () => {
+    const { browser } = session;
+    await dismissToasts(browser);
+    await (await browser.$(sel("nav-settings"))).click();
+    const theme = () =>
+      browser.execute(() => document.documentElement.dataset.theme);
+    assert.equal(await theme(), "light", "Xvfb's GTK theme is light");
+    await (await visible(browser, sel("theme-dark"))).click();
+    assert.equal(await theme(), "dark");
+    const bg = await browser.execute(
+      () => getComputedStyle(document.documentElement).backgroundColor,
+    );
+    assert.equal(bg, "rgb(15, 15, 21)", "the page takes the dark tokens");
+    const desktop = await browser.$(sel("close-to-background"));
+    await desktop.scrollIntoView({ block: "center" });
+    await screenshot(browser, "desktop-dark-settings");
+    await (await browser.$(sel("nav-integrations"))).click();
+    await (await visible(browser, sel("tab-webhooks"))).click();
+    await visible(browser, sel("attempt-row"));
+    await screenshot(browser, "desktop-dark-webhooks");
+    await resize(browser, 390, 844);
+    await screenshot(browser, "mobile-dark-webhooks");
+    await resize(browser, 1280, 800);
+    // Back to the system's look, for the screenshots after this one.
+    await (await browser.$(sel("nav-settings"))).click();
+    await (await visible(browser, sel("theme-system"))).click();
+    assert.equal(await theme(), "light");
+  });
+
   test("with Settings → Desktop off, closing the window quits", async () => {
     const { browser } = session;
     await dismissToasts(browser);
@@ -225,7 +256,28 @@ describe("the app with its window closed", () => {
     await screenshot(browser, "desktop-settings-desktop");
     await toggle.click();
     await textOf(browser, sel("toast"), /quits the app/);
+    await browser.setWindowSize(1100, 720);
+    size = await browser.getWindowSize();
     closeWindow();
     await windowBecomes("missing");
+  });
+
+  test("started again, the window has its last size; Quit in the tray quits", async () => {
+    const again = await launch("background-again", {
+      dataDir: session.dataDir,
+    });
+    try {
+      const { browser } = again;
+      await visible(browser, sel("workspace-name"));
+      assert.deepEqual(
+        await browser.getWindowSize(),
+        size,
+        "the window comes back at the size it was closed at",
+      );
+      clickTray("Quit");
+      await windowBecomes("missing");
+    } finally {
+      await again.close();
+    }
   });
 });
