@@ -18,7 +18,7 @@ command -v npm >/dev/null || packages+=(npm)
 # The tests: a display and a keychain for the whole-app test, and every language the webhook
 # snippets are run in (tests/snippets.rs fails, naming the package, when one is missing).
 [ $want_test = 1 ] && packages+=(xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring
-  libglib2.0-bin python3 python3-xlib php-cli ruby golang-go)
+  libglib2.0-bin python3 python3-xlib dunst php-cli ruby golang-go)
 
 missing=()
 for p in "${packages[@]}"; do

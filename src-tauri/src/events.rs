@@ -25,6 +25,7 @@ pub fn all() -> Events {
         OAuthFinishedEvent,
         OAuthNoticeEvent,
         ConnectionsChangedEvent,
+        NoticesChangedEvent,
     ]
 }
 
@@ -80,3 +81,8 @@ pub struct OAuthNoticeEvent {
 #[derive(Debug, Clone, Serialize, Type, Event)]
 #[tauri_specta(event_name = "connections-changed")]
 pub struct ConnectionsChangedEvent;
+
+/// New notices were written (the bell refetches); they went to the OS notification centre too.
+#[derive(Debug, Clone, Serialize, Type, Event)]
+#[tauri_specta(event_name = "notices-changed")]
+pub struct NoticesChangedEvent;

@@ -4,6 +4,7 @@ mod background;
 mod commands;
 mod deep_link;
 mod events;
+mod notices;
 mod tray;
 
 use std::path::PathBuf;
@@ -104,6 +105,7 @@ pub fn run() {
                 Ok(Err(err)) => tracing::warn!(error = %err, "no tray icon: closing the window quits"),
                 Err(_) => tracing::warn!("no tray icon (is libayatana-appindicator3 installed?): closing the window quits"),
             }
+            tray::follow(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

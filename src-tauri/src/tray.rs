@@ -20,10 +20,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Held in the app's state: rung when the status may have changed; the menu's items, whose
-/// words change in place (a panel keeps the item a person is about to click).
+/// Held in the app's state: rung when the status may have changed (see [`follow`]).
+struct Dirty(Arc<Notify>);
+
+/// Held in the app's state with the tray: the menu's items, whose words change in place (a
+/// panel keeps the item a person is about to click).
 struct Tray {
-    dirty: Arc<Notify>,
     items: Mutex<Items>,
 }
 
@@ -122,14 +124,21 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
         tray = tray.icon(icon.clone());
     }
     tray.build(app)?;
-
-    let dirty = Arc::new(Notify::new());
     app.manage(Tray {
-        dirty: dirty.clone(),
         items: Mutex::new(items),
     });
+    Ok(())
+}
+
+/// After each burst of core notices (and every half minute): the tray's words, and new notices
+/// to the OS notification centre — with a tray or without one.
+pub fn follow(app: &AppHandle) {
+    let dirty = Arc::new(Notify::new());
+    app.manage(Dirty(dirty.clone()));
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
+        // Notices written just before the last quit go out now.
+        crate::notices::show_new(&app);
         loop {
             let _ = tokio::time::timeout(Duration::from_secs(30), dirty.notified()).await;
             // Notices come in bursts (a batch of deliveries): one update for each burst.
@@ -137,9 +146,9 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
             if let Err(err) = refresh(&app) {
                 tracing::warn!(error = %err, "the tray menu could not be updated");
             }
+            crate::notices::show_new(&app);
         }
     });
-    Ok(())
 }
 
 /// The window's close button: with the tray there and the setting on (the default), the window
@@ -184,8 +193,8 @@ pub fn hide_instead_of_closing(window: &tauri::Window) -> bool {
 
 /// The status may have changed: the menu is updated shortly.
 pub fn changed(app: &AppHandle) {
-    if let Some(tray) = app.try_state::<Tray>() {
-        tray.dirty.notify_one();
+    if let Some(dirty) = app.try_state::<Dirty>() {
+        dirty.0.notify_one();
     }
 }
 

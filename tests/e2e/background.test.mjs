@@ -67,6 +67,9 @@ async function trayReads(expected, timeout = 10000) {
   assert.fail(`the tray reads ${JSON.stringify(last)}, not ${expected}`);
 }
 
+/** Every Notify call on the session bus, as dbus-monitor prints it (started in `before`). */
+let bus = "";
+
 async function until(check, what, timeout = 10000) {
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
@@ -82,11 +85,26 @@ describe("the app with its window closed", () => {
   let api;
   let key;
   let size;
+  let dunst;
+  let monitor;
   before(async () => {
+    // The desktop's notification server, as a desktop session has one.
+    dunst = spawn("dunst", [], { stdio: "ignore" });
+    monitor = spawn(
+      "dbus-monitor",
+      [
+        "--session",
+        "interface='org.freedesktop.Notifications',member='Notify'",
+      ],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    );
+    monitor.stdout.on("data", (d) => (bus += d.toString()));
     session = await launch("background");
     receiver = await startReceiver();
   });
   after(async () => {
+    dunst?.kill();
+    monitor?.kill();
     await session?.close();
     receiver?.close();
   });
@@ -244,6 +262,58 @@ describe("the app with its window closed", () => {
     await (await browser.$(sel("nav-settings"))).click();
     await (await visible(browser, sel("theme-system"))).click();
     assert.equal(await theme(), "light");
+  });
+
+  test("an endpoint that starts failing: a notice in the bell and in the desktop's notifications", async () => {
+    const { browser } = session;
+    const failing = await startReceiver(() => 500);
+    try {
+      await addEndpoint(browser, failing.url("/down"), "Down hook");
+      await dismissToasts(browser);
+      const res = await postLead("Failing Lead");
+      assert.equal(res.status, 201);
+      await until(
+        () => failing.received.length >= 1,
+        "the failing endpoint is tried",
+      );
+
+      // The desktop's notification server (dunst, started for this test) was asked to show it.
+      await until(
+        () => bus.includes('string "A webhook endpoint is failing"'),
+        "the notice reaches the notification server",
+      );
+      assert.match(
+        bus,
+        /string "Deliveries to http:\/\/127\.0\.0\.1:\d+\/down fail/,
+      );
+
+      await (await browser.$(sel("notifications-dot"))).waitForExist();
+      await (await browser.$("button[title=Notifications]")).click();
+      const notice = await visible(
+        browser,
+        `${sel("notice")}[data-kind=endpoint_failing]`,
+      );
+      assert.match(
+        await innerText(browser, notice),
+        /A webhook endpoint is failing/,
+      );
+      await visible(browser, sel("notices-mark-read"));
+      await screenshot(browser, "desktop-notices");
+      await notice.click();
+      await visible(browser, sel("tab-webhooks"));
+      await (await browser.$("button[title=Notifications]")).click();
+      await browser.waitUntil(
+        async () =>
+          !(await (await browser.$(sel("notices-mark-read"))).isExisting()),
+        {
+          timeout: 5000,
+          timeoutMsg: "the notice stays unread after it was opened",
+        },
+      );
+      await browser.keys("Escape");
+    } finally {
+      failing.close();
+    }
   });
 
   test("with Settings → Desktop off, closing the window quits", async () => {

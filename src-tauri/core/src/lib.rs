@@ -18,6 +18,7 @@ mod ids;
 pub mod leads;
 pub mod loopback;
 pub mod net;
+pub mod notices;
 pub mod notify;
 pub mod oauth;
 pub mod outbox;
@@ -160,6 +161,11 @@ impl Core {
     /// Who changed what, when, and from where.
     pub fn audit(&self) -> audit::AuditLog<'_> {
         audit::AuditLog { store: &self.store }
+    }
+
+    /// The bell's notices, and which go to the OS notification centre.
+    pub fn notices(&self) -> notices::Notices<'_> {
+        notices::Notices { store: &self.store }
     }
 
     pub fn settings(&self) -> settings::Settings<'_> {

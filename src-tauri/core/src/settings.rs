@@ -42,7 +42,7 @@ impl Settings<'_> {
     }
 
     /// A yes/no setting; `default` while unset or unreadable.
-    fn flag(&self, key: &str, default: bool) -> Result<bool> {
+    pub(crate) fn flag(&self, key: &str, default: bool) -> Result<bool> {
         Ok(match self.get(key)?.as_deref() {
             Some("1") => true,
             Some("0") => false,
@@ -112,7 +112,7 @@ fn put(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-fn put_flag(tx: &Transaction<'_>, key: &str, on: bool) -> Result<()> {
+pub(crate) fn put_flag(tx: &Transaction<'_>, key: &str, on: bool) -> Result<()> {
     put(tx, key, if on { "1" } else { "0" })
 }
 

@@ -8,6 +8,7 @@ mod connections;
 mod desktop;
 mod destinations;
 mod leads;
+mod notices;
 mod notify;
 mod oauth_apps;
 mod receiver;
@@ -58,6 +59,10 @@ pub fn builder() -> Builder<tauri::Wry> {
             desktop::resume_deliveries,
             desktop::desktop_settings,
             desktop::set_desktop_settings,
+            notices::list_notices,
+            notices::mark_notices_read,
+            notices::notice_switches,
+            notices::set_notice_switch,
             audit::list_audit,
             audit::export_audit,
             audit::show_audit_export,

@@ -41,6 +41,7 @@ fn migration_list() -> Vec<M<'static>> {
         )),
         M::up(include_str!("../../migrations/0017_slack_reply_users.sql")),
         M::up(include_str!("../../migrations/0018_audit.sql")),
+        M::up(include_str!("../../migrations/0019_notices.sql")),
     ]
 }
 

@@ -62,9 +62,15 @@ export const commands = {
 	backgroundStatus: () => __TAURI_INVOKE<BackgroundStatus>("background_status"),
 	/**  Deliveries wait, pending, until resumed (across restarts); attempts in flight finish. */
 	pauseDeliveries: () => __TAURI_INVOKE<BackgroundStatus>("pause_deliveries"),
+	/**  Async: the dispatcher starts on the app's async runtime. */
 	resumeDeliveries: () => __TAURI_INVOKE<BackgroundStatus>("resume_deliveries"),
 	desktopSettings: () => __TAURI_INVOKE<DesktopSettings>("desktop_settings"),
 	setDesktopSettings: (settings: DesktopSettings) => __TAURI_INVOKE<DesktopSettings>("set_desktop_settings", { settings }),
+	listNotices: () => __TAURI_INVOKE<NoticeList>("list_notices"),
+	/**  Marks the notices `ids` read, or every one with `null`. */
+	markNoticesRead: (ids: number[] | null) => __TAURI_INVOKE<NoticeList>("mark_notices_read", { ids }),
+	noticeSwitches: () => __TAURI_INVOKE<NoticeSwitch[]>("notice_switches"),
+	setNoticeSwitch: (kind: NoticeKind, os: boolean) => __TAURI_INVOKE<NoticeSwitch[]>("set_notice_switch", { kind, os }),
 	listAudit: (query: AuditQuery) => __TAURI_INVOKE<AuditPage>("list_audit", { query }),
 	/**  Saves the entries `query` picks as a CSV or JSON file in Downloads; returns its path. */
 	exportAudit: (query: AuditQuery, format: ExportFormat) => __TAURI_INVOKE<string>("export_audit", { query, format }),
@@ -184,6 +190,7 @@ export const events = {
 	connectionsChanged: makeEvent<ConnectionsChangedEvent, ConnectionsChangedEvent>("connections-changed"),
 	deliveriesChanged: makeEvent<DeliveriesChangedEvent, DeliveriesChangedEvent>("deliveries-changed"),
 	destinationsChanged: makeEvent<DestinationsChangedEvent, DestinationsChangedEvent>("destinations-changed"),
+	noticesChanged: makeEvent<NoticesChangedEvent, NoticesChangedEvent>("notices-changed"),
 	notifyChanged: makeEvent<NotifyChangedEvent, NotifyChangedEvent>("notify-changed"),
 	oauthFinished: makeEvent<OAuthFinishedEvent, OAuthFinishedEvent>("oauth-finished"),
 	oauthNotice: makeEvent<OAuthNoticeEvent, OAuthNoticeEvent>("oauth-notice"),
@@ -758,6 +765,40 @@ export type MemberInput = {
 	email: string,
 	role: Role,
 };
+
+export type Notice = {
+	id: number,
+	/**  RFC 3339, UTC, milliseconds. */
+	at: string,
+	kind: NoticeKind,
+	title: string,
+	body: string,
+	/**  Where it leads in the window: `endpoint:<id>`. */
+	link: string,
+	read: boolean,
+};
+
+export type NoticeKind = 
+/**  Every attempt to a webhook endpoint has been failing since a time. */
+"endpoint_failing" | 
+/**  The app turned an endpoint off (it kept failing, or answered 410 Gone). */
+"endpoint_disabled";
+
+/**  The bell's list, newest first. */
+export type NoticeList = {
+	notices: Notice[],
+	unread: number,
+};
+
+/**  Whether a kind goes to the OS notification centre. */
+export type NoticeSwitch = {
+	kind: NoticeKind,
+	label: string,
+	os: boolean,
+};
+
+/**  New notices were written (the bell refetches); they went to the OS notification centre too. */
+export type NoticesChangedEvent = null;
 
 /**  Announced after the notifier changes what a card shows; the shell forwards it to the window. */
 export type NotifyChanged = {

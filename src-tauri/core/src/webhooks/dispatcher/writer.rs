@@ -11,6 +11,7 @@ use super::attempt::AttemptRecord;
 use crate::audit::{self, Area, By};
 use crate::clock::{now_rfc3339, unix_ms, Clock};
 use crate::error::Result;
+use crate::notices::{self, NoticeKind};
 use crate::outbox::{Hub, Job};
 use crate::store::Store;
 use crate::webhooks::endpoints::{disable_after, failing_reason};
@@ -250,6 +251,32 @@ fn failing_streaks(tx: &rusqlite::Transaction<'_>, batch: &[LogMsg], now: i64) -
             .execute([id])?;
             continue;
         };
+        // A run of failures starts (after none, or after a success in this batch): a notice.
+        let before: Option<(Option<i64>, String)> = tx
+            .prepare_cached(
+                "SELECT failing_since, url FROM webhook_endpoint WHERE id = ?1 AND active = 1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((previous, url)) = &before {
+            if previous.is_none() || streak.reset {
+                let label = audit::url_label(url);
+                notices::raise(
+                    tx,
+                    NoticeKind::EndpointFailing,
+                    id,
+                    "A webhook endpoint is failing",
+                    &format!(
+                        "Deliveries to {label} fail: {}. They are retried; the endpoint is turned off if every attempt keeps failing.",
+                        streak
+                            .last_error
+                            .unwrap_or("the endpoint did not answer")
+                            .trim_end_matches('.')
+                    ),
+                    &format!("endpoint:{id}"),
+                )?;
+            }
+        }
         let since: Option<i64> = tx
             .prepare_cached(
                 "UPDATE webhook_endpoint
@@ -301,6 +328,14 @@ fn turn_off(
         |r| r.get(0),
     )?;
     let label = audit::url_label(&url);
+    notices::raise(
+        tx,
+        NoticeKind::EndpointDisabled,
+        id,
+        "A webhook endpoint was turned off",
+        &format!("{label}: {reason}"),
+        &format!("endpoint:{id}"),
+    )?;
     audit::record(
         tx,
         By::app(),
