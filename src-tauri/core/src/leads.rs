@@ -10,6 +10,7 @@ use specta::Type;
 use crate::agents::{self, Agent};
 use crate::clock::{parse_time, rfc3339_ms, unix_ms};
 use crate::error::{Error, Result};
+use crate::notices::{self, NoticeKind};
 use crate::outbox::{Hub, Outbox};
 use crate::store::Store;
 use crate::webhooks::events::{custom_fields, CustomFields, LeadData, LeadUpdatedData};
@@ -134,6 +135,30 @@ impl Leads<'_> {
             tx.execute("DELETE FROM lead WHERE id = ?1", [&id])?;
             Ok(())
         })?;
+        // Once the lead stands (its event fired): a notice, for those who want one per lead.
+        let who = [&lead.name, &lead.email, &lead.phone]
+            .into_iter()
+            .flatten()
+            .next()
+            .cloned()
+            .unwrap_or_default();
+        let told = self.store.write(|tx| {
+            notices::raise_if_wanted(
+                tx,
+                NoticeKind::LeadCaptured,
+                &lead.id,
+                &format!("New lead: {who}"),
+                &[lead.email.as_deref(), lead.phone.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                "leads",
+            )
+        });
+        if let Err(err) = told {
+            tracing::warn!(error = %err, "the new lead's notice could not be written");
+        }
         Ok(lead)
     }
 

@@ -1,9 +1,10 @@
 //! Notices: what the bell lists and the OS notification centre shows — an endpoint that started
-//! failing, one the app turned off. Each is written in the transaction of what it tells (so none
+//! failing or that the app turned off, a destination failing, a revocation a provider has not
+//! confirmed, a knowledge source that cannot be read, a new lead (if wanted). Each is written in the transaction of what it tells (so none
 //! is lost across a restart), once per kind and subject while unread; the shell hands the ones
 //! not shown yet to the OS, for the kinds the person left on.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -24,16 +25,40 @@ pub enum NoticeKind {
     EndpointFailing,
     /// The app turned an endpoint off (it kept failing, or answered 410 Gone).
     EndpointDisabled,
+    /// A destination (a CRM, a helpdesk…) started failing.
+    DestinationFailing,
+    /// A provider has not confirmed that a disconnected integration's access was revoked.
+    RevocationPending,
+    /// A knowledge source could not be read.
+    SourceFailing,
+    /// A lead was captured (off unless switched on: written only then).
+    LeadCaptured,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 2] = [NoticeKind::EndpointFailing, NoticeKind::EndpointDisabled];
+    pub const ALL: [NoticeKind; 6] = [
+        NoticeKind::EndpointFailing,
+        NoticeKind::EndpointDisabled,
+        NoticeKind::DestinationFailing,
+        NoticeKind::RevocationPending,
+        NoticeKind::SourceFailing,
+        NoticeKind::LeadCaptured,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             NoticeKind::EndpointFailing => "endpoint_failing",
             NoticeKind::EndpointDisabled => "endpoint_disabled",
+            NoticeKind::DestinationFailing => "destination_failing",
+            NoticeKind::RevocationPending => "revocation_pending",
+            NoticeKind::SourceFailing => "source_failing",
+            NoticeKind::LeadCaptured => "lead_captured",
         }
+    }
+
+    /// On until switched off, but for new leads.
+    fn on_by_default(self) -> bool {
+        self != NoticeKind::LeadCaptured
     }
 
     fn parse(s: &str) -> Option<Self> {
@@ -45,6 +70,10 @@ impl NoticeKind {
         match self {
             NoticeKind::EndpointFailing => "A webhook endpoint starts failing",
             NoticeKind::EndpointDisabled => "A webhook endpoint is turned off",
+            NoticeKind::DestinationFailing => "A CRM, helpdesk or other destination starts failing",
+            NoticeKind::RevocationPending => "A provider has not confirmed a disconnection",
+            NoticeKind::SourceFailing => "A knowledge source cannot be read",
+            NoticeKind::LeadCaptured => "A new lead is captured",
         }
     }
 
@@ -61,7 +90,7 @@ pub struct Notice {
     pub kind: NoticeKind,
     pub title: String,
     pub body: String,
-    /// Where it leads in the window: `endpoint:<id>`.
+    /// Where it leads in the window: `endpoint:<id>`, `connected`, `knowledge`, `leads`.
     pub link: String,
     pub read: bool,
 }
@@ -79,6 +108,29 @@ pub struct NoticeSwitch {
     pub kind: NoticeKind,
     pub label: String,
     pub os: bool,
+}
+
+/// Writes a notice of a kind written only while switched on (new leads), in `tx`.
+pub(crate) fn raise_if_wanted(
+    tx: &Transaction<'_>,
+    kind: NoticeKind,
+    subject: &str,
+    title: &str,
+    body: &str,
+    link: &str,
+) -> Result<()> {
+    let on: Option<String> = tx
+        .query_row(
+            "SELECT value FROM app_setting WHERE key = ?1",
+            [kind.setting()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let wanted = on.as_deref().map_or(kind.on_by_default(), |v| v == "1");
+    if wanted {
+        raise(tx, kind, subject, title, body, link)?;
+    }
+    Ok(())
 }
 
 /// Writes a notice in `tx`, unless one of the same kind and subject is still unread.
@@ -206,7 +258,7 @@ impl Notices<'_> {
                 Ok(NoticeSwitch {
                     kind,
                     label: kind.label().into(),
-                    os: settings.flag(&kind.setting(), true)?,
+                    os: settings.flag(&kind.setting(), kind.on_by_default())?,
                 })
             })
             .collect()

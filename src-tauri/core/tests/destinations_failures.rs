@@ -55,6 +55,10 @@ async fn a_deleted_property_fails_the_item_with_hubspots_words_once() {
     assert_eq!(items[0].status, ItemStatus::Failed, "{items:#?}");
     let error = items[0].last_error.as_deref().unwrap();
     assert!(error.contains("PROPERTY_DOESNT_EXIST"), "{error}");
+    let told = w.core.notices().list().unwrap();
+    assert_eq!(told.unread, 1, "{told:?}");
+    assert_eq!(told.notices[0].title, "HubSpot is failing");
+    assert_eq!(told.notices[0].link, "connected");
     assert!(
         error.contains("Change the field mapping in Configure"),
         "{error}"

@@ -75,8 +75,13 @@ async fn a_failing_endpoint_is_told_once_and_a_turned_off_one_too_across_a_resta
         switches.iter().map(|s| (s.kind, s.os)).collect::<Vec<_>>(),
         [
             (NoticeKind::EndpointFailing, true),
-            (NoticeKind::EndpointDisabled, false)
-        ]
+            (NoticeKind::EndpointDisabled, false),
+            (NoticeKind::DestinationFailing, true),
+            (NoticeKind::RevocationPending, true),
+            (NoticeKind::SourceFailing, true),
+            (NoticeKind::LeadCaptured, false),
+        ],
+        "all on by default but new leads; the one switched off"
     );
 
     // Written before shown: they outlive the app; read state is kept.
@@ -91,4 +96,32 @@ async fn a_failing_endpoint_is_told_once_and_a_turned_off_one_too_across_a_resta
     assert!(list.notices[1].read && !list.notices[0].read);
     let list = core.notices().mark_read(None).unwrap();
     assert_eq!(list.unread, 0);
+}
+
+#[tokio::test]
+async fn a_new_lead_is_a_notice_only_when_switched_on() {
+    let (_rx, _dir, core, owner) = receiver_and_owner().await;
+    let agent = core.agents().list().unwrap().remove(0);
+    let lead = |name: &str| pitchbar_core::leads::LeadInput {
+        agent_id: Some(agent.id.clone()),
+        name: Some(name.into()),
+        email: Some(format!("{}@example.com", name.to_lowercase())),
+        ..Default::default()
+    };
+    core.leads().capture(lead("Quiet")).unwrap();
+    assert!(
+        core.notices().list().unwrap().notices.is_empty(),
+        "off by default"
+    );
+
+    core.notices()
+        .set_switch(NoticeKind::LeadCaptured, true)
+        .unwrap();
+    core.leads().capture(lead("Loud")).unwrap();
+    let list = core.notices().list().unwrap();
+    assert_eq!(list.notices.len(), 1);
+    assert_eq!(list.notices[0].title, "New lead: Loud");
+    assert_eq!(list.notices[0].body, "loud@example.com");
+    assert_eq!(core.notices().take_unshown().unwrap().len(), 1);
+    let _ = owner;
 }

@@ -364,6 +364,20 @@ async fn a_revocation_the_provider_missed_is_retried_after_a_restart() {
         .unwrap();
     assert_eq!(pending.status, ConnectionStatus::RevocationPending);
     assert!(pending.status_detail.unwrap().contains("keeps trying"));
+    // The bell (and the OS) say so once.
+    let told = core.notices().list().unwrap();
+    assert_eq!(told.unread, 1);
+    assert_eq!(
+        told.notices[0].kind,
+        pitchbar_core::notices::NoticeKind::RevocationPending
+    );
+    assert!(
+        told.notices[0]
+            .title
+            .contains("has not confirmed the disconnection"),
+        "{:?}",
+        told.notices[0]
+    );
     assert!(stored_tokens(&core, &connection.id).is_none());
     let owed: String = core
         .store()

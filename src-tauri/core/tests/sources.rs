@@ -247,6 +247,16 @@ async fn a_failed_reindex_keeps_the_old_text_and_a_retry_replaces_it() {
     assert!(reason.contains("Notion had an error"), "{reason}");
     assert!(reason.contains("Retry later"), "{reason}");
     assert_eq!(failed.last_indexed_at, first.last_indexed_at);
+    let told = core.notices().list().unwrap();
+    assert_eq!(
+        told.notices.iter().map(|n| n.kind).collect::<Vec<_>>(),
+        [pitchbar_core::notices::NoticeKind::SourceFailing]
+    );
+    assert!(
+        told.notices[0].body.contains("Notion had an error"),
+        "{:?}",
+        told.notices[0]
+    );
     assert!(!found(&core, "purple walrus").is_empty(), "old text kept");
     assert!(found(&core, "green narwhal").is_empty());
 

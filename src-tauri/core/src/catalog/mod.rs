@@ -166,6 +166,11 @@ pub fn all() -> &'static [Integration] {
     })
 }
 
+/// An integration's name as people know it ("HubSpot"), or its ID for one not in the catalog.
+pub fn display_name(id: &str) -> String {
+    get(id).map_or_else(|| id.to_owned(), |i| i.name.clone())
+}
+
 pub fn get(id: &str) -> Option<&'static Integration> {
     all().iter().find(|i| i.id == id)
 }

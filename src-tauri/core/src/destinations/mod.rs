@@ -52,10 +52,6 @@ fn kind_of(provider: &str) -> Result<&'static Kind> {
         .ok_or_else(|| Error::NotFound(format!("“{provider}” does not send anything anywhere.")))
 }
 
-fn name_of(provider: &str) -> String {
-    catalog::get(provider).map_or_else(|| provider.to_owned(), |i| i.name.clone())
-}
-
 impl Destinations<'_> {
     /// The destinations of connected integrations.
     pub fn list(&self) -> Result<Vec<Destination>> {
@@ -116,7 +112,7 @@ impl Destinations<'_> {
         else {
             return Err(Error::NotFound(format!(
                 "{} is not connected. Connect it first.",
-                name_of(provider)
+                catalog::display_name(provider)
             )));
         };
         let (pending, failed) = queue::counts(&conn, provider)?;
@@ -130,7 +126,7 @@ impl Destinations<'_> {
         let events: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
         Ok(Destination {
             provider: provider.to_owned(),
-            name: name_of(provider),
+            name: catalog::display_name(provider),
             connection_id,
             connection_status: connection.status,
             enabled: enabled && connection.status == ConnectionStatus::Active,
@@ -200,7 +196,7 @@ impl Destinations<'_> {
     ) -> Result<Destination> {
         actor.require_manage()?;
         let kind = kind_of(provider)?;
-        let name = name_of(provider);
+        let name = catalog::display_name(provider);
         let mut events: Vec<EventType> = Vec::new();
         for e in &input.events {
             if !kind.offered.iter().any(|(o, _)| o == e) {
@@ -374,7 +370,7 @@ impl Destinations<'_> {
         for c in &mut calls {
             c.items.clear();
         }
-        let name = name_of(provider);
+        let name = catalog::display_name(provider);
         let (ok, message, record_url) = match outcome {
             Ok(Sent::Made(url)) => (true, format!("{name} accepted the test."), url),
             Ok(Sent::Skipped(why)) => (false, why, None),
@@ -437,7 +433,7 @@ impl Destinations<'_> {
         let n = self.store.write(|tx| {
             let n = queue::retry(tx, provider, Some(event_id), unix_ms())?;
             if n > 0 {
-                let name = name_of(provider);
+                let name = catalog::display_name(provider);
                 audit::record(
                     tx,
                     actor,
@@ -465,7 +461,7 @@ impl Destinations<'_> {
         kind_of(provider)?;
         let n = self.store.write(|tx| {
             let n = queue::retry(tx, provider, None, unix_ms())?;
-            let name = name_of(provider);
+            let name = catalog::display_name(provider);
             audit::record(
                 tx,
                 actor,

@@ -9,6 +9,7 @@ use super::model::{ItemStatus, SyncCall, SyncItem};
 use super::providers::{Outcome, Sent};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
+use crate::notices::{self, NoticeKind};
 use crate::webhooks::EventType;
 
 /// A destination the worker sends for.
@@ -153,6 +154,9 @@ pub(crate) fn record(
             provider, d.event_id, status, attempts, next, error, url, now
         ])?;
     }
+    if let Some(message) = &failure {
+        tell_failing(tx, provider, message)?;
+    }
     tx.execute(
         "UPDATE destination SET hold_until = max(hold_until, ?2),
              last_sync_at = CASE WHEN ?3 THEN ?4 ELSE last_sync_at END,
@@ -162,6 +166,33 @@ pub(crate) fn record(
          WHERE provider = ?1",
         params![provider, hold_until, any_ok, now, failure],
     )?;
+    Ok(())
+}
+
+/// A notice when a destination that was not failing starts to (before `failing_since` is set).
+pub(crate) fn tell_failing(tx: &Transaction<'_>, provider: &str, message: &str) -> Result<()> {
+    let starts: bool = tx
+        .query_row(
+            "SELECT failing_since IS NULL FROM destination WHERE provider = ?1",
+            [provider],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(false);
+    if starts {
+        let name = crate::catalog::display_name(provider);
+        notices::raise(
+            tx,
+            NoticeKind::DestinationFailing,
+            provider,
+            &format!("{name} is failing"),
+            &format!(
+                "Leads and conversations for {name} could not be sent: {}. They wait and are retried; its card on the Connected tab says what to do.",
+                message.trim_end_matches('.')
+            ),
+            "connected",
+        )?;
+    }
     Ok(())
 }
 

@@ -200,6 +200,7 @@ async fn send_due(ctx: &Ctx, row: &Row) -> Result<Option<i64>> {
             // waits; the card says why.
             let message = err.to_string();
             ctx.store.write(|tx| {
+                super::queue::tell_failing(tx, &row.provider, &message)?;
                 tx.execute(
                     "UPDATE destination SET last_error = ?2, failing_since = coalesce(failing_since, ?3)
                      WHERE provider = ?1",

@@ -16,6 +16,7 @@ use crate::catalog::{self, ConnectionKind, RevocationStyle};
 use crate::clock::now_rfc3339;
 use crate::connections::{self, Connection, ConnectionStatus};
 use crate::error::{Error, Result};
+use crate::notices::{self, NoticeKind};
 use crate::secret::Secret;
 use crate::vault::VaultKey;
 use crate::workspace::Actor;
@@ -154,6 +155,18 @@ impl OAuth {
                 "INSERT INTO oauth_revocation (id, connection_id, provider, token_kind, attempts, next_attempt_at, last_error, created_at)
                  VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)",
                 params![id, connection.id, connection.provider, kind.as_str(), next, why.to_string(), now_rfc3339()],
+            )?;
+            let name = crate::catalog::display_name(&connection.provider);
+            notices::raise(
+                tx,
+                NoticeKind::RevocationPending,
+                &connection.id,
+                &format!("{name} has not confirmed the disconnection"),
+                &format!(
+                    "The integration is disconnected here, but {name} did not confirm that its access was revoked ({}). Pitchbar Admin keeps asking; you can also revoke it in {name}'s settings.",
+                    why.to_string().trim_end_matches('.')
+                ),
+                "connected",
             )?;
             Ok(())
         })

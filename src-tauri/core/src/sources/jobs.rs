@@ -16,6 +16,7 @@ use super::model::{provider_name, SourceKind, SourcesConfig};
 use super::{google, index, notion};
 use crate::connections::{self, ConnectionStatus};
 use crate::error::{Error, Result};
+use crate::notices::{self, NoticeKind};
 use crate::oauth::OAuth;
 use crate::store::Store;
 
@@ -131,11 +132,30 @@ impl Worker {
         let outcome = self.read_and_index(id).await;
         if let Err(err) = outcome {
             tracing::info!(source = id, error = %err, "ingestion failed");
-            let _ = self.store.conn().execute(
-                "UPDATE knowledge_source SET status = 'failed', status_reason = ?2
-                 WHERE id = ?1 AND status = 'ingesting'",
-                params![id, err.to_string()],
-            );
+            let failed = self.store.write(|tx| {
+                let title: Option<String> = tx
+                    .query_row(
+                        "UPDATE knowledge_source SET status = 'failed', status_reason = ?2
+                         WHERE id = ?1 AND status = 'ingesting' RETURNING title",
+                        params![id, err.to_string()],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(title) = title {
+                    notices::raise(
+                        tx,
+                        NoticeKind::SourceFailing,
+                        id,
+                        "A knowledge source could not be read",
+                        &format!("“{title}”: {}", err.to_string().trim_end_matches('.')),
+                        "knowledge",
+                    )?;
+                }
+                Ok(())
+            });
+            if let Err(err) = failed {
+                tracing::warn!(source = id, error = %err, "the failed source could not be marked");
+            }
         }
         self.hub.publish(Some(id));
     }

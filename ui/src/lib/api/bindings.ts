@@ -773,7 +773,7 @@ export type Notice = {
 	kind: NoticeKind,
 	title: string,
 	body: string,
-	/**  Where it leads in the window: `endpoint:<id>`. */
+	/**  Where it leads in the window: `endpoint:<id>`, `connected`, `knowledge`, `leads`. */
 	link: string,
 	read: boolean,
 };
@@ -782,7 +782,15 @@ export type NoticeKind =
 /**  Every attempt to a webhook endpoint has been failing since a time. */
 "endpoint_failing" | 
 /**  The app turned an endpoint off (it kept failing, or answered 410 Gone). */
-"endpoint_disabled";
+"endpoint_disabled" | 
+/**  A destination (a CRM, a helpdesk…) started failing. */
+"destination_failing" | 
+/**  A provider has not confirmed that a disconnected integration's access was revoked. */
+"revocation_pending" | 
+/**  A knowledge source could not be read. */
+"source_failing" | 
+/**  A lead was captured (off unless switched on: written only then). */
+"lead_captured";
 
 /**  The bell's list, newest first. */
 export type NoticeList = {
