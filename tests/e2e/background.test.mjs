@@ -7,6 +7,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launch, screenshot } from "./driver.mjs";
 import { clickTray, trayLabels, trayMenu } from "./tray.mjs";
@@ -169,7 +170,11 @@ describe("the app with its window closed", () => {
     closeWindow();
     await windowBecomes("unmapped");
     const second = spawn(process.env.PITCHBAR_APP, [], {
-      env: { ...process.env, PITCHBAR_DATA_DIR: dataDir },
+      env: {
+        ...process.env,
+        PITCHBAR_DATA_DIR: dataDir,
+        XDG_CONFIG_HOME: join(dataDir, "config"),
+      },
       stdio: "ignore",
     });
     const code = await new Promise((r) => second.on("exit", r));

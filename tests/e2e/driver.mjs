@@ -45,6 +45,9 @@ export async function launch(name, { dataDir, screenshots = true, args } = {}) {
       env: {
         ...process.env,
         PITCHBAR_DATA_DIR: dataDir,
+        // The window's remembered size and place (and other config) per data dir: a launch
+        // does not start at the size another test left.
+        XDG_CONFIG_HOME: join(dataDir, "config"),
         ...(screenshots && { WEBKIT_DISABLE_DMABUF_RENDERER: "0" }),
       },
       stdio: ["ignore", "inherit", "inherit"],
