@@ -240,10 +240,12 @@ describe("the app with its window closed", () => {
     ]);
   });
 
-  test("dark mode: chosen in Settings, applied at once, looked at on both sizes", async () => {
+  test("dark mode: chosen in Settings, applied at once, looked at on both sizes; the keyboard's way around", async () => {
     const { browser } = session;
     await dismissToasts(browser);
-    await (await browser.$(sel("nav-settings"))).click();
+    // Ctrl+, opens Settings; Ctrl+1/2/3 the Integrations tabs (below).
+    await browser.keys(["Control", ","]);
+    await visible(browser, sel("close-to-background"));
     const theme = () =>
       browser.execute(() => document.documentElement.dataset.theme);
     assert.equal(await theme(), "light", "Xvfb's GTK theme is light");
@@ -256,8 +258,10 @@ describe("the app with its window closed", () => {
     const desktop = await browser.$(sel("close-to-background"));
     await desktop.scrollIntoView({ block: "center" });
     await screenshot(browser, "desktop-dark-settings");
-    await (await browser.$(sel("nav-integrations"))).click();
-    await (await visible(browser, sel("tab-webhooks"))).click();
+    await browser.keys(["Control", "1"]);
+    await visible(browser, `${sel("tab-connected")}[aria-selected=true]`);
+    await browser.keys(["Control", "3"]);
+    await visible(browser, `${sel("tab-webhooks")}[aria-selected=true]`);
     await visible(browser, sel("attempt-row"));
     await screenshot(browser, "desktop-dark-webhooks");
     await resize(browser, 390, 844);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { focusableIn, isTypingTarget, trapIndex } from "./keyboard";
+import { focusableIn, isTypingTarget, shortcutOf, trapIndex } from "./keyboard";
 
 describe("trapIndex", () => {
   it("wraps forwards and backwards", () => {
@@ -55,5 +55,60 @@ describe("isTypingTarget", () => {
     expect(is("btn")).toBe(false);
     expect(is("div")).toBe(false);
     expect(isTypingTarget(null)).toBe(false);
+  });
+});
+
+describe("shortcutOf", () => {
+  const press = (
+    key: string,
+    mods: Partial<KeyboardEvent> = {},
+    target: EventTarget | null = null,
+  ) => ({
+    key,
+    ctrlKey: false,
+    metaKey: false,
+    altKey: false,
+    shiftKey: false,
+    target,
+    ...mods,
+  });
+
+  it("maps Ctrl (⌘ on a Mac) with 1–3, K and , to the tabs, search and Settings", () => {
+    expect(shortcutOf(press("1", { ctrlKey: true }), false)).toEqual({
+      kind: "tab",
+      tab: "connected",
+    });
+    expect(shortcutOf(press("2", { ctrlKey: true }), false)).toEqual({
+      kind: "tab",
+      tab: "available",
+    });
+    expect(shortcutOf(press("3", { ctrlKey: true }), false)).toEqual({
+      kind: "tab",
+      tab: "webhooks",
+    });
+    expect(shortcutOf(press("k", { ctrlKey: true }), false)).toEqual({ kind: "search" });
+    expect(shortcutOf(press("K", { ctrlKey: true }), false)).toEqual({ kind: "search" });
+    expect(shortcutOf(press(",", { ctrlKey: true }), false)).toEqual({ kind: "settings" });
+    expect(shortcutOf(press("3", { metaKey: true }), true)).toEqual({
+      kind: "tab",
+      tab: "webhooks",
+    });
+  });
+
+  it("leaves other keys, other modifiers and the other platform's command key alone", () => {
+    expect(shortcutOf(press("4", { ctrlKey: true }), false)).toBeNull();
+    expect(shortcutOf(press("1", { metaKey: true }), false)).toBeNull();
+    expect(shortcutOf(press("1", { ctrlKey: true }), true)).toBeNull();
+    expect(shortcutOf(press("k", { ctrlKey: true, altKey: true }), false)).toBeNull();
+    expect(shortcutOf(press("k", { ctrlKey: true, shiftKey: true }), false)).toBeNull();
+    expect(shortcutOf(press("1"), false)).toBeNull();
+  });
+
+  it("takes / for search outside text fields only", () => {
+    document.body.innerHTML = `<input id="text" /><button id="btn">x</button>`;
+    expect(shortcutOf(press("/", {}, document.getElementById("btn")), false)).toEqual({
+      kind: "search",
+    });
+    expect(shortcutOf(press("/", {}, document.getElementById("text")), false)).toBeNull();
   });
 });

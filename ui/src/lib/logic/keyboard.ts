@@ -1,6 +1,8 @@
 // Keyboard helpers: which elements take focus, where Tab goes in a trap, and whether a key
 // press belongs to a text field rather than to a global shortcut.
 
+import { TABS, type Tab } from "./tabs";
+
 const FOCUSABLE = [
   "a[href]",
   "button:not([disabled])",
@@ -38,4 +40,31 @@ export function isTypingTarget(target: EventTarget | null): boolean {
     return !nonText.includes(target.type);
   }
   return false;
+}
+
+/** What an app-wide shortcut does. */
+export type Shortcut = { kind: "tab"; tab: Tab } | { kind: "search" } | { kind: "settings" };
+
+/**
+ * The app-wide shortcut a key press means, if any: Ctrl (⌘ on a Mac) with 1, 2, 3 for the
+ * Connected, Available and API & Webhooks tabs, K for search, "," for Settings; "/" for search
+ * outside text fields.
+ */
+export function shortcutOf(
+  event: Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey" | "altKey" | "shiftKey" | "target">,
+  mac: boolean,
+): Shortcut | null {
+  if (event.altKey) return null;
+  const command = mac ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey;
+  if (command && !event.shiftKey) {
+    const tab = TABS[Number(event.key) - 1];
+    if (/^[1-3]$/.test(event.key) && tab) return { kind: "tab", tab };
+    if (event.key.toLowerCase() === "k") return { kind: "search" };
+    if (event.key === ",") return { kind: "settings" };
+    return null;
+  }
+  if (event.key === "/" && !event.ctrlKey && !event.metaKey && !isTypingTarget(event.target)) {
+    return { kind: "search" };
+  }
+  return null;
 }
