@@ -77,6 +77,11 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
+        // Start at login (Settings → Desktop; off until chosen): the OS's own autostart entry.
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         // The window comes back where it was: size, place, maximised. Not whether it was shown:
         // quitting from the tray with the window closed must not start the app hidden.
         .plugin(

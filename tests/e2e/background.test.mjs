@@ -7,6 +7,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launch, screenshot } from "./driver.mjs";
@@ -325,7 +326,7 @@ describe("the app with its window closed", () => {
     }
   });
 
-  test("with Settings → Desktop off, closing the window quits", async () => {
+  test("start at login comes and goes; with close-to-tray off, closing the window quits", async () => {
     const { browser } = session;
     await dismissToasts(browser);
     await (await browser.$(sel("nav-settings"))).click();
@@ -333,6 +334,30 @@ describe("the app with its window closed", () => {
     assert.equal(await toggle.isSelected(), true, "on by default");
     await toggle.scrollIntoView({ block: "center" });
     await screenshot(browser, "desktop-settings-desktop");
+
+    // Start at login: the desktop's autostart entry appears and goes (in ~/.config/autostart,
+    // where the auto-launch crate writes it; HOME is the run's own, see run.sh).
+    const autostart = join(process.env.HOME, ".config", "autostart");
+    const entries = () =>
+      existsSync(autostart)
+        ? readdirSync(autostart).filter((f) => f.endsWith(".desktop"))
+        : [];
+    assert.deepEqual(entries(), [], "off by default");
+    const login = await browser.$(sel("start-at-login"));
+    await login.click();
+    await textOf(browser, sel("toast"), /starts when you log in/);
+    assert.equal(entries().length, 1);
+    const entry = readFileSync(join(autostart, entries()[0]), "utf8");
+    assert.match(
+      entry,
+      new RegExp(`Exec=.*${process.env.PITCHBAR_APP.split("/").pop()}`),
+    );
+    await dismissToasts(browser);
+    await login.click();
+    await textOf(browser, sel("toast"), /no longer starts at login/);
+    assert.deepEqual(entries(), []);
+    await dismissToasts(browser);
+
     await toggle.click();
     await textOf(browser, sel("toast"), /quits the app/);
     await browser.setWindowSize(1100, 720);

@@ -4,14 +4,13 @@
 //! is lost across a restart), once per kind and subject while unread; the shell hands the ones
 //! not shown yet to the OS, for the kinds the person left on.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use crate::clock::{rfc3339_ms, unix_ms};
 use crate::error::Result;
-use crate::settings::{self, Settings};
-use crate::store::Store;
+use crate::store::{app_setting, Store};
 
 /// Read notices older than this are removed as new ones are written.
 const KEEP_READ_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -119,15 +118,7 @@ pub(crate) fn raise_if_wanted(
     body: &str,
     link: &str,
 ) -> Result<()> {
-    let on: Option<String> = tx
-        .query_row(
-            "SELECT value FROM app_setting WHERE key = ?1",
-            [kind.setting()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let wanted = on.as_deref().map_or(kind.on_by_default(), |v| v == "1");
-    if wanted {
+    if app_setting::flag(tx, &kind.setting(), kind.on_by_default())? {
         raise(tx, kind, subject, title, body, link)?;
     }
     Ok(())
@@ -251,14 +242,14 @@ impl Notices<'_> {
 
     /// Which kinds go to the OS notification centre (all, until switched off).
     pub fn switches(&self) -> Result<Vec<NoticeSwitch>> {
-        let settings = Settings { store: self.store };
+        let conn = self.store.conn();
         NoticeKind::ALL
             .into_iter()
             .map(|kind| {
                 Ok(NoticeSwitch {
                     kind,
                     label: kind.label().into(),
-                    os: settings.flag(&kind.setting(), kind.on_by_default())?,
+                    os: app_setting::flag(&conn, &kind.setting(), kind.on_by_default())?,
                 })
             })
             .collect()
@@ -266,7 +257,7 @@ impl Notices<'_> {
 
     pub fn set_switch(&self, kind: NoticeKind, os: bool) -> Result<Vec<NoticeSwitch>> {
         self.store
-            .write(|tx| settings::put_flag(tx, &kind.setting(), os))?;
+            .write(|tx| app_setting::put_flag(tx, &kind.setting(), os))?;
         self.switches()
     }
 }

@@ -1,14 +1,13 @@
 //! Settings the user chose in the app and that outlive it: where the local API listens,
 //! whether deliveries are paused, what closing the window does.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use crate::api::{ApiConfig, DEFAULT_PORT};
-use crate::clock::now_rfc3339;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{app_setting, Store};
 
 const API_PORT: &str = "api_port";
 const DELIVERIES_PAUSED: &str = "deliveries_paused";
@@ -32,22 +31,11 @@ pub struct Settings<'a> {
 
 impl Settings<'_> {
     fn get(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .store
-            .conn()
-            .query_row("SELECT value FROM app_setting WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        app_setting::get(&self.store.conn(), key)
     }
 
-    /// A yes/no setting; `default` while unset or unreadable.
-    pub(crate) fn flag(&self, key: &str, default: bool) -> Result<bool> {
-        Ok(match self.get(key)?.as_deref() {
-            Some("1") => true,
-            Some("0") => false,
-            _ => default,
-        })
+    fn flag(&self, key: &str, default: bool) -> Result<bool> {
+        app_setting::flag(&self.store.conn(), key, default)
     }
 
     /// The port the user chose for the local API, if they chose one.
@@ -57,7 +45,8 @@ impl Settings<'_> {
     }
 
     pub(crate) fn set_api_port(&self, port: u16) -> Result<()> {
-        self.store.write(|tx| put(tx, API_PORT, &port.to_string()))
+        self.store
+            .write(|tx| app_setting::put(tx, API_PORT, &port.to_string()))
     }
 
     /// Whether a person paused webhook deliveries (they wait, pending, until resumed).
@@ -73,22 +62,17 @@ impl Settings<'_> {
 
     /// Saves what the app does around its window; anyone at the keyboard may choose it.
     pub fn set_desktop(&self, desktop: DesktopSettings) -> Result<DesktopSettings> {
-        self.store
-            .write(|tx| put_flag(tx, CLOSE_TO_BACKGROUND, desktop.close_to_background))?;
+        self.store.write(|tx| {
+            app_setting::put_flag(tx, CLOSE_TO_BACKGROUND, desktop.close_to_background)
+        })?;
         self.desktop()
     }
 
     /// True the first time only: whether to say where the app went when its window closed.
     pub fn first_close(&self) -> Result<bool> {
         self.store.write(|tx| {
-            let shown: Option<String> = tx
-                .query_row(
-                    "SELECT value FROM app_setting WHERE key = ?1",
-                    [CLOSE_NOTICE_SHOWN],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            put_flag(tx, CLOSE_NOTICE_SHOWN, true)?;
+            let shown = app_setting::get(tx, CLOSE_NOTICE_SHOWN)?;
+            app_setting::put_flag(tx, CLOSE_NOTICE_SHOWN, true)?;
             Ok(shown.is_none())
         })
     }
@@ -103,22 +87,9 @@ impl Settings<'_> {
     }
 }
 
-fn put(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
-    tx.execute(
-        "INSERT INTO app_setting (key, value, updated_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        params![key, value, now_rfc3339()],
-    )?;
-    Ok(())
-}
-
-pub(crate) fn put_flag(tx: &Transaction<'_>, key: &str, on: bool) -> Result<()> {
-    put(tx, key, if on { "1" } else { "0" })
-}
-
 /// Pauses or resumes deliveries, in the caller's transaction (with its audit entry).
 pub(crate) fn set_deliveries_paused(tx: &Transaction<'_>, paused: bool) -> Result<()> {
-    put_flag(tx, DELIVERIES_PAUSED, paused)
+    app_setting::put_flag(tx, DELIVERIES_PAUSED, paused)
 }
 
 /// A port a person may choose for the local API.

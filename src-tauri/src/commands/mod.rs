@@ -59,6 +59,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             desktop::resume_deliveries,
             desktop::desktop_settings,
             desktop::set_desktop_settings,
+            desktop::start_at_login,
+            desktop::set_start_at_login,
             notices::list_notices,
             notices::mark_notices_read,
             notices::notice_switches,

@@ -1,5 +1,7 @@
 //! The SQLite store: opening the file, WAL, busy timeout, and the embedded migrations.
 
+pub(crate) mod app_setting;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;

@@ -66,6 +66,9 @@ export const commands = {
 	resumeDeliveries: () => __TAURI_INVOKE<BackgroundStatus>("resume_deliveries"),
 	desktopSettings: () => __TAURI_INVOKE<DesktopSettings>("desktop_settings"),
 	setDesktopSettings: (settings: DesktopSettings) => __TAURI_INVOKE<DesktopSettings>("set_desktop_settings", { settings }),
+	/**  Whether the OS starts the app at login (its autostart entry, not a setting of ours). */
+	startAtLogin: () => __TAURI_INVOKE<boolean>("start_at_login"),
+	setStartAtLogin: (on: boolean) => __TAURI_INVOKE<boolean>("set_start_at_login", { on }),
 	listNotices: () => __TAURI_INVOKE<NoticeList>("list_notices"),
 	/**  Marks the notices `ids` read, or every one with `null`. */
 	markNoticesRead: (ids: number[] | null) => __TAURI_INVOKE<NoticeList>("mark_notices_read", { ids }),

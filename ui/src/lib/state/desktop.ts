@@ -11,4 +11,13 @@ export const desktop = {
   save(settings: DesktopSettings): Promise<DesktopSettings> {
     return commands.setDesktopSettings(settings);
   },
+
+  /** Whether the OS starts the app at login (its autostart entry). */
+  startAtLogin(): Promise<boolean> {
+    return commands.startAtLogin();
+  },
+
+  setStartAtLogin(on: boolean): Promise<boolean> {
+    return commands.setStartAtLogin(on);
+  },
 };
