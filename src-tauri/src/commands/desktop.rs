@@ -15,29 +15,22 @@ pub fn background_status(state: State<'_, AppState>) -> Result<BackgroundStatus,
     state.core()?.background_status()
 }
 
-/// Deliveries wait, pending, until resumed (across restarts); attempts in flight finish.
+/// Deliveries wait, pending, until resumed (across restarts); attempts in flight finish. The
+/// core announces it as a deliveries change, which the tray (and the window) follow.
 #[tauri::command]
 #[specta::specta]
-pub async fn pause_deliveries(
-    app: AppHandle,
-    state: State<'_, AppState>,
-) -> Result<BackgroundStatus, Error> {
+pub async fn pause_deliveries(state: State<'_, AppState>) -> Result<BackgroundStatus, Error> {
     let core = state.core()?;
     core.pause_deliveries(&core.workspaces().actor()?).await?;
-    crate::tray::changed(&app);
     core.background_status()
 }
 
 /// Async: the dispatcher starts on the app's async runtime.
 #[tauri::command]
 #[specta::specta]
-pub async fn resume_deliveries(
-    app: AppHandle,
-    state: State<'_, AppState>,
-) -> Result<BackgroundStatus, Error> {
+pub async fn resume_deliveries(state: State<'_, AppState>) -> Result<BackgroundStatus, Error> {
     let core = state.core()?;
     core.resume_deliveries(&core.workspaces().actor()?)?;
-    crate::tray::changed(&app);
     core.background_status()
 }
 

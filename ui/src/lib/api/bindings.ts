@@ -60,7 +60,10 @@ export const commands = {
 	/**  Moves the local API to another port and remembers it; on failure it stays where it was. */
 	setApiPort: (port: number) => __TAURI_INVOKE<ApiStatus>("set_api_port", { port }),
 	backgroundStatus: () => __TAURI_INVOKE<BackgroundStatus>("background_status"),
-	/**  Deliveries wait, pending, until resumed (across restarts); attempts in flight finish. */
+	/**
+	 *  Deliveries wait, pending, until resumed (across restarts); attempts in flight finish. The
+	 *  core announces it as a deliveries change, which the tray (and the window) follow.
+	 */
 	pauseDeliveries: () => __TAURI_INVOKE<BackgroundStatus>("pause_deliveries"),
 	/**  Async: the dispatcher starts on the app's async runtime. */
 	resumeDeliveries: () => __TAURI_INVOKE<BackgroundStatus>("resume_deliveries"),
